@@ -1,0 +1,36 @@
+"""The audit log of admin actions: who, what, which object; never a secret."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from store.models import AuditEvent
+from store.records import AuditEntry
+
+if TYPE_CHECKING:
+    from store.service import Store
+
+
+class AuditLog:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def record(
+        self, action: str, object_type: str, object_id: object = "", detail: str = ""
+    ) -> None:
+        """Write one event; call inside the transaction of the action it describes."""
+        AuditEvent.create(
+            at=self._store.clock.now(),
+            actor=self._store.actor,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            detail=detail,
+        )
+
+    def recent(self, limit: int = 100) -> list[AuditEntry]:
+        rows = AuditEvent.select().order_by(AuditEvent.id.desc()).limit(limit)
+        return [
+            AuditEntry(r.id, r.at, r.actor, r.action, r.object_type, r.object_id, r.detail)
+            for r in rows
+        ]

@@ -1,0 +1,91 @@
+"""Secret and token generation, hashing and constant-time checks."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+
+import bcrypt
+
+SECRET_BYTES = 32
+"""256 bits of randomness in every client secret, token and code."""
+
+HINT_LENGTH = 4
+DEFAULT_BCRYPT_ROUNDS = 12
+
+
+def new_secret() -> str:
+    """A fresh URL-safe secret of 256 bits (43 characters)."""
+    return secrets.token_urlsafe(SECRET_BYTES)
+
+
+def digest(value: str) -> str:
+    """SHA-256 hex digest: what we store for secrets and tokens we generated.
+
+    Our secrets carry 256 bits of entropy, so a fast unsalted hash is safe and
+    lets a presented token be found with one indexed lookup.
+    """
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def hint(value: str) -> str:
+    """The last characters of a secret, kept so admins can tell secrets apart."""
+    return value[-HINT_LENGTH:]
+
+
+def matches_digest(presented: str, stored_digest: str | None) -> bool:
+    """Does ``presented`` hash to ``stored_digest``? Constant time in the digest."""
+    if not stored_digest:
+        # Still hash, so a missing secret takes as long as a wrong one.
+        hmac.compare_digest(digest(presented), "0" * 64)
+        return False
+    return hmac.compare_digest(digest(presented), stored_digest)
+
+
+def bcrypt_rounds() -> int:
+    """Cost factor: 12 by default; ``AUTHCLIENTS_BCRYPT_ROUNDS`` lowers it for tests."""
+    raw = os.environ.get("AUTHCLIENTS_BCRYPT_ROUNDS", "")
+    try:
+        rounds = int(raw) if raw else DEFAULT_BCRYPT_ROUNDS
+    except ValueError:
+        rounds = DEFAULT_BCRYPT_ROUNDS
+    return min(max(rounds, 4), 31)
+
+
+def hash_password(password: str, rounds: int | None = None) -> str:
+    """A bcrypt hash of a human-chosen password.
+
+    bcrypt reads at most 72 bytes; longer passwords are pre-hashed so that no
+    part of them is silently ignored.
+    """
+    salt = bcrypt.gensalt(rounds or bcrypt_rounds())
+    return bcrypt.hashpw(_bcrypt_input(password), salt).decode("ascii")
+
+
+def check_password(password: str, password_hash: str) -> bool:
+    """bcrypt's own check, which compares in constant time."""
+    try:
+        return bcrypt.checkpw(_bcrypt_input(password), password_hash.encode("ascii"))
+    except ValueError:
+        return False
+
+
+_DUMMY_HASH: str | None = None
+
+
+def burn_password_check(password: str) -> None:
+    """Spend what a real check costs, so unknown users cannot be told from known ones."""
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = hash_password(new_secret())
+    check_password(password, _DUMMY_HASH)
+
+
+def _bcrypt_input(password: str) -> bytes:
+    raw = password.encode("utf-8", "surrogatepass")
+    if len(raw) > 72:
+        raw = base64.b64encode(hashlib.sha256(raw).digest())
+    return raw

@@ -1,0 +1,37 @@
+"""The store's exceptions: one for bad input, carrying a message per field."""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """Base of every error the store raises on purpose."""
+
+
+class ValidationError(StoreError):
+    """Input broke one or more rules; ``errors`` maps each field to what to fix.
+
+    The CLI, the TUI form and the endpoint all show these same messages, so a
+    rule is explained the same way wherever it is broken. Messages never
+    contain a secret, a token or a password.
+    """
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{field}: {msg}" for field, msg in self.errors.items()))
+
+    @classmethod
+    def single(cls, field: str, message: str) -> ValidationError:
+        return cls({field: message})
+
+
+class NotFound(StoreError):
+    """The object asked for does not exist (or was deleted)."""
+
+    def __init__(self, kind: str, key: object) -> None:
+        self.kind = kind
+        self.key = key
+        super().__init__(f"{kind} {key} not found")
+
+
+class InvalidGrant(StoreError):
+    """A presented code or refresh token is unknown, expired, used or revoked (RFC 6749 §5.2)."""

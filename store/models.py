@@ -1,0 +1,155 @@
+"""Peewee models of the current schema; bound at start-up by ``store.db``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import peewee as pw
+
+database = pw.DatabaseProxy()
+"""Unbound until ``store.db.open_database`` initialises it: one database per process."""
+
+
+class UTCDateTimeField(pw.BigIntegerField):
+    """An aware UTC datetime stored as microseconds since the epoch.
+
+    Integers sort, compare and index the same way on SQLite and PostgreSQL,
+    with no time-zone or string-format surprises.
+    """
+
+    def db_value(self, value: datetime | None) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, int):
+            return value
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC field")
+        delta = value - _EPOCH
+        return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+    def python_value(self, value: int | None) -> datetime | None:
+        if value is None:
+            return None
+        return _EPOCH + timedelta(microseconds=value)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class BaseModel(pw.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class User(BaseModel):
+    """A resource owner: signs in for the password and authorization-code grants."""
+
+    username = pw.CharField(max_length=150, unique=True)
+    password_hash = pw.CharField(max_length=100)
+    active = pw.BooleanField(default=True)
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
+
+
+class Client(BaseModel):
+    """An OAuth client application; its integer id is the ``client_id``."""
+
+    name = pw.CharField(max_length=255, index=True)
+    secret_hash = pw.CharField(max_length=64, null=True)
+    secret_hint = pw.CharField(max_length=8, default="")
+    redirect_uris = pw.TextField(default="")
+    """Newline-separated exact strings, in the order the admin gave them."""
+    scopes = pw.TextField(default="")
+    """Space-separated scopes the client may ask for; empty means any scope."""
+    grant_authorization_code = pw.BooleanField(default=False)
+    grant_password = pw.BooleanField(default=False)
+    grant_personal_access = pw.BooleanField(default=False)
+    grant_client_credentials = pw.BooleanField(default=False)
+    public = pw.BooleanField(default=False)
+    revoked = pw.BooleanField(default=False, index=True)
+    """Set when the client is deleted: the row stays so its tokens keep their history."""
+    created_at = UTCDateTimeField(index=True)
+    updated_at = UTCDateTimeField()
+
+
+class AuthCode(BaseModel):
+    """A single-use authorization code (RFC 6749 §4.1), stored as a digest."""
+
+    code_hash = pw.CharField(max_length=64, unique=True)
+    client = pw.ForeignKeyField(Client, backref="auth_codes", on_delete="CASCADE")
+    user = pw.ForeignKeyField(User, backref="auth_codes", on_delete="CASCADE")
+    redirect_uri = pw.TextField()
+    scopes = pw.TextField(default="")
+    code_challenge = pw.CharField(max_length=128, null=True)
+    code_challenge_method = pw.CharField(max_length=10, null=True)
+    created_at = UTCDateTimeField()
+    expires_at = UTCDateTimeField()
+    used_at = UTCDateTimeField(null=True)
+    revoked = pw.BooleanField(default=False)
+
+
+class AccessToken(BaseModel):
+    """A bearer token, stored as a digest; ``expires_at`` is null only by an admin's choice."""
+
+    token_hash = pw.CharField(max_length=64, unique=True)
+    token_hint = pw.CharField(max_length=8, default="")
+    client = pw.ForeignKeyField(Client, backref="access_tokens", on_delete="CASCADE")
+    user = pw.ForeignKeyField(User, backref="access_tokens", null=True, on_delete="CASCADE")
+    auth_code = pw.ForeignKeyField(
+        AuthCode, backref="access_tokens", null=True, on_delete="SET NULL"
+    )
+    name = pw.CharField(max_length=255, default="")
+    scopes = pw.TextField(default="")
+    grant_type = pw.CharField(max_length=40)
+    created_at = UTCDateTimeField(index=True)
+    expires_at = UTCDateTimeField(null=True, index=True)
+    revoked = pw.BooleanField(default=False)
+    revoked_at = UTCDateTimeField(null=True)
+    last_used_at = UTCDateTimeField(null=True)
+
+
+class RefreshToken(BaseModel):
+    """A refresh token; rotation links each one to its ``family`` for reuse detection."""
+
+    token_hash = pw.CharField(max_length=64, unique=True)
+    access_token = pw.ForeignKeyField(AccessToken, backref="refresh_tokens", on_delete="CASCADE")
+    family = pw.CharField(max_length=64, index=True)
+    created_at = UTCDateTimeField()
+    expires_at = UTCDateTimeField()
+    used_at = UTCDateTimeField(null=True)
+    revoked = pw.BooleanField(default=False)
+
+
+class AuditEvent(BaseModel):
+    """Who did what to which object; never a secret, a token or a password."""
+
+    at = UTCDateTimeField(index=True)
+    actor = pw.CharField(max_length=150)
+    action = pw.CharField(max_length=64)
+    object_type = pw.CharField(max_length=32)
+    object_id = pw.CharField(max_length=64, default="")
+    detail = pw.TextField(default="")
+
+
+class FailedAttempt(BaseModel):
+    """A failed password or client-secret check, for brute-force limits across processes."""
+
+    kind = pw.CharField(max_length=16)
+    """``password`` (keyed by username) or ``client`` (keyed by client id)."""
+    key = pw.CharField(max_length=255)
+    at = UTCDateTimeField()
+
+    class Meta:
+        indexes = ((("kind", "key", "at"), False),)
+
+
+ALL_MODELS: list[type[BaseModel]] = [
+    User,
+    Client,
+    AuthCode,
+    AccessToken,
+    RefreshToken,
+    AuditEvent,
+    FailedAttempt,
+]

@@ -1,0 +1,166 @@
+"""Plain dataclasses the store returns: the UI and CLI never see a Peewee row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+GRANT_AUTHORIZATION_CODE = "authorization_code"
+GRANT_PASSWORD = "password"
+GRANT_PERSONAL_ACCESS = "personal_access"
+GRANT_CLIENT_CREDENTIALS = "client_credentials"
+GRANT_REFRESH_TOKEN = "refresh_token"
+
+GRANT_LABELS = {
+    GRANT_AUTHORIZATION_CODE: "code",
+    GRANT_PASSWORD: "password",
+    GRANT_PERSONAL_ACCESS: "personal",
+    GRANT_CLIENT_CREDENTIALS: "client",
+}
+"""Short labels for narrow tables, in the order grants are shown."""
+
+STATE_ACTIVE = "active"
+STATE_EXPIRED = "expired"
+STATE_REVOKED = "revoked"
+TOKEN_STATES = (STATE_ACTIVE, STATE_EXPIRED, STATE_REVOKED)
+
+
+@dataclass(frozen=True)
+class Lifetimes:
+    """How long what we issue lives; every one configurable."""
+
+    access: timedelta = timedelta(hours=1)
+    refresh: timedelta = timedelta(days=30)
+    personal_access: timedelta = timedelta(days=365)
+    auth_code: timedelta = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    """A client as the admin sees it: never its secret, only the hint."""
+
+    id: int
+    name: str
+    redirect_uris: tuple[str, ...]
+    scopes: tuple[str, ...]
+    authorization_code: bool
+    password: bool
+    personal_access: bool
+    client_credentials: bool
+    public: bool
+    revoked: bool
+    secret_hint: str
+    created_at: datetime
+    updated_at: datetime
+    active_tokens: int = 0
+
+    @property
+    def grant_types(self) -> tuple[str, ...]:
+        """Enabled grants, in the platform's order."""
+        flags = {
+            GRANT_AUTHORIZATION_CODE: self.authorization_code,
+            GRANT_PASSWORD: self.password,
+            GRANT_PERSONAL_ACCESS: self.personal_access,
+            GRANT_CLIENT_CREDENTIALS: self.client_credentials,
+        }
+        return tuple(grant for grant in GRANT_LABELS if flags[grant])
+
+    def allows(self, grant_type: str) -> bool:
+        """May this client use ``grant_type`` at the token endpoint?"""
+        if grant_type == GRANT_REFRESH_TOKEN:
+            return self.authorization_code or self.password
+        return grant_type in self.grant_types
+
+
+@dataclass(frozen=True)
+class CreatedClient:
+    """A client just created or rotated: the only time its secret is seen in full."""
+
+    client: ClientInfo
+    secret: str | None
+
+
+@dataclass(frozen=True)
+class ClientPage:
+    """One page of a filtered, sorted client list and the total that matched."""
+
+    items: list[ClientInfo]
+    total: int
+    offset: int
+    limit: int
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: int
+    username: str
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+    active_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """An access token's metadata; the token itself is never stored."""
+
+    id: int
+    client_id: int
+    client_name: str
+    user_id: int | None
+    username: str | None
+    name: str
+    scopes: tuple[str, ...]
+    grant_type: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked: bool
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    token_hint: str
+    state: str
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """What the token endpoint hands out, in full, once."""
+
+    info: TokenInfo
+    access_token: str
+    refresh_token: str | None = None
+    expires_in: int | None = None
+
+    def response(self) -> dict[str, object]:
+        """The RFC 6749 §5.1 body."""
+        body: dict[str, object] = {"token_type": "Bearer", "access_token": self.access_token}
+        if self.expires_in is not None:
+            body["expires_in"] = self.expires_in
+        if self.refresh_token:
+            body["refresh_token"] = self.refresh_token
+        if self.info.scopes:
+            body["scope"] = " ".join(self.info.scopes)
+        return body
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    """What a purge removed, or would remove on a dry run."""
+
+    access_tokens: list[TokenInfo] = field(default_factory=list)
+    refresh_tokens: int = 0
+    auth_codes: int = 0
+    failed_attempts: int = 0
+    kept_for_refresh: int = 0
+    """Dead access tokens kept because a live refresh token still needs them."""
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    detail: str

@@ -1,0 +1,82 @@
+"""``Store``: the one object the TUI, the CLI and the endpoint hold."""
+
+from __future__ import annotations
+
+import getpass
+
+import peewee as pw
+
+from store.audit import AuditLog
+from store.clients import Clients
+from store.clock import Clock, SystemClock
+from store.db import describe, open_database, resolve_target
+from store.records import Lifetimes
+from store.tokens import Tokens
+from store.users import Users
+
+
+class Store:
+    """The database, the clock, the lifetimes and who is acting, with the operations over them.
+
+    Attributes:
+        clients: create, list, update, delete, rotate secret.
+        users: add, list, set password, deactivate, delete.
+        tokens: issue, find, introspect, revoke, list, purge, personal access tokens.
+        audit: the record of admin actions.
+    """
+
+    def __init__(
+        self,
+        db: pw.Database,
+        *,
+        target: str = "",
+        clock: Clock | None = None,
+        lifetimes: Lifetimes | None = None,
+        actor: str | None = None,
+    ) -> None:
+        self.db = db
+        self.target = target
+        self.clock: Clock = clock or SystemClock()
+        self.lifetimes = lifetimes or Lifetimes()
+        self.actor = actor or _os_user()
+        self.audit = AuditLog(self)
+        self.clients = Clients(self)
+        self.users = Users(self)
+        self.tokens = Tokens(self)
+
+    @classmethod
+    def open(
+        cls,
+        target: str | None = None,
+        *,
+        clock: Clock | None = None,
+        lifetimes: Lifetimes | None = None,
+        actor: str | None = None,
+    ) -> Store:
+        """Open ``--db`` / ``AUTHCLIENTS_DB`` / the default file, migrating it."""
+        resolved = resolve_target(target)
+        db = open_database(resolved)
+        return cls(db, target=resolved, clock=clock, lifetimes=lifetimes, actor=actor)
+
+    @property
+    def location(self) -> str:
+        """Where the data is, safe to show (no password)."""
+        return describe(self.target)
+
+    def as_actor(self, actor: str) -> Store:
+        """The same database and clock, acting as someone else (the endpoint)."""
+        return Store(
+            self.db, target=self.target, clock=self.clock, lifetimes=self.lifetimes, actor=actor
+        )
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        if not self.db.is_closed():
+            self.db.close()
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
