@@ -66,11 +66,15 @@ class Clients:
             if text.isdigit() and len(text) < 19:
                 condition |= Client.id == int(text)
             query = query.where(condition)
-        total = query.count()
         order = self._order(sort)
-        order = [o.desc() if descending else o.asc() for o in order]
+        order = [pw.Desc(o) if descending else pw.Asc(o) for o in order]
         tiebreak = Client.id.desc() if descending else Client.id.asc()
         rows = list(query.order_by(*order, tiebreak).offset(offset).limit(limit))
+        if len(rows) < limit and (rows or offset == 0):
+            # A short page is the last one: the total is known without a second scan.
+            total = offset + len(rows)
+        else:
+            total = query.count()
         counts = self._active_counts([r.id for r in rows])
         items = [self._info(r, counts.get(r.id, 0)) for r in rows]
         return ClientPage(items=items, total=total, offset=offset, limit=limit)
@@ -80,7 +84,8 @@ class Clients:
 
     def live_token_count(self, client_id: int) -> int:
         """How many tokens deleting this client would kill (for the confirmation)."""
-        return self._active_counts([self._row(client_id).id]).get(client_id, 0)
+        row = self._row(client_id)
+        return self._active_counts([row.id]).get(row.id, 0)
 
     # -- writing -----------------------------------------------------------
 
