@@ -69,12 +69,20 @@ class Clients:
         order = self._order(sort)
         order = [pw.Desc(o) if descending else pw.Asc(o) for o in order]
         tiebreak = Client.id.desc() if descending else Client.id.asc()
-        rows = list(query.order_by(*order, tiebreak).offset(offset).limit(limit))
-        if len(rows) < limit and (rows or offset == 0):
-            # A short page is the last one: the total is known without a second scan.
-            total = offset + len(rows)
-        else:
-            total = query.count()
+        # Order and page on ids alone (often from an index), then read just those rows.
+        page_ids = [
+            row_id
+            for (row_id,) in query.select(Client.id)
+            .order_by(*order, tiebreak)
+            .offset(offset)
+            .limit(limit)
+            .tuples()
+        ]
+        by_id = {row.id: row for row in Client.select().where(Client.id.in_(page_ids))}
+        rows = [by_id[row_id] for row_id in page_ids if row_id in by_id]
+        # A short page is the last one: the total is known without a second scan.
+        short_page = len(rows) < limit and (bool(rows) or offset == 0)
+        total = offset + len(rows) if short_page else query.count()
         counts = self._active_counts([r.id for r in rows])
         items = [self._info(r, counts.get(r.id, 0)) for r in rows]
         return ClientPage(items=items, total=total, offset=offset, limit=limit)

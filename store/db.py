@@ -84,7 +84,7 @@ def _prepare_file(path: Path) -> None:
     other user can ever read a byte of it; tighten an existing file too."""
     folder = path.parent
     if not folder.exists():
-        folder.mkdir(mode=0o700, parents=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
     os.close(fd)
     if (path.stat().st_mode & 0o777) != 0o600:

@@ -109,9 +109,31 @@ def _v2_failed_attempts(db: pw.Database) -> None:
     db.create_tables([FailedAttempt])
 
 
+def _v3_list_indexes(db: pw.Database) -> None:
+    """Indexes that keep the client list fast at 100,000 clients.
+
+    The list always filters ``revoked = false``; without statistics SQLite
+    then picks the index on ``revoked`` and sorts every row in a temporary
+    B-tree, so sorting by name or date took 25-400 ms. Composite indexes
+    (revoked, column) give the rows already in order. A covering index on the
+    tokens' (client, revoked, expiry) serves the active-token counts.
+    """
+    for statement in (
+        'DROP INDEX IF EXISTS "client_name"',
+        'DROP INDEX IF EXISTS "client_created_at"',
+        'CREATE INDEX "client_revoked_name" ON "client" ("revoked", "name")',
+        'CREATE INDEX "client_revoked_created_at" ON "client" ("revoked", "created_at")',
+        'CREATE INDEX "client_revoked_updated_at" ON "client" ("revoked", "updated_at")',
+        'CREATE INDEX "access_token_client_id_revoked_expires_at" '
+        'ON "access_token" ("client_id", "revoked", "expires_at")',
+    ):
+        db.execute_sql(statement)
+
+
 MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (1, _v1_initial),
     (2, _v2_failed_attempts),
+    (3, _v3_list_indexes),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 

@@ -55,7 +55,7 @@ class User(BaseModel):
 class Client(BaseModel):
     """An OAuth client application; its integer id is the ``client_id``."""
 
-    name = pw.CharField(max_length=255, index=True)
+    name = pw.CharField(max_length=255)
     secret_hash = pw.CharField(max_length=64, null=True)
     secret_hint = pw.CharField(max_length=8, default="")
     redirect_uris = pw.TextField(default="")
@@ -69,8 +69,16 @@ class Client(BaseModel):
     public = pw.BooleanField(default=False)
     revoked = pw.BooleanField(default=False, index=True)
     """Set when the client is deleted: the row stays so its tokens keep their history."""
-    created_at = UTCDateTimeField(index=True)
+    created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
+
+    class Meta:
+        indexes = (
+            # The list filters on revoked and sorts: (revoked, column) gives rows in order.
+            (("revoked", "name"), False),
+            (("revoked", "created_at"), False),
+            (("revoked", "updated_at"), False),
+        )
 
 
 class AuthCode(BaseModel):
@@ -107,6 +115,12 @@ class AccessToken(BaseModel):
     revoked = pw.BooleanField(default=False)
     revoked_at = UTCDateTimeField(null=True)
     last_used_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        indexes = (
+            # Covers "live tokens of these clients" (counts, sort by active tokens).
+            (("client", "revoked", "expires_at"), False),
+        )
 
 
 class RefreshToken(BaseModel):

@@ -83,7 +83,7 @@ class Users:
             revoked = self._store.tokens.revoke_all_of_user(row.id, _audit=False)
             AuthCode.delete().where(AuthCode.user == row.id).execute()
             # Tokens go with the user (cascade): a deleted user's history has no owner to show.
-            row.delete_instance(recursive=True)
+            row.delete_instance(recursive=True, delete_nullable=True)
             self._store.audit.record(
                 "user.delete",
                 "user",

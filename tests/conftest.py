@@ -7,12 +7,12 @@ import os
 # bcrypt at cost 12 takes ~250 ms a hash; the rules are the same at cost 4.
 os.environ.setdefault("AUTHCLIENTS_BCRYPT_ROUNDS", "4")
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
 
-from store import Store  # noqa: E402
-from store.clock import ManualClock  # noqa: E402
+from store import Store
+from store.clock import ManualClock
 
 
 @pytest.fixture

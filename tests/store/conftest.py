@@ -1,0 +1,33 @@
+"""Helpers for the store tests: ready-made clients and users over the ``store`` fixture."""
+
+from __future__ import annotations
+
+import pytest
+
+from store import Store
+from store.records import ClientInfo, CreatedClient, UserInfo
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def web_client(store: Store) -> CreatedClient:
+    """A confidential client with every grant a confidential client may have."""
+    return store.clients.create(
+        "Web app",
+        ["https://app.example.com/callback"],
+        authorization_code=True,
+        password=True,
+        personal_access=True,
+        client_credentials=True,
+    )
+
+
+@pytest.fixture
+def client(web_client: CreatedClient) -> ClientInfo:
+    return web_client.client
+
+
+@pytest.fixture
+def alice(store: Store) -> UserInfo:
+    return store.users.add("alice", PASSWORD)
