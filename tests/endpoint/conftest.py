@@ -1,0 +1,151 @@
+"""Fixtures for the endpoint tests: a real server on 127.0.0.1, an ephemeral port."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from store import Store
+from store.models import AccessToken
+from store.records import CreatedClient, UserInfo
+from store.server import TokenEndpoint
+
+PASSWORD = "correct horse battery"
+REDIRECT = "https://app.example.com/callback"
+
+
+@pytest.fixture
+def endpoint(store: Store) -> Iterator[TokenEndpoint]:
+    ep = TokenEndpoint(store, port=0)
+    ep.start()
+    yield ep
+    ep.stop()
+
+
+@pytest.fixture
+def url(endpoint: TokenEndpoint) -> str:
+    return endpoint.url
+
+
+@pytest.fixture
+def http() -> Iterator[requests.Session]:
+    with requests.Session() as session:
+        yield session
+
+
+@pytest.fixture
+def web(store: Store) -> CreatedClient:
+    """A confidential client with every grant."""
+    return store.clients.create(
+        "Web app",
+        [REDIRECT, "http://127.0.0.1:9999/cb"],
+        authorization_code=True,
+        password=True,
+        personal_access=True,
+        client_credentials=True,
+        scopes="read write admin",
+    )
+
+
+@pytest.fixture
+def mobile(store: Store) -> CreatedClient:
+    """A public client: authorization code with PKCE only."""
+    return store.clients.create(
+        "Mobile app", ["com.example.app:/callback"], authorization_code=True, public=True
+    )
+
+
+@pytest.fixture
+def machine(store: Store) -> CreatedClient:
+    """A confidential client with client_credentials only."""
+    return store.clients.create("Batch job", client_credentials=True)
+
+
+@pytest.fixture
+def alice(store: Store) -> UserInfo:
+    return store.users.add("alice", PASSWORD)
+
+
+def basic(client: CreatedClient) -> tuple[str, str]:
+    return (str(client.client.id), client.secret or "")
+
+
+def token_count() -> int:
+    """Access tokens in the database: what 'nothing was issued' is measured with."""
+    return AccessToken.select().count()
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
+    return verifier, challenge
+
+
+def form_fields(html: str) -> dict[str, str]:
+    """The hidden inputs of a page (request id, CSRF token, action)."""
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+
+
+def query_of(location: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+@dataclass
+class Authorized:
+    """The end of a browser flow: where the user was sent and the code's query."""
+
+    location: str
+    params: dict[str, str]
+
+
+def authorize(
+    http: requests.Session,
+    url: str,
+    *,
+    client_id: int,
+    redirect_uri: str = REDIRECT,
+    challenge: str | None = None,
+    scope: str | None = None,
+    state: str = "xyz-state",
+    username: str = "alice",
+    password: str = PASSWORD,
+    decision: str = "approve",
+) -> Authorized:
+    """Drive the sign-in and consent pages like a browser; return the final redirect."""
+    params = {
+        "response_type": "code",
+        "client_id": str(client_id),
+        "redirect_uri": redirect_uri,
+        "state": state,
+    }
+    if challenge:
+        params |= {"code_challenge": challenge, "code_challenge_method": "S256"}
+    if scope:
+        params["scope"] = scope
+    page = http.get(f"{url}/oauth/authorize", params=params, allow_redirects=False)
+    assert page.status_code == 200, page.text
+    assert "Sign in" in page.text
+    fields = form_fields(page.text)
+    consent = http.post(
+        f"{url}/oauth/authorize",
+        data={**fields, "username": username, "password": password},
+        allow_redirects=False,
+    )
+    assert consent.status_code == 200, consent.text
+    assert "Approve" in consent.text
+    fields = form_fields(consent.text)
+    done = http.post(
+        f"{url}/oauth/authorize", data={**fields, "action": decision}, allow_redirects=False
+    )
+    assert done.status_code == 302, done.text
+    return Authorized(done.headers["Location"], query_of(done.headers["Location"]))
