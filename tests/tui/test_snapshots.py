@@ -1,0 +1,108 @@
+"""SVG snapshots of every screen at 80x24 and 120x40, with frozen time, secrets and cursors.
+
+Regenerate after an intended change of looks:
+    .venv/bin/python -m pytest tests/tui/test_snapshots.py --snapshot-update
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from store import Store, crypto
+from store.clock import ManualClock
+from store.tokens import NEVER
+from tests.tui.conftest import settle
+from tui.app import AuthClientsApp
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+
+
+@pytest.fixture(autouse=True)
+def fixed_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Secrets and tokens from a counter, so every run draws the same screens."""
+    counter = itertools.count(1)
+    monkeypatch.setattr(
+        crypto, "new_secret", lambda: f"{next(counter):04d}-snapshot-secret-0123456789abcdefghijklm"
+    )
+
+
+@pytest.fixture
+def demo_store(store: Store, clock: ManualClock) -> Store:
+    """A few clients, users and tokens of every kind and state."""
+    store.target = "authclients.db"  # the header shows it; tmp paths differ per run
+    web = store.clients.create(
+        "Customer portal",
+        ["https://portal.example.com/oauth/callback"],
+        authorization_code=True,
+        password=True,
+    ).client
+    store.clients.create(
+        "Mobile app (iOS)", ["com.example.app:/callback"], authorization_code=True, public=True
+    )
+    ci = store.clients.create("CI deploy bot", client_credentials=True).client
+    store.clients.create("Legacy intranet", password=True, scopes="read write")
+    store.clients.create("Personal tokens", personal_access=True)
+    store.users.add("alice", "password-alice")
+    store.users.add("bob", "password-bob")
+    store.users.set_active("bob", False)
+    alice = store.users.get("alice")
+    store.tokens.issue(web, grant_type="password", user_id=alice.id, scopes=("read",))
+    clock.advance(timedelta(days=2))
+    store.tokens.issue(ci, grant_type="client_credentials")
+    revoked = store.tokens.issue(ci, grant_type="client_credentials")
+    store.tokens.revoke(revoked.info.id)
+    store.tokens.create_personal_access_token("alice", "laptop", scopes="read", lifetime=NEVER)
+    clock.advance(timedelta(minutes=8))
+    return store
+
+
+def steps(*keys: str) -> Callable[[Pilot], Awaitable[None]]:
+    """Press keys, waiting for store jobs after each; then freeze what moves."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await settle(pilot)
+        for key in keys:
+            await pilot.press(*key.split(","))
+            await settle(pilot)
+        for widget in pilot.app.screen.query(Input):
+            widget.cursor_blink = False
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    return run_before
+
+
+SCREENS = {
+    "clients": (),
+    "client_form_new": ("n",),
+    "client_form_errors": ("n", "ctrl+s"),
+    "client_form_edit": ("enter",),
+    "secret_reveal": ("r", "y"),
+    "confirm_delete": ("d",),
+    "filter": ("slash", "b,o,t"),
+    "users": ("u",),
+    "user_form": ("u", "a"),
+    "tokens": ("T",),
+    "token_form": ("T", "n"),
+    "help": ("question_mark",),
+}
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_screen(snap_compare, demo_store: Store, make_app, screen: str, size) -> None:
+    app: AuthClientsApp = make_app()
+    assert snap_compare(app, terminal_size=size, run_before=steps(*SCREENS[screen]))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_clients_empty(snap_compare, store: Store, make_app, size) -> None:
+    store.target = "authclients.db"
+    app: AuthClientsApp = make_app(endpoint=None, endpoint_note="--no-server")
+    assert snap_compare(app, terminal_size=size, run_before=steps())

@@ -1,0 +1,204 @@
+"""The Textual app: its factory, the endpoint's life around it, and app-wide actions."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+
+from store import Store
+from store.clock import Clock
+from store.records import ClientInfo
+from tui.clipboard import Clipboard
+from tui.commands import ConsoleCommands
+from tui.screens.clients import ClientsScreen
+from tui.screens.help import HelpScreen
+
+if TYPE_CHECKING:
+    pass
+
+DEFAULT_PORT = 8765
+
+
+class Endpoint(Protocol):
+    """What the app needs of ``store.server.TokenEndpoint`` (tests pass a stand-in)."""
+
+    url: str
+    running: bool
+
+    def stop(self) -> None: ...
+
+
+class AuthClientsApp(App[None]):
+    """The console. Build it with ``create_app``; it never opens the database itself."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "authclients"
+    COMMANDS = App.COMMANDS | {ConsoleCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Help", id="app.help", tooltip="The keys of every screen"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", show=False, priority=True),
+    ]
+    PALETTE = (
+        ("go: Clients", "go_clients", "The client list"),
+        ("go: Users", "users", "Resource owners (u)"),
+        ("go: All tokens", "all_tokens", "Every client's tokens"),
+        ("app: Help", "help", "The keys of every screen (?)"),
+        ("app: Quit", "quit", "Leave the console (q)"),
+    )
+
+    endpoint_status: reactive[str] = reactive("", init=False)
+    """"● http://127.0.0.1:8765" while the endpoint answers; what is wrong otherwise."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        endpoint: Endpoint | None = None,
+        clock: Clock | None = None,
+        clipboard: Clipboard | None = None,
+        endpoint_note: str = "",
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.endpoint = endpoint
+        self.clock: Clock = clock or store.clock
+        self.clipboard_writer = clipboard or Clipboard()
+        self.endpoint_note = endpoint_note
+        """Why the endpoint is not where asked (port taken, --no-server, failed)."""
+        self.secrets: dict[int, str] = {}
+        """Client id → secret created or rotated in this run, for the playground to prefill."""
+        self.database_label = store.location
+
+    # -- life ------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.endpoint_status = self._endpoint_text()
+        # The endpoint thread can die on its own; keep the header honest.
+        self.set_interval(2.0, self._poll_endpoint)
+        self.push_screen(ClientsScreen())
+
+    def _poll_endpoint(self) -> None:
+        self.endpoint_status = self._endpoint_text()
+
+    def _endpoint_text(self) -> str:
+        note = f" ({self.endpoint_note})" if self.endpoint_note else ""
+        if self.endpoint is None:
+            return f"○ no endpoint{note}"
+        if self.endpoint.running:
+            return f"● {self.endpoint.url}{note}"
+        return f"○ endpoint stopped: {self.endpoint.url}{note}"
+
+    @property
+    def endpoint_url(self) -> str:
+        """Where the token endpoint listens, or would by default."""
+        if self.endpoint is not None:
+            return self.endpoint.url
+        return f"http://127.0.0.1:{DEFAULT_PORT}"
+
+    @property
+    def endpoint_running(self) -> bool:
+        return self.endpoint is not None and self.endpoint.running
+
+    # -- app-wide actions ------------------------------------------------------
+
+    def copy_text(self, text: str, what: str) -> None:
+        """Copy to the clipboard and say where it went."""
+        outcome = self.clipboard_writer.copy(self, text, what)
+        self.notify(outcome.message, timeout=6 if outcome.via == "terminal" else 3)
+
+    def open_tokens(self, client: ClientInfo | None) -> None:
+        from tui.screens.tokens import TokensScreen
+
+        self.push_screen(TokensScreen(client))
+
+    def open_users(self) -> None:
+        from tui.screens.users import UsersScreen
+
+        self.push_screen(UsersScreen())
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_users(self) -> None:
+        self.open_users()
+
+    def action_all_tokens(self) -> None:
+        self.open_tokens(None)
+
+    def action_go_clients(self) -> None:
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, ClientsScreen):
+            self.pop_screen()
+
+
+def create_app(
+    store: Store,
+    *,
+    endpoint: Endpoint | None = None,
+    clock: Clock | None = None,
+    clipboard: Clipboard | None = None,
+    endpoint_note: str = "",
+) -> AuthClientsApp:
+    """The app over an open store; tests and the screenshot command build it this way.
+
+    Args:
+        store: the open store; the app never opens or closes it.
+        endpoint: a started endpoint to show in the header, or None.
+        clock: the clock for relative times (default: the store's).
+        clipboard: the clipboard writer (tests pass one with a fake pyperclip).
+        endpoint_note: why the endpoint is not where it was asked to be.
+    """
+    return AuthClientsApp(
+        store, endpoint=endpoint, clock=clock, clipboard=clipboard, endpoint_note=endpoint_note
+    )
+
+
+def start_endpoint(store: Store, port: int) -> tuple[Any | None, str]:
+    """Start the embedded endpoint; on a taken port, a free one. Never raises.
+
+    Returns:
+        (endpoint or None, a note for the header when it is not as asked).
+    """
+    try:
+        from store.server import PortInUse, TokenEndpoint
+    except ImportError:
+        return None, "not available in this build"
+    endpoint = TokenEndpoint(store, port=port)
+    try:
+        endpoint.start()
+    except PortInUse:
+        endpoint = TokenEndpoint(store, port=0)
+        try:
+            endpoint.start()
+        except Exception as exc:
+            return None, f"could not start: {exc}"
+        return endpoint, f"port {port} was taken"
+    except Exception as exc:
+        return None, f"could not start: {exc}"
+    return endpoint, ""
+
+
+def run_console(db: str | None, port: int = DEFAULT_PORT, no_server: bool = False) -> int:
+    """``authclients`` with no subcommand: open the store, start the endpoint, run the app.
+
+    Returns:
+        The process exit code.
+    """
+    try:
+        store = Store.open(db)
+    except Exception as exc:
+        print(f"authclients: cannot open the database {db or '(default)'}: {exc}", file=sys.stderr)
+        return 1
+    endpoint, note = (None, "--no-server") if no_server else start_endpoint(store, port)
+    try:
+        app = create_app(store, endpoint=endpoint, endpoint_note=note)
+        app.run()
+    finally:
+        if endpoint is not None:
+            endpoint.stop()
+        store.close()
+    return app.return_code or 0

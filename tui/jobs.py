@@ -1,0 +1,89 @@
+"""Store calls off the UI thread: one helper so every screen handles failures the same way."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, TypeVar
+
+import peewee as pw
+from textual.worker import Worker, get_current_worker
+
+from store.errors import NotFound, StoreError, ValidationError
+
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
+    from store import Store
+
+T = TypeVar("T")
+
+
+def failure_message(exc: BaseException) -> str:
+    """What went wrong, said so the admin knows what to do; never a traceback."""
+    if isinstance(exc, NotFound):
+        return (
+            f"The {exc.kind} {exc.key} no longer exists (deleted elsewhere?). The list is reloaded."
+        )
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.errors.values())
+    if isinstance(exc, StoreError):
+        return str(exc)
+    if isinstance(exc, pw.OperationalError):
+        return (
+            f"The database could not be used: {exc}. Check that the file exists, is "
+            "writable and not locked by another program, then try again."
+        )
+    if isinstance(exc, pw.DatabaseError):
+        return f"Database error: {exc}. Try again; if it persists, check the database file."
+    return f"Unexpected error: {type(exc).__name__}: {exc}"
+
+
+def run_store_job(
+    node: DOMNode,
+    store: Store,
+    job: Callable[[], T],
+    done: Callable[[T], object],
+    *,
+    group: str,
+    exclusive: bool = True,
+    failed: Callable[[BaseException], object] | None = None,
+) -> Worker[None]:
+    """Run ``job`` (store calls) in a thread; then ``done(result)`` on the UI thread.
+
+    A failure goes to ``failed`` (on the UI thread), or becomes an error
+    notification. With ``exclusive``, a newer job of the same group supersedes
+    an older one, whose result is then dropped (so a stale page never wins).
+
+    Args:
+        node: the screen or widget the worker belongs to.
+        store: the store; its connection for the worker thread is closed at the end.
+        job: the blocking work.
+        done: receives the result on the UI thread.
+        group: the worker group.
+        exclusive: cancel older workers of the group.
+        failed: receives the exception on the UI thread.
+    """
+    app = node.app
+
+    def notify_failure(exc: BaseException) -> None:
+        app.notify(failure_message(exc), title="Could not finish", severity="error", timeout=8)
+
+    def body() -> None:
+        worker = get_current_worker()
+        try:
+            result = job()
+        except Exception as exc:  # every failure becomes a message, never a traceback
+            outcome = partial(failed or notify_failure, exc)
+        else:
+            outcome = partial(done, result)
+        finally:
+            # Peewee keeps one connection per thread; this thread ends now.
+            store.close()
+        if worker.is_cancelled:
+            return
+        with contextlib.suppress(RuntimeError):  # the app is closing: nobody to tell
+            app.call_from_thread(outcome)
+
+    return node.run_worker(body, thread=True, group=group, exclusive=exclusive, exit_on_error=False)

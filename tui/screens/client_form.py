@@ -1,0 +1,204 @@
+"""Create or edit a client: name, redirect URLs, grant switches, public flag, scopes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, Footer, Input, Label, Switch
+
+from store.errors import ValidationError
+from store.records import ClientInfo, CreatedClient
+from tui.jobs import failure_message
+from tui.screens.base import ConsoleScreen
+from tui.screens.confirm import ConfirmScreen
+from tui.widgets.console_header import ConsoleHeader
+
+SWITCHES = (
+    ("authorization_code", "Authorization code", "web and mobile apps; needs a redirect URL"),
+    ("password", "Password grant", "legacy apps send a user's password; least secure"),
+    ("personal_access", "Personal access tokens", "users create tokens used as a password"),
+    ("client_credentials", "Client credentials", "machine to machine, no user"),
+)
+FIELDS_WITH_ERRORS = ("name", "redirect_uris", "grants", "public", "scopes")
+
+
+@dataclass(frozen=True)
+class ClientFormResult:
+    """What a successful save produced: a new client with its secret, or the edited one."""
+
+    client: ClientInfo
+    created: CreatedClient | None = None
+
+
+class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
+    """One form for create and edit; stays open with every value kept until a save succeeds."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", id="form.save", tooltip="Save the client"),
+        Binding("escape", "cancel", "Cancel", id="form.cancel", tooltip="Close; asks first"),
+    ]
+    PALETTE = (
+        ("form: Save", "save", "Save the client (ctrl+s)"),
+        ("form: Cancel", "cancel", "Close the form, asking before discarding changes"),
+    )
+
+    def __init__(self, client: ClientInfo | None = None) -> None:
+        super().__init__()
+        self.client = client
+        self._initial: dict[str, object] = {}
+        self._saving = False
+
+    def compose(self) -> ComposeResult:
+        c = self.client
+        title = f"Edit client {c.id}" if c else "New client"
+        yield ConsoleHeader(title)
+        with VerticalScroll(id="form-body"):
+            yield Label("Name", classes="field-label")
+            yield Input(c.name if c else "", placeholder="e.g. Mobile app", id="name", compact=True)
+            yield Label("", id="name-error", classes="field-error")
+            yield Label(
+                "Redirect URL(s)  [dim]several: separate with spaces[/]", classes="field-label"
+            )
+            yield Input(
+                " ".join(c.redirect_uris) if c else "",
+                placeholder="https://app.example.com/callback",
+                id="redirect_uris",
+                compact=True,
+            )
+            yield Label("", id="redirect_uris-error", classes="field-error")
+            yield Label("Grant types", classes="field-label")
+            for key, title_, hint in SWITCHES:
+                with Horizontal(classes="switch-row"):
+                    yield Switch(bool(c and getattr(c, key)), id=key, animate=False)
+                    yield Label(f"{title_}  [dim]{hint}[/]", classes="switch-label")
+            yield Label("", id="grants-error", classes="field-error")
+            with Horizontal(classes="switch-row"):
+                yield Switch(bool(c and c.public), id="public", animate=False)
+                yield Label(
+                    "Public client  [dim]no secret; authorization code with PKCE only[/]",
+                    classes="switch-label",
+                )
+            yield Label("", id="public-error", classes="field-error")
+            yield Label(
+                "Scopes  [dim]optional, space separated; empty allows any[/]",
+                classes="field-label",
+            )
+            yield Input(" ".join(c.scopes) if c else "", id="scopes", compact=True)
+            yield Label("", id="scopes-error", classes="field-error")
+            with Horizontal(classes="form-buttons"):
+                yield Button("Save (ctrl+s)", variant="primary", id="save", compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._initial = self.values()
+        for key in FIELDS_WITH_ERRORS:
+            self.query_one(f"#{key}-error", Label).display = False
+        self.query_one("#name", Input).focus()
+
+    def values(self) -> dict[str, object]:
+        """The form as the store's keyword arguments."""
+        values: dict[str, object] = {
+            "name": self.query_one("#name", Input).value,
+            "redirect_uris": self.query_one("#redirect_uris", Input).value,
+            "scopes": self.query_one("#scopes", Input).value,
+        }
+        for key, _title, _hint in SWITCHES:
+            values[key] = self.query_one(f"#{key}", Switch).value
+        values["public"] = self.query_one("#public", Switch).value
+        return values
+
+    @property
+    def dirty(self) -> bool:
+        return self.values() != self._initial
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        """Each message beside its field; messages for unknown fields become a notification."""
+        for key in FIELDS_WITH_ERRORS:
+            label = self.query_one(f"#{key}-error", Label)
+            label.update(errors.get(key, ""))
+            label.display = key in errors
+        leftover = [msg for key, msg in errors.items() if key not in FIELDS_WITH_ERRORS]
+        if leftover:
+            self.notify(" ".join(leftover), severity="error")
+        focus_order = {
+            "name": "#name",
+            "redirect_uris": "#redirect_uris",
+            "grants": "#authorization_code",
+            "public": "#public",
+            "scopes": "#scopes",
+        }
+        for key, selector in focus_order.items():
+            if key in errors:
+                self.query_one(selector).focus()
+                break
+
+    # -- actions -------------------------------------------------------------
+
+    def action_save(self) -> None:
+        if self._saving:
+            return
+        self._saving = True
+        values = self.values()
+        clients = self.store.clients
+        client = self.client
+
+        def job() -> ClientFormResult:
+            # The store splits the redirect field on spaces/commas/newlines itself.
+            if client is None:
+                created = clients.create(**values)  # type: ignore[arg-type]
+                return ClientFormResult(created.client, created)
+            return ClientFormResult(clients.update(client.id, **values))
+
+        self.run_store(job, self._saved, group="client-form-save", failed=self._failed)
+
+    def _saved(self, result: ClientFormResult) -> None:
+        self._saving = False
+        self.dismiss(result)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._saving = False
+        if isinstance(exc, ValidationError):
+            self.show_errors(exc.errors)
+            self.notify(
+                "Not saved: fix the fields marked in red; nothing you typed was lost.",
+                severity="error",
+            )
+        else:
+            self.notify(failure_message(exc), title="Not saved", severity="error", timeout=8)
+
+    def action_cancel(self) -> None:
+        if not self.dirty:
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Discard changes?",
+                "You changed this form. Close it and lose the changes?",
+                confirm="Discard",
+            ),
+            answered,
+        )
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        # Enter in a field moves on rather than saving half a form.
+        self.focus_next()

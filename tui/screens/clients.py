@@ -1,0 +1,384 @@
+"""The home screen: the client list, paged from the store, with every client action."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, DataTable, Footer, Input, Label, Static
+
+from store.records import ClientInfo, ClientPage, CreatedClient
+from tui.formatting import count_text, curl_for
+from tui.screens.base import ConsoleScreen
+from tui.screens.client_form import ClientFormResult, ClientFormScreen
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.secret_reveal import Reveal, SecretRevealScreen
+from tui.widgets.client_table import SORTABLE, ClientTable
+from tui.widgets.console_header import ConsoleHeader
+
+
+class ClientsScreen(ConsoleScreen[None]):
+    """Client list with filter, sort, paging, and create/edit/delete/rotate/copy."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "new", "New", id="clients.new", tooltip="Create a client"),
+        Binding("e", "edit", "Edit", id="clients.edit", tooltip="Edit the highlighted client"),
+        Binding("d", "delete", "Delete", id="clients.delete", tooltip="Delete; revokes tokens"),
+        Binding("r", "rotate", "Rotate", id="clients.rotate", tooltip="Issue a new secret"),
+        Binding("c", "copy_id", "Copy", id="clients.copy_id", tooltip="Copy the client id"),
+        Binding("t", "tokens", "Tokens", id="clients.tokens", tooltip="This client's tokens"),
+        Binding("p", "playground", "Playground", id="clients.playground", show=False),
+        Binding("u", "users", "Users", id="clients.users", tooltip="Resource owners"),
+        # Shown on screen as the filter bar's label, so left out of the full 80-column footer.
+        Binding("slash", "filter", "Filter", id="clients.filter", show=False),
+        Binding("s", "sort", "Sort", id="clients.sort", show=False),
+        Binding("S", "reverse", "Reverse", id="clients.reverse", show=False),
+        Binding("T", "all_tokens", "All tokens", id="clients.all_tokens", show=False),
+        Binding("q", "app.quit", "Quit", id="clients.quit"),
+    ]
+    PALETTE = (
+        ("client: New", "new", "Create a client (n)"),
+        ("client: Edit", "edit", "Edit the highlighted client (enter, e)"),
+        ("client: Delete", "delete", "Delete the highlighted client and revoke its tokens (d)"),
+        ("client: Rotate secret", "rotate", "Issue a new secret; the old one stops working (r)"),
+        ("client: Copy id", "copy_id", "Copy the highlighted client's id (c)"),
+        ("client: Tokens", "tokens", "The highlighted client's tokens (t)"),
+        ("client: Playground", "playground", "Try the client's grants (p)"),
+        ("client: Filter", "filter", "Filter by name or id (/)"),
+        ("client: Sort by next column", "sort", "Cycle the sort column (s)"),
+        ("client: Reverse sort", "reverse", "Reverse the sort order (S)"),
+        ("tokens: All tokens", "all_tokens", "Every client's tokens (T)"),
+    )
+
+    AUTO_FOCUS = "#clients"
+    """The table, not the filter: keys must reach the screen's bindings at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filter_text = ""
+        self.loaded = False
+        """True once the first page has been shown (the benchmark waits for it)."""
+
+    def compose(self) -> ComposeResult:
+        yield ConsoleHeader("Clients")
+        with Horizontal(id="filter-bar"):
+            yield Label("Filter /", id="filter-label")
+            yield Input(placeholder="name or id", id="filter", compact=True)
+        with Vertical(id="clients-body"):
+            yield ClientTable(id="clients")
+            with Vertical(id="empty"):
+                yield Static("", id="empty-message")
+                yield Button("+ New client (n)", id="empty-new", variant="primary", compact=True)
+        with Horizontal(id="page-bar"):
+            yield Button("◀ Prev", id="page-prev", compact=True)
+            yield Label("", id="page-info")
+            yield Button("Next ▶", id="page-next", compact=True)
+            yield Button("+ New", id="bar-new", compact=True)
+        yield Footer(compact=True)
+
+    @property
+    def table(self) -> ClientTable:
+        return self.query_one(ClientTable)
+
+    def on_mount(self) -> None:
+        self.query_one("#empty").display = False
+        self.load(0, 0)
+
+    # -- loading ---------------------------------------------------------------
+
+    def load(self, offset: int, cursor: int) -> None:
+        """Ask the store for one window of the list, in a worker."""
+        table = self.table
+        text, sort, descending = self.filter_text, table.sort_key, table.descending
+        clients = self.store.clients
+
+        def job() -> ClientPage:
+            return clients.list(
+                text, sort=sort, descending=descending, offset=offset, limit=ClientTable.WINDOW
+            )
+
+        self.run_store(lambda: job(), lambda page: self._show(page, cursor), group="clients-page")
+
+    def reload(self, cursor: int | None = None) -> None:
+        """Reload the window around ``cursor`` (default: where the cursor is)."""
+        table = self.table
+        target = table.absolute_cursor if cursor is None else cursor
+        start = max(0, target - ClientTable.WINDOW // 2)
+        self.load(start, target)
+
+    def _show(self, page: ClientPage, cursor: int) -> None:
+        if page.total and page.offset >= page.total:
+            # The list shrank under us (deletes): come back to its end.
+            self.load(max(0, page.total - ClientTable.WINDOW), page.total - 1)
+            return
+        self.table.show_page(page, cursor)
+        self._update_chrome()
+        self.loaded = True
+
+    def on_screen_resume(self) -> None:
+        # Back from another screen: live-token counts or names may have changed.
+        if self.loaded:
+            self.reload()
+
+    def _focus_list(self) -> None:
+        """Focus the table, or the empty state's button; never leave the filter by accident."""
+        if self.query_one("#filter", Input).has_focus:
+            return
+        if self.table.display:
+            self.table.focus()
+        else:
+            self.query_one("#empty-new", Button).focus()
+
+    def _update_chrome(self) -> None:
+        table = self.table
+        total = table.match_count
+        empty = total == 0
+        self.query_one("#empty").display = empty
+        if table.display == empty:
+            table.display = not empty
+            self._focus_list()
+        if empty:
+            message = (
+                f"No client matches “{self.filter_text}”. Press escape in the filter to clear it."
+                if self.filter_text
+                else "No clients yet. Press n (or click below) to create the first one."
+            )
+            self.query_one("#empty-message", Static).update(message)
+        first = table.window_start + 1 if total else 0
+        last = table.window_start + len(table.items)
+        where = f"row {table.absolute_cursor + 1:,}" if total else "no rows"
+        self.query_one("#page-info", Label).update(
+            f"{where} · {count_text(first)}–{count_text(last)} of {count_text(total)}"
+            + (f" · filter “{self.filter_text}”" if self.filter_text else "")
+        )
+
+    @on(ClientTable.PageWanted)
+    def _page_wanted(self, message: ClientTable.PageWanted) -> None:
+        message.stop()
+        self.load(message.offset, message.cursor)
+
+    @on(DataTable.RowHighlighted, "#clients")
+    def _highlighted(self) -> None:
+        self._update_chrome()
+
+    @on(DataTable.RowSelected, "#clients")
+    def _selected(self) -> None:
+        self.action_edit()
+
+    @on(DataTable.HeaderSelected, "#clients")
+    def _header(self, message: DataTable.HeaderSelected) -> None:
+        key = str(message.column_key.value)
+        table = self.table
+        descending = not table.descending if key == table.sort_key else False
+        self._sort(key, descending)
+
+    def _sort(self, key: str, descending: bool) -> None:
+        self.table.set_sort(key, descending)
+        self.load(0, 0)
+        direction = "descending" if descending else "ascending"
+        self.notify(f"Sorted by {key.replace('_', ' ')}, {direction}.", timeout=2)
+
+    # -- filter ------------------------------------------------------------------
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value.strip()
+        self.load(0, 0)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self.table.focus()
+
+    def key_escape(self) -> None:
+        """Escape in the filter clears it, then returns to the table."""
+        filter_input = self.query_one("#filter", Input)
+        if filter_input.has_focus:
+            if filter_input.value:
+                filter_input.value = ""
+            else:
+                self.table.focus()
+
+    def key_down(self) -> None:
+        if self.query_one("#filter", Input).has_focus:
+            self.table.focus()
+
+    # -- actions -----------------------------------------------------------------
+
+    def _current(self) -> ClientInfo | None:
+        client = self.table.current
+        if client is None:
+            self.notify("No client highlighted. Create one with n.", severity="warning")
+        return client
+
+    def action_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_sort(self) -> None:
+        table = self.table
+        index = (SORTABLE.index(table.sort_key) + 1) % len(SORTABLE)
+        self._sort(SORTABLE[index], False)
+
+    def action_reverse(self) -> None:
+        self._sort(self.table.sort_key, not self.table.descending)
+
+    def action_new(self) -> None:
+        self.app.push_screen(ClientFormScreen(), self._form_closed)
+
+    def action_edit(self) -> None:
+        client = self._current()
+        if client:
+            self.app.push_screen(ClientFormScreen(client), self._form_closed)
+
+    def _form_closed(self, result: ClientFormResult | None) -> None:
+        if result is None:
+            return
+        if result.created is not None:
+            # A new client: show its secret, then find it in the list.
+            self._reveal(result.created, "Client created")
+            self.reload_to(result.client.id)
+        else:
+            self.notify(f"Client {result.client.id} “{result.client.name}” saved.")
+            self.reload()
+
+    def reload_to(self, client_id: int) -> None:
+        """Reload; with the default sort a new client is last, so go there."""
+        table = self.table
+        if table.sort_key == "id" and not table.descending and not self.filter_text:
+            self.load(max(0, table.match_count + 1 - ClientTable.WINDOW), table.match_count)
+        else:
+            self.reload()
+
+    def _reveal(self, created: CreatedClient, title: str) -> None:
+        client = created.client
+        if created.secret:
+            self.console.secrets[client.id] = created.secret
+        curl_title, curl = curl_for(client, created.secret, self.console.endpoint_url)
+        note = ""
+        if not self.console.endpoint_running:
+            note = "The endpoint is not running here; the curl line uses its usual address."
+        self.app.push_screen(
+            SecretRevealScreen(
+                Reveal(
+                    title=f"{title}: {client.name}",
+                    id_label="client_id",
+                    id_value=str(client.id),
+                    secret_label="Client secret",
+                    secret=created.secret,
+                    note=note,
+                    curl_title=curl_title,
+                    curl=curl,
+                )
+            )
+        )
+
+    def action_delete(self) -> None:
+        client = self._current()
+        if client is None:
+            return
+        clients = self.store.clients
+
+        def confirm(live: int) -> None:
+            if live:
+                tokens = f"Its {live} live token{'s' if live != 1 else ''} will be revoked"
+            else:
+                tokens = "It has no live tokens"
+            self.app.push_screen(
+                ConfirmScreen(
+                    f"Delete client {client.id}?",
+                    f"Delete “{client.name}” (client_id={client.id})? {tokens}, and every "
+                    "application using it loses access at once.",
+                ),
+                lambda yes: self._delete(client) if yes else None,
+            )
+
+        self.run_store(lambda: clients.live_token_count(client.id), confirm, group="clients-count")
+
+    def _delete(self, client: ClientInfo) -> None:
+        clients = self.store.clients
+
+        def done(revoked: int) -> None:
+            self.console.secrets.pop(client.id, None)
+            self.notify(f"Deleted “{client.name}”; revoked {revoked} tokens.")
+            self.reload()
+
+        self.run_store(
+            lambda: clients.delete(client.id), done, group="clients-write", exclusive=False
+        )
+
+    def action_rotate(self) -> None:
+        client = self._current()
+        if client is None:
+            return
+        if client.public:
+            self.notify(
+                f"“{client.name}” is a public client: it has no secret. Edit it and turn "
+                "off “Public client” to give it one.",
+                severity="warning",
+            )
+            return
+        clients = self.store.clients
+
+        def rotate(yes: bool | None) -> None:
+            if not yes:
+                return
+
+            def done(created: CreatedClient) -> None:
+                self._reveal(created, "Secret rotated")
+                self.reload()
+
+            self.run_store(
+                lambda: clients.rotate_secret(client.id),
+                done,
+                group="clients-write",
+                exclusive=False,
+            )
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Rotate the secret of client {client.id}?",
+                f"“{client.name}” gets a new secret; the old one stops working at once. "
+                "Issued tokens keep working.",
+                confirm="Rotate",
+            ),
+            rotate,
+        )
+
+    def action_copy_id(self) -> None:
+        client = self._current()
+        if client:
+            self.console.copy_text(str(client.id), f"Client id {client.id}")
+
+    def action_tokens(self) -> None:
+        client = self._current()
+        if client:
+            self.console.open_tokens(client)
+
+    def action_all_tokens(self) -> None:
+        self.console.open_tokens(None)
+
+    def action_users(self) -> None:
+        self.console.open_users()
+
+    def action_playground(self) -> None:
+        self.notify(
+            "The token playground is not built yet: it comes with the playground issue. "
+            "Meanwhile, create a client and use the curl line shown with its secret.",
+            severity="information",
+        )
+
+    @on(Button.Pressed, "#empty-new, #bar-new")
+    def _new_pressed(self) -> None:
+        self.action_new()
+
+    @on(Button.Pressed, "#page-next")
+    def _next_pressed(self) -> None:
+        table = self.table
+        table.go_to(table.window_start + len(table.items))
+
+    @on(Button.Pressed, "#page-prev")
+    def _prev_pressed(self) -> None:
+        table = self.table
+        table.go_to(table.window_start - 1 if table.window_start else 0)

@@ -1,0 +1,206 @@
+"""A client table that holds only a window of rows and asks its screen for more.
+
+A DataTable with 100,000 rows takes over ten seconds to fill. This one keeps
+at most ``WINDOW`` rows; moving the cursor past either end of the window posts
+``PageWanted`` and the screen answers with ``show_page`` from a worker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import DataTable
+
+from store.records import ClientInfo, ClientPage
+from tui.formatting import date_text, grant_summary
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    key: str
+    """The store's sort key for this column."""
+    label: str
+    width: int
+    """Fixed width; 0 means computed (the id from the largest id, the rest share what is left)."""
+
+
+COLUMNS = (
+    ColumnSpec("id", "ID", 0),
+    ColumnSpec("name", "Name", 0),
+    ColumnSpec("grants", "Grants", 16),
+    ColumnSpec("redirect_uris", "Redirect URL", 0),
+    ColumnSpec("secret_hint", "Hint", 4),
+    ColumnSpec("active_tokens", "Live", 4),
+    ColumnSpec("created_at", "Created", 10),
+)
+SORTABLE = tuple(c.key for c in COLUMNS)
+
+
+class ClientTable(DataTable[Text | str]):
+    """One window of the filtered, sorted client list, with the cursor in it."""
+
+    WINDOW = 100
+    """Rows held at once: a few screens' worth, cheap to rebuild."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("ctrl+home,g", "first", "First client", show=False),
+        Binding("ctrl+end,G", "last", "Last client", show=False),
+    ]
+
+    class PageWanted(Message):
+        """The table needs rows from ``offset`` and the cursor on absolute row ``cursor``."""
+
+        def __init__(self, offset: int, cursor: int) -> None:
+            super().__init__()
+            self.offset = offset
+            self.cursor = cursor
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, id=id)
+        self.match_count = 0
+        """How many clients match the filter, from the last page shown."""
+        self.window_start = 0
+        """Absolute index of the first row held."""
+        self.items: list[ClientInfo] = []
+        self.sort_key = "id"
+        self.descending = False
+        self._pending: int | None = None
+        """The absolute row asked for and not yet shown, so key repeats build on it."""
+        self._widths: tuple[int, ...] = ()
+
+    # -- what the screen calls --------------------------------------------
+
+    def show_page(self, page: ClientPage, cursor: int) -> None:
+        """Replace the window with ``page`` and put the cursor on absolute row ``cursor``."""
+        self.match_count = page.total
+        self.window_start = page.offset
+        self.items = list(page.items)
+        self._pending = None
+        if self._compute_widths() != self._widths:
+            self._build_columns()
+        else:
+            self._fill()
+        if self.items:
+            row = min(max(cursor - self.window_start, 0), len(self.items) - 1)
+            self.move_cursor(row=row, animate=False, scroll=True)
+
+    def set_sort(self, key: str, descending: bool) -> None:
+        self.sort_key = key
+        self.descending = descending
+        self._build_columns(force=True)
+
+    @property
+    def current(self) -> ClientInfo | None:
+        """The client under the cursor, if any."""
+        if not self.items or not 0 <= self.cursor_row < len(self.items):
+            return None
+        return self.items[self.cursor_row]
+
+    @property
+    def absolute_cursor(self) -> int:
+        return self.window_start + (self.cursor_row if self.items else 0)
+
+    def go_to(self, absolute: int) -> None:
+        """Move to an absolute row, asking for another window when it is outside this one."""
+        if self.match_count == 0:
+            return
+        absolute = min(max(absolute, 0), self.match_count - 1)
+        if (
+            self.window_start <= absolute < self.window_start + len(self.items)
+            and self._pending is None
+        ):
+            self.move_cursor(row=absolute - self.window_start, animate=False, scroll=True)
+            return
+        # Centre the new window on the target so both directions have room.
+        start = max(0, min(absolute - self.WINDOW // 2, self.match_count - self.WINDOW))
+        self._pending = absolute
+        self.post_message(self.PageWanted(start, absolute))
+
+    # -- keys ---------------------------------------------------------------
+
+    def _base(self) -> int:
+        return self._pending if self._pending is not None else self.absolute_cursor
+
+    def _page_height(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def action_cursor_down(self) -> None:
+        self.go_to(self._base() + 1)
+
+    def action_cursor_up(self) -> None:
+        self.go_to(self._base() - 1)
+
+    def action_page_down(self) -> None:
+        self.go_to(self._base() + self._page_height())
+
+    def action_page_up(self) -> None:
+        self.go_to(self._base() - self._page_height())
+
+    def action_first(self) -> None:
+        self.go_to(0)
+
+    def action_last(self) -> None:
+        self.go_to(self.match_count - 1)
+
+    # -- layout -------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        self._build_columns()
+
+    def _compute_widths(self) -> tuple[int, ...]:
+        width = self.size.width or 80
+        id_width = max(4, len(str(max((c.id for c in self.items), default=0))))
+        padding = 2 * self.cell_padding * len(COLUMNS)
+        fixed = sum(c.width for c in COLUMNS) + id_width
+        # Two columns for the vertical scrollbar, which appears with the first long page.
+        spare = max(16, width - padding - fixed - 2)
+        name = max(8, spare * 11 // 20)
+        redirect = max(8, spare - name)
+        flexible = {"id": id_width, "name": name, "redirect_uris": redirect}
+        return tuple(c.width or flexible[c.key] for c in COLUMNS)
+
+    def _build_columns(self, force: bool = False) -> None:
+        widths = self._compute_widths()
+        if widths == self._widths and not force:
+            return
+        self._widths = widths
+        row = self.cursor_row
+        self.clear(columns=True)
+        for spec, width in zip(COLUMNS, widths, strict=True):
+            label = spec.label
+            if spec.key == self.sort_key:
+                label += " ▼" if self.descending else " ▲"
+            self.add_column(label, width=width, key=spec.key)
+        self._fill()
+        if self.items:
+            self.move_cursor(row=min(row, len(self.items) - 1), animate=False)
+
+    def _fill(self) -> None:
+        if not self.columns:
+            self._build_columns(force=True)
+            return
+        self.clear()
+        self.add_rows(_cells(item) for item in self.items)
+
+
+def _cells(client: ClientInfo) -> list[Text | str]:
+    redirect = client.redirect_uris[0] if client.redirect_uris else "—"
+    if len(client.redirect_uris) > 1:
+        redirect += f" (+{len(client.redirect_uris) - 1})"
+    return [
+        Text(str(client.id), justify="right"),
+        Text(client.name, no_wrap=True, overflow="ellipsis"),
+        grant_summary(client),
+        Text(redirect, no_wrap=True, overflow="ellipsis"),
+        client.secret_hint or "—",
+        Text(str(client.active_tokens), justify="right"),
+        date_text(client.created_at),
+    ]

@@ -1,0 +1,34 @@
+"""The top line of every screen: where the data is and whether the endpoint answers."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Label
+
+
+class ConsoleHeader(Horizontal):
+    """Screen title, database location, endpoint URL and state.
+
+    It reads ``app.database_label`` and ``app.endpoint_status`` and follows the
+    latter, so every screen's header changes when the endpoint stops.
+    """
+
+    DEFAULT_CLASSES = "console-header"
+
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self._title = title
+
+    def compose(self) -> ComposeResult:
+        yield Label(f"authclients · {self._title}", id="header-title")
+        yield Label(self.app.database_label, id="header-db")  # type: ignore[attr-defined]
+        yield Label("", id="header-endpoint")
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "endpoint_status", self._show_endpoint)
+
+    def _show_endpoint(self, status: str) -> None:
+        label = self.query_one("#header-endpoint", Label)
+        label.update(status)
+        label.set_class(status.startswith("●"), "-running")
