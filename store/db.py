@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -17,13 +18,14 @@ ENV_VAR = "AUTHCLIENTS_DB"
 DEFAULT_FILENAME = "authclients.db"
 
 SQLITE_PRAGMAS = {
-    "journal_mode": "wal",
+    "busy_timeout": 10_000,
     "foreign_keys": 1,
     "synchronous": "normal",
-    "busy_timeout": 10_000,
 }
-"""WAL lets the endpoint thread write while the UI reads; NORMAL is durable
-against a crash of the program (not of the machine) and much faster than FULL."""
+"""Per connection. NORMAL is durable against a crash of the program (not of the
+machine) and, in WAL mode, much faster than FULL."""
+
+WAL_DEADLINE_S = 10.0
 
 
 def default_target() -> str:
@@ -68,8 +70,28 @@ def open_database(target: str | None = None) -> pw.Database:
         db = pw.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=10, lock_type="IMMEDIATE")
     database.initialize(db)
     db.connect(reuse_if_open=True)
+    if isinstance(db, pw.SqliteDatabase) and path != ":memory:":
+        _ensure_wal(db)
     migrate(db)
     return db
+
+
+def _ensure_wal(db: pw.SqliteDatabase) -> None:
+    """Switch the file to WAL, which lets the endpoint thread write while the UI reads.
+
+    The mode is stored in the file, so this is needed once, not per connection.
+    SQLite answers "database is locked" at once, without its busy handler, when
+    two processes switch a new file at the same instant: retry until a deadline.
+    """
+    deadline = time.monotonic() + WAL_DEADLINE_S
+    while True:
+        try:
+            db.execute_sql("PRAGMA journal_mode=wal")
+            return
+        except pw.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _sqlite_path(target: str) -> str:
