@@ -103,7 +103,6 @@ def check_pragmas(values: dict[str, object]) -> None:
 
 def test_pragmas_on_the_opening_connection(store: Store) -> None:
     check_pragmas(pragmas(store.db))
-    assert SQLITE_PRAGMAS["journal_mode"] == "wal"
 
 
 def test_pragmas_on_another_threads_connection(store: Store) -> None:
