@@ -179,25 +179,24 @@ class AuthorizationServer:
         return grant.issue()
 
     def sign_in(self, username: str, password: str) -> UserInfo:
-        """Check a resource owner's password, at most ``limit`` bcrypt runs per minute.
+        """Check a resource owner's password; locked out after ``limit`` failures a window.
 
         Raises ``SlowDown`` (without bcrypt) when locked out, ``InvalidGrant``
         when wrong (RFC 6749 §5.2: the owner credentials are invalid).
         """
         username = username.strip()
-        with self.writing():
-            reservation = self.limiter.reserve(KIND_PASSWORD, username)
-        try:
+        self.limiter.check(KIND_PASSWORD, username)
+        with self.limiter.slot(KIND_PASSWORD, username):
+            # Attempts that failed while this one waited for its slot count too.
+            failures = self.limiter.check(KIND_PASSWORD, username)
             user = self.store.users.verify(username, password)
-        except BaseException:
-            with self.writing():
-                self.limiter.cancel(reservation)
-            raise
         if user is None:
-            # The reservation row stays: it is this failure's record.
+            with self.writing():
+                self.limiter.record_failure(KIND_PASSWORD, username)
             raise InvalidGrant("The username or password is incorrect.")
-        with self.writing():
-            self.limiter.succeeded(KIND_PASSWORD, username)
+        if failures:
+            with self.writing():
+                self.limiter.clear(KIND_PASSWORD, username)
         return user
 
     # -- RFC 7009 and RFC 7662 ------------------------------------------------------

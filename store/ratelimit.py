@@ -9,6 +9,10 @@ sharing one database (RFC 6749 §10.10, RFC 6819 §5.1.4.2.3).
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -28,16 +32,21 @@ DEFAULT_WINDOW = timedelta(minutes=1)
 KEY_MAX = 255
 
 
+@dataclass
+class _Gate:
+    """The bcrypt slots of one key, dropped when no attempt holds or waits for one."""
+
+    semaphore: threading.BoundedSemaphore
+    users: int = 0
+
+
 class RateLimiter:
     """Counts failures per key in a sliding window and refuses further attempts.
 
-    Two strategies, chosen by what a check costs:
-
-    * passwords (bcrypt, ~250 ms at cost 12): an attempt *reserves* its row
-      before bcrypt runs and counts afterwards, so even concurrent attempts,
-      from any process, never run more than ``limit`` bcrypt checks a window;
-    * client secrets (one SHA-256): a read-only check before the compare and a
-      row only on failure, so the success path costs one indexed read.
+    Only real failures count: a read-only check before the (bcrypt or
+    SHA-256) comparison, a row after a failure, the rows of a key dropped
+    after its success. Passwords also pass through ``slot`` so that
+    concurrent attempts cannot run bcrypt far beyond the limit.
     """
 
     def __init__(
@@ -50,6 +59,8 @@ class RateLimiter:
         self._store = store
         self.limit = limit
         self.window = window
+        self._gates: dict[tuple[str, str], _Gate] = {}
+        self._gates_lock = threading.Lock()
 
     # -- client secrets: check, then record on failure ------------------------
 
@@ -70,33 +81,33 @@ class RateLimiter:
             (FailedAttempt.kind == kind) & (FailedAttempt.key == _key(key))
         ).execute()
 
-    # -- passwords: reserve before bcrypt ---------------------------------------
+    # -- passwords: a bounded number of bcrypt checks in flight -------------------
 
-    def reserve(self, kind: str, key: str) -> int:
-        """Count this attempt as a failure before it is checked; returns the row id.
+    @contextmanager
+    def slot(self, kind: str, key: str) -> Iterator[None]:
+        """Hold one of ``limit`` in-process slots for checking ``key``.
 
-        The row is inserted (and committed) first and the window counted
-        afterwards: of concurrent attempts, the n-th to commit sees at least n
-        rows, so at most ``limit`` get through, on SQLite and PostgreSQL alike.
-        A refused attempt removes its row, so a lock-out ends ``window`` after
-        the last real failure even under a continuous attack.
+        A failure is recorded only once bcrypt has answered, so concurrent
+        attempts could otherwise all start before the first one counts. With
+        at most ``limit`` checks in flight per key and the count read again
+        inside the slot, a key gets at most ``2 * limit - 1`` bcrypt runs a
+        window per process, however many connections attack it; honest
+        concurrent sign-ins of one user merely queue, they are never refused.
         """
-        now = self._store.clock.now()
-        row_id = FailedAttempt.insert(kind=kind, key=_key(key), at=now).execute()
-        recent = self._recent(kind, key, now, self.limit + 1)
-        if len(recent) > self.limit:
-            FailedAttempt.delete().where(FailedAttempt.id == row_id).execute()
-            others = [at for attempt_id, at in recent if attempt_id != row_id]
-            raise self._slow_down(kind, others[self.limit - 1], now)
-        return row_id
-
-    def succeeded(self, kind: str, key: str) -> None:
-        """The reserved attempt was right: drop it and the earlier failures of ``key``."""
-        self.clear(kind, key)
-
-    def cancel(self, row_id: int) -> None:
-        """The reserved attempt never reached its check (bad input, a crash): forget it."""
-        FailedAttempt.delete().where(FailedAttempt.id == row_id).execute()
+        gate_key = (kind, _key(key))
+        with self._gates_lock:
+            gate = self._gates.get(gate_key)
+            if gate is None:
+                gate = self._gates[gate_key] = _Gate(threading.BoundedSemaphore(self.limit))
+            gate.users += 1
+        try:
+            with gate.semaphore:
+                yield
+        finally:
+            with self._gates_lock:
+                gate.users -= 1
+                if gate.users == 0:
+                    del self._gates[gate_key]
 
     # -- internals --------------------------------------------------------------
 

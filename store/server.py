@@ -331,6 +331,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- the connection loop ---------------------------------------------------------
 
+    def setup(self) -> None:
+        # The socket timeout is what ends a silent connection (idle or slow).
+        self.timeout = self.server.endpoint.idle_timeout
+        super().setup()
+
     def handle(self) -> None:
         # The client went away or the endpoint is stopping: nothing to answer.
         with contextlib.suppress(OSError):
@@ -863,6 +868,7 @@ class TokenEndpoint:
 
     Attributes:
         store: the store, acting as ``endpoint``.
+        idle_timeout: seconds a connection may stay silent before it is closed.
         authorization: the OAuth decisions (``store.authorization_server``).
         sessions: sign-in sessions of the authorization pages (in memory).
         request_log: the latest requests, for the console.
@@ -874,10 +880,12 @@ class TokenEndpoint:
         host: str = "127.0.0.1",
         port: int = 8765,
         log_file: str | None = None,
+        idle_timeout: float = CONNECTION_TIMEOUT,
     ) -> None:
         self.store = store.as_actor("endpoint")
         self.host = host
         self.port = port
+        self.idle_timeout = idle_timeout
         self.authorization = AuthorizationServer(self.store)
         self.sessions = BrowserSessions()
         self.request_log = RequestLog(log_file=log_file)

@@ -141,6 +141,18 @@ def _port(text: str) -> int:
     return value
 
 
+def _listen_port(text: str) -> int:
+    """A port for ``serve``: 0 asks for any free one (printed on the first line)."""
+    if text.strip() == "0":
+        return 0
+    try:
+        return _port(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            "give a TCP port from 1 to 65535, or 0 for a free one"
+        ) from None
+
+
 # -- the parser ----------------------------------------------------------------------------------
 
 
@@ -227,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--port",
-        type=_port,
+        type=_listen_port,
         default=argparse.SUPPRESS,
         help=f"port to listen on (default {DEFAULT_PORT})",
     )

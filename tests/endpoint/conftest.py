@@ -6,20 +6,46 @@ import base64
 import hashlib
 import re
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
 from store import Store
-from store.models import AccessToken
+from store.models import AccessToken, AuthCode, RefreshToken
 from store.records import CreatedClient, UserInfo
 from store.server import TokenEndpoint
 
 PASSWORD = "correct horse battery"
 REDIRECT = "https://app.example.com/callback"
+AUTHCLIENTS = str(Path(sys.executable).parent / "authclients")
+"""The console script of this virtual environment."""
+
+
+@contextmanager
+def serving(db_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``authclients serve --port 0`` in its own process; yields it and its URL."""
+    proc = subprocess.Popen(
+        [AUTHCLIENTS, "serve", "--db", str(db_path), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("Listening on http://127.0.0.1:"), first
+        yield proc, first.split()[-1]
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=10)
 
 
 @pytest.fixture
@@ -81,6 +107,25 @@ def basic(client: CreatedClient) -> tuple[str, str]:
 def token_count() -> int:
     """Access tokens in the database: what 'nothing was issued' is measured with."""
     return AccessToken.select().count()
+
+
+def issued_rows() -> tuple[int, int, int]:
+    """Access tokens, refresh tokens and codes in the database, to prove nothing was issued."""
+    return (AccessToken.select().count(), RefreshToken.select().count(), AuthCode.select().count())
+
+
+def assert_refused(
+    r: requests.Response, status: int, error: str, before: tuple[int, int, int]
+) -> dict:
+    """An RFC 6749 §5.2 JSON error, no traceback, and no new token, refresh token or code."""
+    assert r.status_code == status, r.text
+    assert r.headers["Content-Type"] == "application/json", r.headers
+    assert "Traceback" not in r.text
+    body = r.json()
+    assert body["error"] == error, body
+    assert body.get("error_description"), body
+    assert issued_rows() == before
+    return body
 
 
 def pkce_pair() -> tuple[str, str]:
