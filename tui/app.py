@@ -46,6 +46,7 @@ class AuthClientsApp(App[None]):
         ("go: Clients", "go_clients", "The client list"),
         ("go: Users", "users", "Resource owners (u)"),
         ("go: All tokens", "all_tokens", "Every client's tokens"),
+        ("go: Token playground", "playground", "Try every grant against the endpoint"),
         ("app: Help", "help", "The keys of every screen (?)"),
         ("app: Quit", "quit", "Leave the console (q)"),
     )
@@ -119,6 +120,14 @@ class AuthClientsApp(App[None]):
         from tui.screens.users import UsersScreen
 
         self.push_screen(UsersScreen())
+
+    def open_playground(self, client: ClientInfo | None) -> None:
+        from tui.screens.playground import PlaygroundScreen
+
+        self.push_screen(PlaygroundScreen(client))
+
+    def action_playground(self) -> None:
+        self.open_playground(None)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -382,10 +382,14 @@ async def test_copy_secret_with_working_local_clipboard(
         assert local_clipboard.copied == [secret, "1"]
 
 
-async def test_playground_key_says_it_is_coming(store: Store, make_app) -> None:
-    store.clients.create("Service", client_credentials=True)
+async def test_playground_key_opens_it_with_the_highlighted_client(store: Store, make_app) -> None:
+    from tui.screens.playground import PlaygroundScreen
+
+    service = store.clients.create("Service", client_credentials=True).client
     app = make_app()
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("p")
-        assert any("playground" in m for m in notifications(app))
+        await settle(pilot)
+        assert isinstance(app.screen, PlaygroundScreen)
+        assert app.screen.client is not None and app.screen.client.id == service.id

@@ -363,11 +363,7 @@ class ClientsScreen(ConsoleScreen[None]):
         self.console.open_users()
 
     def action_playground(self) -> None:
-        self.notify(
-            "The token playground is not built yet: it comes with the playground issue. "
-            "Meanwhile, create a client and use the curl line shown with its secret.",
-            severity="information",
-        )
+        self.console.open_playground(self._current())
 
     @on(Button.Pressed, "#empty-new, #bar-new")
     def _new_pressed(self) -> None:

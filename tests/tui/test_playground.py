@@ -1,0 +1,421 @@
+"""The token playground driven by Pilot against a real endpoint on an ephemeral port."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Select, Static
+
+from store import Store
+from store.clock import ManualClock
+from store.records import CreatedClient, UserInfo
+from store.server import TokenEndpoint
+from tui.app import AuthClientsApp
+from tui.screens.authorize_here import AuthorizeHereScreen
+from tui.screens.playground import PlaygroundScreen
+
+PASSWORD = "correct horse battery"
+REDIRECT = "https://app.example.com/callback"
+
+
+@pytest.fixture
+def endpoint(store: Store) -> Iterator[TokenEndpoint]:
+    ep = TokenEndpoint(store, port=0)
+    ep.start()
+    yield ep
+    ep.stop()
+
+
+@pytest.fixture
+def web(store: Store) -> CreatedClient:
+    """A confidential client with every grant."""
+    return store.clients.create(
+        "Web app",
+        [REDIRECT],
+        authorization_code=True,
+        password=True,
+        personal_access=True,
+        client_credentials=True,
+        scopes="read write",
+    )
+
+
+@pytest.fixture
+def alice(store: Store) -> UserInfo:
+    return store.users.add("alice", PASSWORD)
+
+
+@pytest.fixture
+def app(
+    make_app: Callable[..., AuthClientsApp], endpoint: TokenEndpoint, web: CreatedClient
+) -> AuthClientsApp:
+    built = make_app(endpoint=endpoint)
+    # As if the secret had been revealed in this run: the playground prefills it.
+    built.secrets[web.client.id] = web.secret or ""
+    return built
+
+
+async def idle(pilot: Pilot) -> None:
+    """Wait until every request of the playground has come back and been shown."""
+    app = pilot.app
+    for _ in range(200):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = _playground(app)
+        if screen.pending == 0 and not app.workers._workers:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the playground did not settle")
+
+
+def _playground(app: AuthClientsApp) -> PlaygroundScreen:
+    for screen in reversed(app.screen_stack):
+        if isinstance(screen, PlaygroundScreen):
+            return screen
+    raise AssertionError("no playground open")
+
+
+async def open_playground(pilot: Pilot, client: CreatedClient | None) -> PlaygroundScreen:
+    """From the clients screen: highlight the client and press p (or the palette's way)."""
+    app = pilot.app
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    if client is None:
+        app.open_playground(None)
+    else:
+        await pilot.press("p")
+    await pilot.pause()
+    await idle(pilot)
+    return _playground(app)
+
+
+def fill(screen: PlaygroundScreen, **values: str) -> None:
+    for name, value in values.items():
+        screen.query_one(f"#pg-{name.replace('_', '-')}", Input).value = value
+
+
+def text_of(screen: PlaygroundScreen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+def last(screen: PlaygroundScreen) -> dict:
+    done = screen.history[-1]
+    assert done.response is not None, done.error
+    return done.response.json() or {}
+
+
+async def call_api(pilot: Pilot, screen: PlaygroundScreen) -> int:
+    await pilot.press("ctrl+o")
+    await idle(pilot)
+    done = screen.history[-1]
+    assert done.request.title.startswith("GET /api/1.0/users/me")
+    assert done.response is not None
+    return done.response.status
+
+
+async def test_password_grant_keyboard_only_then_api_introspect_refresh_revoke(
+    app: AuthClientsApp, web: CreatedClient, alice: UserInfo, clock: ManualClock
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(pilot, web)
+        assert screen.client is not None and screen.client.id == web.client.id
+        # The secret revealed in this run is prefilled, not shown.
+        assert screen.query_one("#pg-secret", Input).value == web.secret
+        assert screen.grant == "password"
+        screen.query_one("#pg-username", Input).focus()
+        await pilot.press(*"alice", "tab", *PASSWORD, "tab", *"read")
+        await pilot.press("ctrl+s")
+        await idle(pilot)
+        body = last(screen)
+        assert body["token_type"] == "Bearer" and body["scope"] == "read"
+        assert screen.tokens is not None and screen.tokens.access_token == body["access_token"]
+        # The request panel masks the password and the Basic header; the curl line too.
+        request = text_of(screen, "#pg-request")
+        assert PASSWORD.replace(" ", "+") not in request and "password=••••••" in request
+        assert "Authorization: Basic ••••••" in request
+        assert web.secret not in text_of(screen, "#pg-curl")
+        assert '"access_token"' in text_of(screen, "#pg-response")
+        assert "expires       1 h 00 min left" in text_of(screen, "#pg-token")
+        # The countdown follows the app's clock.
+        clock.advance(timedelta(seconds=61))
+        await pilot.pause(1.1)
+        assert "expires       58:59 left" in text_of(screen, "#pg-token")
+
+        assert await call_api(pilot, screen) == 200
+        assert last(screen)["user"] == {"id": alice.id, "username": "alice"}
+
+        await pilot.press("ctrl+t")
+        await idle(pilot)
+        assert last(screen)["active"] is True
+        assert '"active": true' in text_of(screen, "#pg-token")
+
+        old = screen.tokens.access_token
+        await pilot.press("ctrl+r")
+        await idle(pilot)
+        assert screen.history[-1].request.title == "refresh"
+        assert screen.tokens.access_token != old
+        assert await call_api(pilot, screen) == 200
+
+        await pilot.press("ctrl+g")
+        await idle(pilot)
+        assert screen.history[-1].request.title == "revoke"
+        assert screen.history[-1].response.status == 200
+        assert await call_api(pilot, screen) == 401
+        assert "expired, revoked or unknown" in screen.history[-1].hint
+
+
+async def test_copy_actions_and_history(
+    app: AuthClientsApp, web: CreatedClient, local_clipboard: object
+) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_playground(pilot, web)
+        screen.select_grant("client_credentials")
+        await pilot.press("ctrl+s")
+        await idle(pilot)
+        token = screen.tokens.access_token
+        await pilot.press("ctrl+y")
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        copied = local_clipboard.copied  # type: ignore[attr-defined]
+        assert copied[0] == token
+        assert copied[1].startswith("curl -sS -i -X POST ") and "Authorization: Basic" in copied[1]
+        assert "••" not in copied[1]
+        assert await call_api(pilot, screen) == 200
+        assert last(screen)["user"] is None
+        # History: select the first request; its response shows again.
+        await pilot.press("f3")
+        table = screen.query_one("#pg-history", DataTable)
+        assert table.row_count == 2
+        table.move_cursor(row=0)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.shown is screen.history[0]
+        assert '"token_type": "Bearer"' in text_of(screen, "#pg-response")
+
+
+async def test_authorization_code_with_pkce_signed_in_here(
+    app: AuthClientsApp, web: CreatedClient, alice: UserInfo
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(pilot, web)
+        screen.select_grant("authorization_code")
+        fill(screen, scope_code="read write")
+        await pilot.pause()
+        url = str(screen.query_one("#pg-authorize-url", Static).render())
+        assert "code_challenge_method=S256" in url.replace("\n", "")
+        assert screen.pkce.challenge in text_of(screen, "#pg-pkce")
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        modal = app.screen
+        assert isinstance(modal, AuthorizeHereScreen)
+        assert "Sign in to continue to Web app" in str(modal.query_one("#az-status").render())
+        # A wrong password: the server's page says so, the dialog stays.
+        modal.query_one("#az-username", Input).value = "alice"
+        modal.query_one("#az-password", Input).focus()
+        await pilot.press(*"wrong", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "incorrect" in str(modal.query_one("#az-status").render())
+        modal.query_one("#az-password", Input).value = PASSWORD
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        consent = str(modal.query_one("#az-consent-text").render())
+        assert "Authorize Web app?" in consent and "alice" in consent
+        assert "read, write" in consent
+        await pilot.press("enter")  # Approve has the focus
+        await idle(pilot)
+        assert app.screen is screen
+        titles = [d.request.title for d in screen.history]
+        assert titles == [
+            "authorize",
+            "authorize: sign in",
+            "authorize: sign in",
+            "authorize: approve",
+            "code exchange",
+        ]
+        assert screen.history[3].response.status == 302
+        assert screen.query_one("#pg-code", Input).value
+        body = last(screen)
+        assert body["scope"] == "read write" and body["refresh_token"]
+        assert await call_api(pilot, screen) == 200
+        assert last(screen)["grant_type"] == "authorization_code"
+
+
+async def test_authorization_code_deny(
+    app: AuthClientsApp, web: CreatedClient, alice: UserInfo
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(pilot, web)
+        await pilot.press("ctrl+n")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        modal = app.screen
+        modal.query_one("#az-username", Input).value = "alice"
+        modal.query_one("#az-password", Input).value = PASSWORD
+        await pilot.click("#az-submit")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.click("#az-deny")
+        await idle(pilot)
+        assert app.screen is screen
+        assert screen.history[-1].request.title == "authorize: deny"
+        assert "access_denied" in screen.history[-1].response.header("Location")
+        outcome = text_of(screen, "#pg-outcome")
+        assert "access_denied" in outcome and "Deny" in outcome
+        assert screen.tokens is None and screen.query_one("#pg-code", Input).value == ""
+
+
+async def test_pasted_redirect_state_mismatch_and_match(
+    app: AuthClientsApp, web: CreatedClient
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(pilot, web)
+        screen.select_grant("authorization_code")
+        fill(screen, redirect_paste=f"{REDIRECT}?code=abc&state=forged")
+        screen.query_one("#pg-redirect-paste", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "State mismatch" in text_of(screen, "#pg-outcome")
+        assert screen.query_one("#pg-code", Input).value == ""
+        # The right state: the code is taken (and, being made up, refused on exchange).
+        fill(screen, redirect_paste=f"{REDIRECT}?code=abc&state={screen.pkce.state}")
+        screen.query_one("#pg-redirect-paste", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.query_one("#pg-code", Input).value == "abc"
+        await pilot.press("ctrl+s")
+        await idle(pilot)
+        assert last(screen)["error"] == "invalid_grant"
+        assert "code was used already, expired" in screen.history[-1].hint
+
+
+async def test_personal_access_token_through_the_store(
+    app: AuthClientsApp, web: CreatedClient, alice: UserInfo, store: Store
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(pilot, web)
+        screen.select_grant("personal_access")
+        fill(screen, pat_username="alice", pat_name="laptop", pat_scopes="read", pat_days="7")
+        await pilot.press("ctrl+s")
+        await idle(pilot)
+        assert screen.tokens is not None and screen.tokens.source == "personal access token"
+        info = store.tokens.find(screen.tokens.access_token)
+        assert info is not None and info.name == "laptop" and info.scopes == ("read",)
+        assert "create-pat --user alice --name laptop" in text_of(screen, "#pg-curl")
+        assert await call_api(pilot, screen) == 200
+        assert last(screen)["grant_type"] == "personal_access"
+
+
+async def test_grants_the_client_lacks_are_disabled_with_the_reason(
+    make_app: Callable[..., AuthClientsApp], endpoint: TokenEndpoint, store: Store
+) -> None:
+    batch = store.clients.create("Batch job", client_credentials=True)
+    app = make_app(endpoint=endpoint)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(pilot, batch)
+        assert screen.grant == "client_credentials"
+        assert screen.query_one("#pg-grant-password").disabled
+        notes = text_of(screen, "#pg-grant-notes")
+        assert "Password: “Password grant” is off for this client" in notes
+        # Its secret was not revealed in this run: typed by hand.
+        assert screen.query_one("#pg-secret", Input).value == ""
+        fill(screen, secret=batch.secret or "")
+        await pilot.press("ctrl+s")
+        await idle(pilot)
+        assert screen.tokens is not None
+        assert await call_api(pilot, screen) == 200
+
+
+async def test_hint_unauthorized_client_names_the_switch(
+    app: AuthClientsApp, store: Store, alice: UserInfo
+) -> None:
+    batch = store.clients.create("Batch job", client_credentials=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(pilot, None)
+        # Typed by hand: every grant is offered, the server decides.
+        assert screen.query_one("#pg-client", Select).value == -1
+        fill(screen, client_id=str(batch.client.id), secret=batch.secret or "")
+        screen.select_grant("password")
+        fill(screen, username="alice", password=PASSWORD)
+        await pilot.press("ctrl+s")
+        await idle(pilot)
+        assert last(screen)["error"] == "unauthorized_client"
+        outcome = text_of(screen, "#pg-outcome")
+        assert f"Turn on “Password grant” for client {batch.client.id} (“Batch job”)" in outcome
+
+
+async def test_hint_invalid_client_wrong_secret(app: AuthClientsApp, web: CreatedClient) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(pilot, web)
+        fill(screen, secret="not-the-secret")
+        screen.select_grant("client_credentials")
+        await pilot.press("ctrl+s")
+        await idle(pilot)
+        done = screen.history[-1]
+        assert done.response.status == 401 and last(screen)["error"] == "invalid_client"
+        assert "wrong or was rotated" in text_of(screen, "#pg-outcome")
+
+
+async def test_hint_stopped_endpoint(
+    app: AuthClientsApp, web: CreatedClient, endpoint: TokenEndpoint
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(pilot, web)
+        endpoint.stop()
+        screen.select_grant("client_credentials")
+        await pilot.press("ctrl+s")
+        await idle(pilot)
+        done = screen.history[-1]
+        assert done.response is None and "refused" in done.error
+        outcome = text_of(screen, "#pg-outcome")
+        assert "Connection refused" in outcome and "endpoint is not running" in outcome
+        assert screen.query_one("#pg-history", DataTable).get_row_at(0)[1] == "refused"
+
+
+async def test_other_server_discovery_and_edited_urls(
+    app: AuthClientsApp, web: CreatedClient, endpoint: TokenEndpoint
+) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_playground(pilot, web)
+        screen.query_one("#pg-target-kind", Select).value = "custom"
+        await pilot.pause()
+        # A personal token is made in the store: not for another server.
+        assert screen.query_one("#pg-grant-personal_access").disabled
+        fill(screen, base_url=endpoint.url + "/")
+        await pilot.click("#pg-discover")
+        await idle(pilot)
+        assert screen.history[-1].request.url.endswith("/.well-known/oauth-authorization-server")
+        assert screen.query_one("#pg-url-token", Input).value == f"{endpoint.url}/oauth/token"
+        # An edited URL is used as typed: a wrong one is a 404, explained.
+        fill(screen, url_token=f"{endpoint.url}/nowhere")
+        screen.select_grant("client_credentials")
+        await pilot.press("ctrl+s")
+        await idle(pilot)
+        assert screen.history[-1].response.status == 404
+        assert "Wrong URL" in screen.history[-1].hint
+
+
+async def test_palette_and_back(app: AuthClientsApp, web: CreatedClient) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.action_playground()
+        await pilot.pause()
+        await idle(pilot)
+        screen = _playground(app)
+        assert screen.client is None
+        options = [value for _, value in screen.query_one("#pg-client", Select)._options]
+        assert web.client.id in options
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert "No access token yet" in text_of(screen, "#pg-outcome")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, PlaygroundScreen)
