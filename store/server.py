@@ -68,8 +68,9 @@ PARAM_MAX = 4096
 MAX_FIELDS = 64
 CONNECTION_TIMEOUT = 10.0
 """Seconds a connection may stay silent (idle keep-alive or a slow client) before we drop it."""
-BODY_DEADLINE = 20.0
-"""Seconds a whole body may take to arrive, so a client dribbling bytes cannot hold a thread."""
+REQUEST_DEADLINE = 20.0
+"""Seconds a request's line, headers and body may take once the connection's idle time is
+over: each read has the idle timeout, and this bounds a client that dribbles a byte at a time."""
 LOG_SIZE = 1000
 
 FORM = "application/x-www-form-urlencoded"
@@ -354,6 +355,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._log_method = "-"
         self._log_path = "-"
         self._log_client: str | None = None
+        self.command = None  # type: ignore[assignment]
+        endpoint = self.server.endpoint
+        # The server's loop shuts the socket down if the request is not in by then.
+        self.server.watch(
+            self.connection, time.monotonic() + self.timeout + endpoint.request_deadline
+        )
         try:
             self.raw_requestline = self.rfile.readline(MAX_LINE + 1)
             if not self.raw_requestline:
@@ -460,6 +467,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._log_path = path[:200]
         try:
             body = self._read_body()
+            self.server.watch(self.connection, None)
             route = self.ROUTES.get(path)
             if route is None:
                 raise NotFoundError(
@@ -487,7 +495,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not lengths:
             return b""
         raw = lengths[0].strip()
-        if len(lengths) > 1 or not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+        if len(lengths) > 1 or not raw.isascii() or not raw.isdigit() or len(raw) > 19:
             self.close_connection = True
             raise InvalidRequest("Invalid Content-Length.")
         size = int(raw)
@@ -499,7 +507,6 @@ class _Handler(BaseHTTPRequestHandler):
         return self._read_exactly(size)
 
     def _read_exactly(self, size: int) -> bytes:
-        deadline = time.monotonic() + BODY_DEADLINE
         chunks: list[bytes] = []
         remaining = size
         while remaining > 0:
@@ -509,9 +516,6 @@ class _Handler(BaseHTTPRequestHandler):
                 raise InvalidRequest("The body is shorter than its Content-Length.")
             chunks.append(chunk)
             remaining -= len(chunk)
-            if remaining and time.monotonic() > deadline:
-                self.close_connection = True
-                raise InvalidRequest("The body arrived too slowly.")
         return b"".join(chunks)
 
     # -- shared request checks ---------------------------------------------------------
@@ -786,7 +790,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.close_connection:
             lines.append("Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
-        self.wfile.write(head if self.command == "HEAD" else head + body)
+        # Logged before the write, so whoever has the answer finds its entry.
         self.server.endpoint.request_log.add(
             LoggedRequest(
                 time=datetime.now(UTC),
@@ -797,6 +801,7 @@ class _Handler(BaseHTTPRequestHandler):
                 client_id=self._log_client,
             )
         )
+        self.wfile.write(head if self.command == "HEAD" else head + body)
 
 
 class _Server(ThreadingHTTPServer):
@@ -810,6 +815,7 @@ class _Server(ThreadingHTTPServer):
         self.address_family = family
         self.endpoint = endpoint
         self._connections: set[socket.socket] = set()
+        self._deadlines: dict[socket.socket, float] = {}
         self._idle = threading.Condition()
         super().__init__(address, _Handler)
 
@@ -827,14 +833,38 @@ class _Server(ThreadingHTTPServer):
         super().process_request(request, client_address)
 
     def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]
+        with contextlib.suppress(OSError):
+            request.shutdown(socket.SHUT_WR)
+            _drain(request)
         super().shutdown_request(request)
         with self._idle:
             self._connections.discard(request)
+            self._deadlines.pop(request, None)
             self._idle.notify_all()
 
+    def watch(self, request: socket.socket, deadline: float | None) -> None:
+        """Close ``request`` if it is still being read at ``deadline`` (None: it was read)."""
+        with self._idle:
+            if deadline is None:
+                self._deadlines.pop(request, None)
+            else:
+                self._deadlines[request] = deadline
+
+    def service_actions(self) -> None:
+        # serve_forever calls this every poll interval: drop the connections whose
+        # request is overdue; their threads wake up on the closed socket and end.
+        now = time.monotonic()
+        with self._idle:
+            overdue = [sock for sock, deadline in self._deadlines.items() if deadline < now]
+            for sock in overdue:
+                del self._deadlines[sock]
+        for sock in overdue:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
     def handle_error(self, request: object, client_address: object) -> None:
-        # socketserver prints a traceback to stderr here; the handler logs what matters.
-        log.debug("connection error from %s", client_address, exc_info=True)
+        # socketserver would print a traceback to stderr; the client got nothing of it.
+        log.error("unexpected error on a connection", exc_info=True)
 
     def close_connections(self, timeout: float) -> None:
         """Wake every connection thread (its socket is shut down) and wait for them briefly."""
@@ -847,6 +877,21 @@ class _Server(ThreadingHTTPServer):
         with self._idle:
             while self._connections and (left := deadline - time.monotonic()) > 0:
                 self._idle.wait(left)
+
+
+def _drain(sock: socket.socket) -> None:
+    """Read what the client already sent before closing.
+
+    Closing a socket with unread input sends a reset, which can destroy our
+    answer (a 413 or 414) before the client reads it.
+    """
+    sock.setblocking(False)
+    for _ in range(DRAIN_MAX // 65536):
+        try:
+            if not sock.recv(65536):
+                return
+        except BlockingIOError:
+            return
 
 
 # -- the lifecycle the TUI and ``authclients serve`` use ----------------------------
@@ -869,6 +914,7 @@ class TokenEndpoint:
     Attributes:
         store: the store, acting as ``endpoint``.
         idle_timeout: seconds a connection may stay silent before it is closed.
+        request_deadline: seconds, past the idle timeout, a request may take to arrive.
         authorization: the OAuth decisions (``store.authorization_server``).
         sessions: sign-in sessions of the authorization pages (in memory).
         request_log: the latest requests, for the console.
@@ -881,11 +927,13 @@ class TokenEndpoint:
         port: int = 8765,
         log_file: str | None = None,
         idle_timeout: float = CONNECTION_TIMEOUT,
+        request_deadline: float = REQUEST_DEADLINE,
     ) -> None:
         self.store = store.as_actor("endpoint")
         self.host = host
         self.port = port
         self.idle_timeout = idle_timeout
+        self.request_deadline = request_deadline
         self.authorization = AuthorizationServer(self.store)
         self.sessions = BrowserSessions()
         self.request_log = RequestLog(log_file=log_file)

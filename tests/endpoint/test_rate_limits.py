@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import bcrypt
 import pytest
@@ -54,13 +53,13 @@ def secret_compares(monkeypatch: pytest.MonkeyPatch) -> Counter:
 
 
 @pytest.fixture
-def other_process(db_path: Path, clock: ManualClock) -> Iterator[str]:
+def other_process(db_target: str, clock: ManualClock) -> Iterator[str]:
     """``authclients serve`` on the same file in another process: only the database is shared.
 
     That process reads the wall clock, so this test's clock starts at the real time.
     """
     clock.set(datetime.now(UTC))
-    with serving(db_path) as (_proc, url):
+    with serving(db_target) as (_proc, url):
         yield url
 
 
