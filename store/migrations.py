@@ -8,7 +8,8 @@ empty database yields exactly the schema ``store.models`` declares.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import peewee as pw
 
@@ -154,23 +155,45 @@ def schema_version(db: pw.Database) -> int:
         return row or 0
 
 
+MIGRATION_LOCK_KEY = 0x61757468636C6E74
+"""PostgreSQL advisory lock key ("authclnt"): one migrating process per database at a time."""
+
+
+@contextmanager
+def _migration_lock(db: pw.Database) -> Iterator[None]:
+    """Serialise migrating processes on PostgreSQL.
+
+    Two processes opening a fresh database at once would otherwise both run
+    ``CREATE TABLE IF NOT EXISTS``, which is not atomic in PostgreSQL (the
+    loser fails on a duplicate type name). A session advisory lock covers the
+    whole run, including the first statement. SQLite needs nothing here: each
+    step's ``BEGIN IMMEDIATE`` already takes the file's write lock.
+    """
+    if not isinstance(db, pw.PostgresqlDatabase):
+        yield
+        return
+    db.execute_sql("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
+    try:
+        yield
+    finally:
+        db.execute_sql("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
+
+
 def migrate(db: pw.Database, target: int = CURRENT_VERSION) -> int:
     """Run every step above the database's version up to ``target``; returns the version.
 
     Each step and its version stamp commit together, so a crash leaves the
     database at a whole version.
     """
-    with _SchemaVersion.bind_ctx(db):
+    with _SchemaVersion.bind_ctx(db), _migration_lock(db):
         with db.atomic():
             _SchemaVersion.create_table(safe=True)
         current = schema_version(db)
         for version, step in MIGRATIONS:
             if version > target:
                 break
-            # Re-read under the write lock: another process may be migrating too.
+            # Re-read inside the write transaction: another process may have migrated.
             with db.atomic():
-                if isinstance(db, pw.PostgresqlDatabase):
-                    db.execute_sql("LOCK TABLE schema_version IN EXCLUSIVE MODE")
                 current = schema_version(db)
                 if current >= version:
                     continue

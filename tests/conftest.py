@@ -1,4 +1,5 @@
-"""Shared fixtures: a real SQLite file per test, a manual clock, cheap bcrypt."""
+"""Shared fixtures: a real database per test (SQLite file or PostgreSQL), a manual clock,
+cheap bcrypt."""
 
 from __future__ import annotations
 
@@ -7,12 +8,51 @@ import os
 # bcrypt at cost 12 takes ~250 ms a hash; the rules are the same at cost 4.
 os.environ.setdefault("AUTHCLIENTS_BCRYPT_ROUNDS", "4")
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from peewee import PostgresqlDatabase
 
 from store import Store
 from store.clock import ManualClock
+from store.migrations import migrate
+from store.models import ALL_MODELS
+from tests.backends import POSTGRESQL, SQLITE
+from tests.pgserver import SUPERUSER, PostgresServer, unavailable_reason
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "postgresql: runs against the test PostgreSQL server")
+    config.addinivalue_line(
+        "markers", "sqlite_only(reason): checks something only SQLite has (files, pragmas)"
+    )
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the whole session, in a temporary folder."""
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pg_database(pg_server: PostgresServer) -> str:
+    """The session's PostgreSQL database, migrated once; each test empties it."""
+    name, _url = pg_server.create_database()
+    migrate_only = PostgresqlDatabase(name, host="127.0.0.1", port=pg_server.port, user=SUPERUSER)
+    migrate(migrate_only)
+    migrate_only.close()
+    return name
+
+
+@pytest.fixture
+def backend() -> str:
+    """SQLite, unless a folder's conftest parametrizes it over ``tests.backends.BACKENDS``."""
+    return SQLITE
 
 
 @pytest.fixture
@@ -26,7 +66,22 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(db_path: Path, clock: ManualClock) -> Store:
-    s = Store.open(str(db_path), clock=clock, actor="tester")
+def db_target(backend: str, db_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """What ``--db`` would be: the SQLite file, or the URL of a fresh PostgreSQL database."""
+    if backend != POSTGRESQL:
+        yield str(db_path)
+        return
+    only = request.node.get_closest_marker("sqlite_only")
+    if only is not None:
+        pytest.skip(f"SQLite only: {only.args[0] if only.args else 'a SQLite feature'}")
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    name = request.getfixturevalue("pg_database")
+    server.reset_database(name, [m._meta.table_name for m in ALL_MODELS])
+    yield server.url(name)
+
+
+@pytest.fixture
+def store(db_target: str, clock: ManualClock) -> Iterator[Store]:
+    s = Store.open(db_target, clock=clock, actor="tester")
     yield s
     s.close()

@@ -21,6 +21,7 @@ from store import Store
 from store.models import AccessToken, AuthCode, RefreshToken
 from store.records import CreatedClient, UserInfo
 from store.server import TokenEndpoint
+from tests.backends import BACKENDS
 
 PASSWORD = "correct horse battery"
 REDIRECT = "https://app.example.com/callback"
@@ -28,8 +29,14 @@ AUTHCLIENTS = str(Path(sys.executable).parent / "authclients")
 """The console script of this virtual environment."""
 
 
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Every endpoint test that opens a store runs on SQLite and on PostgreSQL."""
+    return request.param
+
+
 @contextmanager
-def serving(db_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+def serving(db_path: Path | str) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """``authclients serve --port 0`` in its own process; yields it and its URL."""
     proc = subprocess.Popen(
         [AUTHCLIENTS, "serve", "--db", str(db_path), "--port", "0"],

@@ -6,8 +6,15 @@ import pytest
 
 from store import Store
 from store.records import ClientInfo, CreatedClient, UserInfo
+from tests.backends import BACKENDS
 
 PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Every store test that opens a store runs on SQLite and on PostgreSQL."""
+    return request.param
 
 
 @pytest.fixture

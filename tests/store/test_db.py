@@ -18,7 +18,7 @@ import pytest
 
 from store import Store, crypto
 from store.clock import ManualClock
-from store.db import SQLITE_PRAGMAS, describe, resolve_target
+from store.db import describe, resolve_target
 from store.migrations import CURRENT_VERSION, MIGRATIONS, migrate, schema_version
 from store.models import ALL_MODELS, AccessToken, Client, database
 
@@ -32,6 +32,7 @@ def mode(path: Path) -> int:
 # -- files ----------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only("file modes")
 def test_new_database_file_is_0600_in_a_0700_folder(store: Store, db_path: Path) -> None:
     store.clients.create("App", password=True)  # something in the WAL
     assert mode(db_path.parent) == 0o700
@@ -101,10 +102,12 @@ def check_pragmas(values: dict[str, object]) -> None:
     assert values["synchronous"] == 1  # NORMAL
 
 
+@pytest.mark.sqlite_only("pragmas")
 def test_pragmas_on_the_opening_connection(store: Store) -> None:
     check_pragmas(pragmas(store.db))
 
 
+@pytest.mark.sqlite_only("pragmas")
 def test_pragmas_on_another_threads_connection(store: Store) -> None:
     seen: dict[str, object] = {}
     thread_ids: list[int] = []
@@ -416,6 +419,7 @@ def test_two_processes_write_at_once(tmp_path: Path) -> None:
     assert mode(path) == 0o600 and mode(path.parent) == 0o700
 
 
+@pytest.mark.sqlite_only("reads the file's bytes")
 def test_hashes_in_the_file_match_the_tokens_given(store: Store, db_path: Path) -> None:
     client = store.clients.create("App", password=True)
     store.close()

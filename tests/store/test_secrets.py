@@ -70,6 +70,7 @@ def every_secret(store: Store) -> list[str]:
     return values
 
 
+@pytest.mark.sqlite_only("reads the file's bytes")
 def test_no_secret_reaches_the_database_or_wal_files(
     store: Store, db_path: Path, every_secret: list[str]
 ) -> None:
