@@ -143,6 +143,9 @@ class PlaygroundScreen(ConsoleScreen[None]):
         ("playground: Back", "back", "Close the playground (esc)"),
     )
 
+    AUTO_FOCUS = "#pg-grant"
+    """The grants first: arrows choose one, tab walks into its inputs."""
+
     def __init__(
         self,
         client: ClientInfo | None = None,

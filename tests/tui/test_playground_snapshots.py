@@ -1,0 +1,84 @@
+"""SVG snapshots of the token playground at 80x24 and 120x40, from fixed data (no network).
+
+Regenerate after an intended change of looks:
+    .venv/bin/python -m pytest tests/tui/test_playground_snapshots.py --snapshot-update
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, TabbedContent
+
+from store import Store
+from store.records import CreatedClient
+from tests.tui.conftest import settle
+from tui.app import AuthClientsApp
+from tui.playground_scenes import SCENE_PKCE, token_exchange
+from tui.screens.playground import PlaygroundScreen
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+SECRET = "demo-secret-0001-abcdefghijklmnopqrstuvwxyz0123"
+
+
+@pytest.fixture
+def portal(store: Store) -> CreatedClient:
+    store.target = "authclients.db"  # the header shows it; tmp paths differ per run
+    store.users.add("alice", "password-alice")
+    store.clients.create("CI deploy bot", client_credentials=True)
+    return store.clients.create(
+        "Customer portal",
+        ["https://portal.example.com/oauth/callback"],
+        authorization_code=True,
+        password=True,
+        scopes="read write",
+    )
+
+
+def scene(
+    portal: CreatedClient, *, token: bool, tab: str = ""
+) -> Callable[[Pilot], Awaitable[None]]:
+    """Open the playground on the portal client; show a token response if asked."""
+
+    async def run_before(pilot: Pilot) -> None:
+        app = pilot.app
+        await settle(pilot)
+        screen = PlaygroundScreen(portal.client, pkce=SCENE_PKCE)
+        app.push_screen(screen)
+        await settle(pilot)
+        screen.query_one("#pg-username", Input).value = "alice"
+        screen.query_one("#pg-scope-password", Input).value = "read"
+        if token:
+            screen.show_exchange(token_exchange(app.endpoint_url, portal.client.id, SECRET))
+        if tab:
+            screen.query_one("#pg-panels", TabbedContent).active = tab
+            screen.query_one("#pg-body").scroll_end(animate=False)
+        for widget in screen.query(Input):
+            widget.cursor_blink = False
+        screen.set_focus(None)
+        app.clear_notifications()
+        await settle(pilot)
+
+    return run_before
+
+
+@pytest.fixture
+def app(make_app, portal: CreatedClient) -> AuthClientsApp:
+    built: AuthClientsApp = make_app()
+    built.secrets[portal.client.id] = SECRET
+    return built
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_playground(snap_compare, app: AuthClientsApp, portal: CreatedClient, size) -> None:
+    assert snap_compare(app, terminal_size=size, run_before=scene(portal, token=False))
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("tab", ["tab-request", "tab-response", "tab-token"])
+def test_playground_token(
+    snap_compare, app: AuthClientsApp, portal: CreatedClient, size, tab: str
+) -> None:
+    assert snap_compare(app, terminal_size=size, run_before=scene(portal, token=True, tab=tab))
