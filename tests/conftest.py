@@ -21,6 +21,9 @@ from store.models import ALL_MODELS
 from tests.backends import POSTGRESQL, SQLITE
 from tests.pgserver import SUPERUSER, PostgresServer, unavailable_reason
 
+REQUIRE_POSTGRESQL = "AUTHCLIENTS_TEST_POSTGRESQL"
+"""Set to ``required`` (CI does) to fail instead of skipping when PostgreSQL is missing."""
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgresql: runs against the test PostgreSQL server")
@@ -34,6 +37,8 @@ def pg_server() -> Iterator[PostgresServer]:
     """One real PostgreSQL server for the whole session, in a temporary folder."""
     reason = unavailable_reason()
     if reason:
+        if os.environ.get(REQUIRE_POSTGRESQL) == "required":
+            pytest.fail(f"{REQUIRE_POSTGRESQL}=required, but {reason}")
         pytest.skip(reason)
     with PostgresServer() as server:
         yield server

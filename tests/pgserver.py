@@ -218,3 +218,20 @@ class PostgresServer:
             raise RuntimeError(
                 f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}{result.stderr}"
             )
+
+
+def main() -> None:
+    """``python -m tests.pgserver``: start a server, print a fresh database's URL, wait."""
+    import signal
+
+    stop = {signal.SIGINT, signal.SIGTERM}
+    # Blocked first, so either signal is waited for instead of killing us before cleanup.
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop)
+    with PostgresServer() as server:
+        _name, url = server.create_database()
+        print(url, flush=True)
+        signal.sigwait(stop)
+
+
+if __name__ == "__main__":
+    main()
