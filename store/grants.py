@@ -251,6 +251,9 @@ class AuthorizationCodeGrant(Grant):
         elif self.verifier:
             # OAuth 2.1 §4.1.3: a verifier without a challenge is a downgrade attempt.
             raise InvalidGrant("code_verifier given, but the code was issued without PKCE.")
+        elif self.client.public:
+            # /oauth/authorize never issues such a code; one made elsewhere is refused too.
+            raise InvalidGrant("A public client's code must have been issued with PKCE (S256).")
 
 
 class RefreshTokenGrant(Grant):

@@ -1,128 +1,209 @@
-"""Benchmark of the embedded endpoint: 16 keep-alive connections from a separate process.
+"""Benchmark of the OAuth endpoint: wrk, 16 keep-alive connections, from a separate process.
 
 Usage (from the repository root)::
 
-    .venv/bin/python tests/bench/bench_endpoint.py [--duration 10] [--connections 16]
-        [--bcrypt-rounds 12] [--driver auto|wrk|python] [--scenario NAME ...]
+    .venv/bin/python tests/bench/bench_endpoint.py [--seconds 10] [--connections 16]
+        [--runs 3] [--bcrypt-rounds 12] [--scenario NAME ...] [--db PATH_OR_URL]
 
-It creates a temporary SQLite database (WAL, as ``authclients`` always opens
-it), starts ``run_headless`` (what ``authclients serve`` runs) in a subprocess,
-and drives each scenario with ``wrk`` when it is installed, else with a
-Python multi-process keep-alive driver (and says so). It prints requests/s,
-p50 and p99 per scenario, and checks that every token answered with 200 is a
-row in the database.
+It seeds a temporary SQLite database (or ``--db``), starts ``authclients serve
+--port 0`` on it in a subprocess, and drives each scenario with ``wrk`` (a Lua
+script builds the requests and counts every non-2xx answer). It prints
+requests/s, p50 and p99 per run and the median of the runs, and checks that
+every token answered with a 200 is a row in the database.
+
+Other tools import it to load an endpoint that is already running::
+
+    from tests.bench.bench_endpoint import run_wrk, seed
+    ids = seed(store)                    # a client, a user and a live token in that store
+    result = run_wrk(url, "client_credentials", seconds=10, connections=16, ids=ids)
+    result["rps"], result["p50_ms"], result["p99_ms"], result["non_2xx"]
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
-import http.client
-import multiprocessing
+import json
 import os
-import re
 import shutil
+import signal
+import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+if TYPE_CHECKING:
+    from store import Store
 
 SCENARIOS = ("client_credentials", "password", "introspect", "users_me")
+"""What can be loaded: two grants, token introspection and the protected resource."""
+BENCH_USER = "bench-user"
+BENCH_PASSWORD = "bench-password-1"
+WRK = shutil.which("wrk") or "/usr/bin/wrk"
 
 
-@dataclass
-class Scenario:
-    name: str
+@dataclass(frozen=True)
+class BenchIds:
+    """What the scenarios authenticate with: a confidential client, its secret, a live token."""
+
+    client_id: str
+    secret: str
+    token: str
+
+
+@dataclass(frozen=True)
+class Request:
     method: str
     path: str
     body: str
-    headers: dict[str, str]
+    headers: Mapping[str, str]
 
 
-@dataclass
-class Result:
-    name: str
-    requests: int
-    errors: int
-    seconds: float
-    p50_ms: float
-    p99_ms: float
-    driver: str
-
-    @property
-    def rate(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
-
-
-def prepare(db_path: str, rounds: int) -> dict[str, str]:
-    """A client, a user (bcrypt at ``rounds``) and a live access token."""
-    os.environ["AUTHCLIENTS_BCRYPT_ROUNDS"] = str(rounds)
-    from store import Store
-
-    store = Store.open(db_path, actor="bench")
+def seed(store: Store) -> BenchIds:
+    """A client with client_credentials and password, a user, and an access token (1 day)."""
     created = store.clients.create(
         "bench", client_credentials=True, password=True, scopes="read write"
     )
-    store.users.add("bench-user", "bench-password-1")
-    issued = store.tokens.issue(created.client, grant_type="client_credentials", scopes=("read",))
-    store.close()
-    return {
-        "client_id": str(created.client.id),
-        "secret": created.secret or "",
-        "token": issued.access_token,
-    }
+    if not any(u.username == BENCH_USER for u in store.users.list(BENCH_USER)):
+        store.users.add(BENCH_USER, BENCH_PASSWORD)
+    issued = store.tokens.issue(
+        created.client, grant_type="client_credentials", scopes=("read",), with_refresh=False
+    )
+    return BenchIds(str(created.client.id), created.secret or "", issued.access_token)
 
 
-def scenarios(ids: dict[str, str]) -> dict[str, Scenario]:
-    basic = base64.b64encode(f"{ids['client_id']}:{ids['secret']}".encode()).decode()
+def request_for(scenario: str, ids: BenchIds | Mapping[str, str]) -> Request:
+    """The one request a scenario repeats."""
+    if isinstance(ids, Mapping):
+        ids = BenchIds(ids["client_id"], ids["secret"], ids["token"])
+    basic = base64.b64encode(f"{ids.client_id}:{ids.secret}".encode()).decode()
     form = {
         "Content-Type": "application/x-www-form-urlencoded",
         "Authorization": f"Basic {basic}",
     }
+    if scenario == "client_credentials":
+        return Request("POST", "/oauth/token", "grant_type=client_credentials&scope=read", form)
+    if scenario == "password":
+        body = urlencode(
+            {"grant_type": "password", "username": BENCH_USER, "password": BENCH_PASSWORD}
+        )
+        return Request("POST", "/oauth/token", body, form)
+    if scenario == "introspect":
+        return Request("POST", "/oauth/introspect", urlencode({"token": ids.token}), form)
+    if scenario == "users_me":
+        return Request("GET", "/api/1.0/users/me", "", {"Authorization": f"Bearer {ids.token}"})
+    raise ValueError(f"unknown scenario {scenario!r}; one of {', '.join(SCENARIOS)}")
+
+
+# -- wrk ----------------------------------------------------------------------------------
+
+_LUA_DONE = """
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) non2xx = 0 end
+function response(status, headers, body)
+  if status < 200 or status > 299 then non2xx = non2xx + 1 end
+end
+function done(summary, latency, requests)
+  local bad = 0
+  for _, t in ipairs(threads) do bad = bad + t:get("non2xx") end
+  local e = summary.errors
+  io.write(string.format(
+    'WRK_JSON {"requests":%d,"duration_us":%d,"non_2xx":%d,"connect":%d,"read":%d,' ..
+    '"write":%d,"timeout":%d,"p50_us":%d,"p99_us":%d,"max_us":%d}\\n',
+    summary.requests, summary.duration, bad, e.connect, e.read, e.write, e.timeout,
+    latency:percentile(50), latency:percentile(99), latency.max))
+end
+"""
+
+
+def _lua_string(text: str) -> str:
+    # JSON string escapes are valid Lua string escapes for ASCII text.
+    return json.dumps(text, ensure_ascii=True)
+
+
+def wrk_script(request: Request) -> str:
+    """The Lua script: the fixed request, plus counting non-2xx answers and a JSON summary."""
+    lines = [f"wrk.method = {_lua_string(request.method)}"]
+    if request.body:
+        lines.append(f"wrk.body = {_lua_string(request.body)}")
+    for name, value in request.headers.items():
+        lines.append(f"wrk.headers[{_lua_string(name)}] = {_lua_string(value)}")
+    return "\n".join(lines) + "\n" + _LUA_DONE
+
+
+def run_wrk(
+    url: str,
+    scenario: str,
+    seconds: int = 10,
+    connections: int = 16,
+    *,
+    ids: BenchIds | Mapping[str, str],
+    threads: int = 1,
+) -> dict[str, object]:
+    """Load ``url`` (an endpoint already running) with one scenario; wrk's figures as a dict.
+
+    Keys: scenario, connections, seconds, requests, rps, p50_ms, p99_ms, max_ms,
+    non_2xx, socket_errors. ``ids`` comes from ``seed`` on the endpoint's store.
+    """
+    request = request_for(scenario, ids)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(wrk_script(request))
+        script = f.name
+    try:
+        done = subprocess.run(
+            [
+                WRK,
+                f"-t{threads}",
+                f"-c{connections}",
+                f"-d{int(seconds)}s",
+                "--timeout",
+                "10s",
+                "-s",
+                script,
+                url.rstrip("/") + request.path,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        os.unlink(script)
+    line = next(x for x in done.stdout.splitlines() if x.startswith("WRK_JSON "))
+    raw = json.loads(line.removeprefix("WRK_JSON "))
+    duration = raw["duration_us"] / 1e6
     return {
-        "client_credentials": Scenario(
-            "client_credentials",
-            "POST",
-            "/oauth/token",
-            "grant_type=client_credentials&scope=read",
-            form,
-        ),
-        "password": Scenario(
-            "password",
-            "POST",
-            "/oauth/token",
-            urlencode(
-                {"grant_type": "password", "username": "bench-user", "password": "bench-password-1"}
-            ),
-            form,
-        ),
-        "introspect": Scenario(
-            "introspect", "POST", "/oauth/introspect", urlencode({"token": ids["token"]}), form
-        ),
-        "users_me": Scenario(
-            "users_me",
-            "GET",
-            "/api/1.0/users/me",
-            "",
-            {"Authorization": f"Bearer {ids['token']}"},
-        ),
+        "scenario": scenario,
+        "connections": connections,
+        "seconds": duration,
+        "requests": raw["requests"],
+        "rps": raw["requests"] / duration if duration else 0.0,
+        "p50_ms": raw["p50_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "max_ms": raw["max_us"] / 1000,
+        "non_2xx": raw["non_2xx"],
+        "socket_errors": raw["connect"] + raw["read"] + raw["write"] + raw["timeout"],
     }
 
 
-def start_server(db_path: str) -> tuple[subprocess.Popen[str], str]:
-    code = (
-        "import sys; from store import Store; from store.server import run_headless; "
-        f"sys.exit(run_headless(Store.open({db_path!r}), port=0))"
-    )
+# -- the endpoint in its own process --------------------------------------------------------
+
+
+def start_server(target: str) -> tuple[subprocess.Popen[str], str]:
+    """``authclients serve --db TARGET --port 0``; the process and its URL."""
+    script = Path(sys.executable).parent / "authclients"
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "tui.cli"]
     proc = subprocess.Popen(
-        [sys.executable, "-c", code],
+        [*command, "serve", "--db", target, "--port", "0"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -131,183 +212,94 @@ def start_server(db_path: str) -> tuple[subprocess.Popen[str], str]:
     line = proc.stdout.readline().strip()
     if not line.startswith("Listening on "):
         proc.kill()
-        raise SystemExit(f"the server did not start: {line!r}")
+        raise SystemExit(f"the endpoint did not start: {line!r}")
     return proc, line.removeprefix("Listening on ")
 
 
-# -- wrk -------------------------------------------------------------------------
+def stop_server(proc: subprocess.Popen[str]) -> int:
+    proc.send_signal(signal.SIGTERM)
+    return proc.wait(timeout=10)
 
 
-def run_wrk(url: str, sc: Scenario, duration: int, connections: int) -> Result:
-    lua = [f'wrk.method = "{sc.method}"', f'wrk.body = "{sc.body}"']
-    lua += [f'wrk.headers["{k}"] = "{v}"' for k, v in sc.headers.items()]
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write("\n".join(lua) + "\n")
-        script = f.name
+def count_tokens(target: str) -> int:
+    from store import Store
+    from store.models import AccessToken
+
+    store = Store.open(target, actor="bench")
     try:
-        out = subprocess.run(
-            [
-                "wrk",
-                "-t1",
-                f"-c{connections}",
-                f"-d{duration}s",
-                "--latency",
-                "--timeout",
-                "30s",
-                "-s",
-                script,
-                url + sc.path,
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
+        return AccessToken.select().count()
     finally:
-        os.unlink(script)
-    requests = int(re.search(r"(\d+) requests in ([\d.]+)(\w+)", out).group(1))
-    span = re.search(r"requests in ([\d.]+)(ms|s|m)", out)
-    seconds = float(span.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0}[span.group(2)]
-    errors = 0
-    if m := re.search(r"Non-2xx or 3xx responses: (\d+)", out):
-        errors += int(m.group(1))
-    if m := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out):
-        errors += sum(int(x) for x in m.groups())
-    return Result(
-        sc.name,
-        requests,
-        errors,
-        seconds,
-        _wrk_ms(out, "50%"),
-        _wrk_ms(out, "99%"),
-        "wrk",
-    )
+        store.close()
 
 
-def _wrk_ms(out: str, pct: str) -> float:
-    m = re.search(rf"^\s*{re.escape(pct)}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-    if not m:
-        return float("nan")
-    return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+# -- main ---------------------------------------------------------------------------------
 
 
-# -- the Python fallback driver -------------------------------------------------------
-
-
-def _worker(args: tuple[str, Scenario, float, int, multiprocessing.Queue]) -> None:
-    url, sc, deadline, threads, queue = args
-    parts = urlsplit(url)
-
-    def one(out: list[float], errs: list[int]) -> None:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-        body = sc.body.encode() if sc.body else None
-        while time.time() < deadline:
-            t0 = time.perf_counter()
-            conn.request(sc.method, sc.path, body=body, headers=sc.headers)
-            resp = conn.getresponse()
-            resp.read()
-            out.append((time.perf_counter() - t0) * 1000)
-            if resp.status != 200:
-                errs[0] += 1
-        conn.close()
-
-    latencies: list[float] = []
-    errors = [0]
-    pool = [threading.Thread(target=one, args=(latencies, errors)) for _ in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    queue.put((latencies, errors[0]))
-
-
-def run_python(url: str, sc: Scenario, duration: int, connections: int) -> Result:
-    procs = 4
-    per = max(1, connections // procs)
-    queue: multiprocessing.Queue = multiprocessing.Queue()
-    start = time.time()
-    deadline = start + duration
-    workers = [
-        multiprocessing.Process(target=_worker, args=((url, sc, deadline, per, queue),))
-        for _ in range(procs)
-    ]
-    for w in workers:
-        w.start()
-    latencies: list[float] = []
-    errors = 0
-    for _ in workers:
-        lat, err = queue.get()
-        latencies += lat
-        errors += err
-    for w in workers:
-        w.join()
-    seconds = time.time() - start
-    latencies.sort()
-
-    def pct(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(len(latencies) * p))] if latencies else 0.0
-
-    return Result(sc.name, len(latencies), errors, seconds, pct(0.50), pct(0.99), "python")
-
-
-# -- main ----------------------------------------------------------------------------
-
-
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds per scenario")
+    parser.add_argument("--seconds", type=int, default=10, help="per run (default 10)")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--bcrypt-rounds", type=int, default=12)
-    parser.add_argument("--driver", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument("--runs", type=int, default=3, help="runs per scenario; medians shown")
+    parser.add_argument("--warmup", type=int, default=1, help="seconds of load before the runs")
+    parser.add_argument("--bcrypt-rounds", type=int, default=12, help="the user's bcrypt cost")
     parser.add_argument("--scenario", action="append", choices=SCENARIOS)
-    args = parser.parse_args()
+    parser.add_argument("--db", help="a database to use instead of a temporary SQLite file")
+    args = parser.parse_args(argv)
 
-    driver = args.driver
-    if driver == "auto":
-        driver = "wrk" if shutil.which("wrk") else "python"
-        if driver == "python":
-            print("wrk is not installed: using the Python multi-process keep-alive driver")
-            print("(it costs more CPU than wrk, on the same machine: figures are lower bounds)")
-    run = run_wrk if driver == "wrk" else run_python
+    os.environ["AUTHCLIENTS_BCRYPT_ROUNDS"] = str(args.bcrypt_rounds)
+    from store import Store
 
     folder = tempfile.mkdtemp(prefix="authclients-bench-")
-    db_path = os.path.join(folder, "bench.db")
-    ids = prepare(db_path, args.bcrypt_rounds)
-    proc, url = start_server(db_path)
+    target = args.db or os.path.join(folder, "bench.db")
+    store = Store.open(target, actor="bench")
+    ids = seed(store)
+    store.close()
+    proc, url = start_server(target)
     print(
-        f"endpoint: run_headless in a subprocess at {url}; SQLite WAL at {db_path}; "
-        f"bcrypt cost {args.bcrypt_rounds}; load: {driver}, {args.connections} keep-alive "
-        f"connections, {args.duration} s per scenario; {os.cpu_count()} CPUs"
+        f"endpoint: authclients serve at {url} on {'--db' if args.db else 'SQLite (WAL)'} "
+        f"{target}; bcrypt cost {args.bcrypt_rounds}; load: wrk -t1 -c{args.connections}, "
+        f"{args.runs} x {args.seconds} s per scenario; {os.cpu_count()} CPUs",
+        flush=True,
     )
-    results: list[Result] = []
+    failed = False
     try:
-        all_scenarios = scenarios(ids)
         for name in args.scenario or SCENARIOS:
-            before = _count_tokens(db_path)
-            result = run(url, all_scenarios[name], args.duration, args.connections)
-            results.append(result)
-            line = (
-                f"{result.name:<20} {result.rate:9.0f} req/s   p50 {result.p50_ms:7.2f} ms   "
-                f"p99 {result.p99_ms:7.2f} ms   ({result.requests} requests, "
-                f"{result.errors} errors)"
-            )
-            if name in ("client_credentials", "password"):
-                issued = _count_tokens(db_path) - before
-                ok = result.requests - result.errors
-                line += f"   tokens in db: {issued} (>= {ok} answered 200: {issued >= ok})"
-            print(line, flush=True)
+            if args.warmup:
+                run_wrk(url, name, args.warmup, args.connections, ids=ids)
+            results = []
+            for run in range(1, args.runs + 1):
+                before = count_tokens(target)
+                result = run_wrk(url, name, args.seconds, args.connections, ids=ids)
+                line = _describe(f"{name} #{run}", result)
+                if name in ("client_credentials", "password"):
+                    issued = count_tokens(target) - before
+                    ok = result["requests"] - result["non_2xx"]
+                    line += f"  tokens in db {issued} >= 200s {ok}: {issued >= ok}"
+                    failed |= issued < ok
+                failed |= bool(result["non_2xx"] or result["socket_errors"])
+                results.append(result)
+                print(line, flush=True)
+            median = {
+                key: statistics.median(float(r[key]) for r in results)  # type: ignore[arg-type]
+                for key in ("rps", "p50_ms", "p99_ms", "requests", "non_2xx", "socket_errors")
+            }
+            print(_describe(f"{name} MEDIAN", median), flush=True)
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop_server(proc)
         shutil.rmtree(folder, ignore_errors=True)
-    return 0 if all(r.errors == 0 for r in results) else 1
+    return 1 if failed else 0
 
 
-def _count_tokens(db_path: str) -> int:
-    import sqlite3
-
-    with sqlite3.connect(db_path, timeout=30) as conn:
-        return conn.execute("SELECT COUNT(*) FROM access_token").fetchone()[0]
+def _describe(label: str, r: Mapping[str, object]) -> str:
+    return (
+        f"{label:<26} {float(r['rps']):8.0f} req/s  p50 {float(r['p50_ms']):7.2f} ms  "  # type: ignore[arg-type]
+        f"p99 {float(r['p99_ms']):7.2f} ms  non-2xx {int(r['non_2xx'])}  "  # type: ignore[call-overload]
+        f"socket errors {int(r['socket_errors'])}"  # type: ignore[call-overload]
+    )
 
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+__all__ = ["SCENARIOS", "BenchIds", "request_for", "run_wrk", "seed", "start_server"]

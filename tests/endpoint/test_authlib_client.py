@@ -1,15 +1,28 @@
-"""A standard OAuth 2.0 client library, authlib, completes every grant against the endpoint."""
+"""A standard OAuth 2.0 client library, authlib, completes every grant against the endpoint,
+embedded and as ``authclients serve``."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 
 import pytest
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 
+from store import Store
 from store.records import CreatedClient, UserInfo
-from tests.endpoint.conftest import PASSWORD, REDIRECT, form_fields
+from tests.endpoint.conftest import PASSWORD, REDIRECT, form_fields, serving
+
+
+@pytest.fixture(params=["embedded", "serve"])
+def url(request: pytest.FixtureRequest, store: Store, db_target: str) -> Iterator[str]:
+    """The endpoint in a thread of this process, and ``authclients serve`` in its own."""
+    if request.param == "embedded":
+        yield request.getfixturevalue("endpoint").url
+        return
+    with serving(db_target) as (_proc, served):
+        yield served
 
 
 def session_for(client: CreatedClient, method: str = "client_secret_basic", **kw) -> OAuth2Session:

@@ -194,6 +194,32 @@ def test_public_client_must_use_pkce(
     assert issued_rows() == before
 
 
+def test_public_clients_code_without_pkce_is_refused_at_the_token_endpoint(
+    http: requests.Session, url: str, mobile: CreatedClient, alice: UserInfo, store: Store
+) -> None:
+    # /oauth/authorize never issues one; a code made by other means must not work either.
+    code = store.tokens.create_auth_code(
+        mobile.client,
+        user_id=alice.id,
+        redirect_uri="com.example.app:/callback",
+        scopes=(),
+        code_challenge=None,
+        code_challenge_method=None,
+    )
+    before = issued_rows()
+    r = token(
+        http,
+        url,
+        {
+            "grant_type": "authorization_code",
+            "client_id": str(mobile.client.id),
+            "code": code,
+            "redirect_uri": "com.example.app:/callback",
+        },
+    )
+    assert_refused(r, 400, "invalid_grant", before)
+
+
 # -- /oauth/authorize: never redirect before the client and redirect URI are known ----------
 
 
