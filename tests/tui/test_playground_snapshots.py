@@ -76,9 +76,17 @@ def test_playground(snap_compare, app: AuthClientsApp, portal: CreatedClient, si
     assert snap_compare(app, terminal_size=size, run_before=scene(portal, token=False))
 
 
-@pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize("tab", ["tab-request", "tab-response", "tab-token"])
+TOKEN_SCENES = [
+    pytest.param("tab-request", (80, 24), id="request-80x24"),
+    pytest.param("tab-response", (120, 40), id="response-120x40"),
+    pytest.param("tab-token", (80, 24), id="token-80x24"),
+    pytest.param("tab-token", (120, 40), id="token-120x40"),
+]
+"""After a token response: the panels, each at the size where it is worth seeing."""
+
+
+@pytest.mark.parametrize(("tab", "size"), TOKEN_SCENES)
 def test_playground_token(
-    snap_compare, app: AuthClientsApp, portal: CreatedClient, size, tab: str
+    snap_compare, app: AuthClientsApp, portal: CreatedClient, tab: str, size
 ) -> None:
     assert snap_compare(app, terminal_size=size, run_before=scene(portal, token=True, tab=tab))

@@ -125,8 +125,10 @@ class PlaygroundScreen(ConsoleScreen[None]):
         Binding("ctrl+o", "call_api", "Call API", id="playground.call_api"),
         Binding("ctrl+y", "copy_token", "Copy token", id="playground.copy_token", show=False),
         Binding("ctrl+l", "copy_curl", "Copy curl", id="playground.copy_curl", show=False),
-        Binding("ctrl+n", "authorize_here", "Sign in here", id="playground.authorize_here"),
-        Binding("f2", "toggle_secrets", "Secrets", id="playground.toggle_secrets"),
+        Binding(
+            "ctrl+n", "authorize_here", "Sign in here", id="playground.authorize_here", show=False
+        ),
+        Binding("f2", "toggle_secrets", "Secrets", id="playground.toggle_secrets", show=False),
         Binding("f3", "show_history", "History", id="playground.history", show=False),
     ]
     PALETTE = (
@@ -237,7 +239,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
                 yield Input(oc.API_PATH, id="pg-api-path", compact=True)
                 yield Button("Copy token", id="pg-copy-token", compact=True)
                 yield Button("Copy curl", id="pg-copy-curl", compact=True)
-                yield Button("Show secrets", id="pg-secrets", compact=True)
+                yield Button("Show secrets f2", id="pg-secrets", compact=True)
             yield Static("Choose a grant, fill it in, and Send (ctrl+s).", id="pg-outcome")
             with TabbedContent(id="pg-panels"):
                 with TabPane("Request", id="tab-request"):
@@ -832,7 +834,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
     @on(Button.Pressed, "#pg-secrets")
     def action_toggle_secrets(self) -> None:
         self.show_secrets = not self.show_secrets
-        label = "Hide secrets" if self.show_secrets else "Show secrets"
+        label = "Hide secrets f2" if self.show_secrets else "Show secrets f2"
         self.query_one("#pg-secrets", Button).label = label
         self._show_panels(self.shown)
 
