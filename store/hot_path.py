@@ -58,10 +58,16 @@ class GroupCommitter:
     """
 
     def __init__(
-        self, store: Store, sql: str, writing: Callable[[], AbstractContextManager[None]]
+        self,
+        store: Store,
+        insert: str,
+        values: str,
+        writing: Callable[[], AbstractContextManager[None]],
     ) -> None:
         self._store = store
-        self._sql = sql
+        self._insert = insert
+        self._values = values
+        self._batch_sql: dict[int, str] = {}
         self._writing = writing
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -130,17 +136,28 @@ class GroupCommitter:
 
     def _commit(self, db: object, batch: list[_Job]) -> None:
         try:
+            params = [value for job in batch for value in job.params]
             with self._writing(), self._store.db.atomic():
-                for job in batch:
-                    cursor = self._store.db.execute_sql(self._sql, job.params)
-                    job.row_id = cursor.fetchall()[0][0]
-                    cursor.close()
+                cursor = self._store.db.execute_sql(self._sql_for(len(batch)), params)
+                # RETURNING lists rows in no promised order: match them by digest.
+                ids = {digest: row_id for row_id, digest in cursor.fetchall()}
+                cursor.close()
+            for job in batch:
+                job.row_id = ids[job.params[0]]
         except Exception as exc:
             log.error("a batch of %d tokens failed to commit: %s", len(batch), type(exc).__name__)
             for job in batch:
                 job.error = exc
         for job in batch:
             job.done.release()
+
+    def _sql_for(self, rows: int) -> str:
+        """One multi-row INSERT for the whole batch: one statement to run, not ``rows``."""
+        sql = self._batch_sql.get(rows)
+        if sql is None:
+            values = ", ".join([self._values] * rows)
+            sql = self._batch_sql[rows] = f"{self._insert} VALUES {values} RETURNING id, token_hash"
+        return sql
 
 
 class HotPath:
@@ -158,12 +175,13 @@ class HotPath:
             f"AND f.at > {p}) "
             f"FROM client c WHERE c.id = {p} AND c.revoked = {p}"
         )
-        self._insert_sql = (
+        insert = (
             "INSERT INTO access_token (token_hash, token_hint, client_id, user_id, "
-            "auth_code_id, name, scopes, grant_type, created_at, expires_at, revoked) "
-            f"VALUES ({p}, {p}, {p}, NULL, NULL, {p}, {p}, {p}, {p}, {p}, {p}) RETURNING id"
+            "auth_code_id, name, scopes, grant_type, created_at, expires_at, revoked)"
         )
-        self.committer = GroupCommitter(store, self._insert_sql, writing)
+        values = f"({p}, {p}, {p}, NULL, NULL, {p}, {p}, {p}, {p}, {p}, {p})"
+        self._insert_sql = f"{insert} VALUES {values} RETURNING id"
+        self.committer = GroupCommitter(store, insert, values, writing)
 
     def client_for_auth(
         self, key: str, window: timedelta

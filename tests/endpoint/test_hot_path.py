@@ -4,7 +4,11 @@ each token before its answer is sent."""
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import peewee as pw
 import requests
 
 from store import Store, crypto
@@ -85,3 +89,43 @@ def test_tokens_of_the_group_committer_are_ordinary_tokens(
     assert info.grant_type == "client_credentials" and info.user_id is None
     store.tokens.revoke_token(access)
     assert store.tokens.introspect(access) == {"active": False}
+
+
+@contextmanager
+def hold_writers(server: AuthorizationServer, store: Store) -> Iterator[None]:
+    if isinstance(store.db, pw.SqliteDatabase):
+        with server.writing():
+            yield
+        return
+    with store.db.atomic():
+        store.db.execute_sql("LOCK TABLE access_token IN EXCLUSIVE MODE")
+        yield
+
+
+def test_a_batch_gives_each_request_its_own_row(store: Store, machine: CreatedClient) -> None:
+    server = AuthorizationServer(store)
+    hot = server.hot_path
+    hot.committer.start()
+    issued = []
+    try:
+        # Hold the writers back so that requests pile up into one multi-row INSERT.
+        with hold_writers(server, store):
+            threads = [
+                threading.Thread(
+                    target=lambda: issued.append(
+                        hot.issue_client_token(machine.client, "client_credentials", ("read",))
+                    )
+                )
+                for _ in range(40)
+            ]
+            for t in threads:
+                t.start()
+            time.sleep(0.3)
+            assert issued == []
+        for t in threads:
+            t.join()
+    finally:
+        hot.committer.stop()
+    assert len({i.info.id for i in issued}) == 40
+    for one in issued:
+        assert store.tokens.find(one.access_token) == one.info
