@@ -189,6 +189,8 @@ async def test_copy_actions_and_history(
         assert last(screen)["user"] is None
         # History: select the first request; its response shows again.
         await pilot.press("f3")
+        await pilot.pause()
+        assert app.focused is screen.query_one("#pg-history", DataTable)
         table = screen.query_one("#pg-history", DataTable)
         assert table.row_count == 2
         table.move_cursor(row=0)

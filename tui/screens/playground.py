@@ -651,6 +651,15 @@ class PlaygroundScreen(ConsoleScreen[None]):
             self._outcome(first, done.hint, error=True)
         if then is not None:
             then(done)
+        panels = self.query_one("#pg-panels", TabbedContent)
+        if panels.active != "tab-history":
+            panels.active = "tab-response"
+        # At 80x24 the answer is below the form: bring it up, the form is a scroll away.
+        self.call_after_refresh(self._reveal_outcome)
+
+    def _reveal_outcome(self) -> None:
+        body = self.query_one("#pg-body", VerticalScroll)
+        body.scroll_to_widget(self.query_one("#pg-outcome"), top=True, animate=False)
 
     def _token_received(self, done: oc.Exchange) -> None:
         body = done.response.json() if done.response is not None else None
@@ -840,7 +849,8 @@ class PlaygroundScreen(ConsoleScreen[None]):
 
     def action_show_history(self) -> None:
         self.query_one("#pg-panels", TabbedContent).active = "tab-history"
-        self.query_one("#pg-history", DataTable).focus()
+        # The pane shows on the next refresh; focusing it then scrolls it into view.
+        self.call_after_refresh(self.query_one("#pg-history", DataTable).focus)
 
     def action_back(self) -> None:
         self.app.pop_screen()
