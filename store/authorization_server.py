@@ -70,12 +70,14 @@ class AuthorizationRequest:
 class AuthorizeError(Exception):
     """An authorization request that must NOT be redirected: unknown client or bad redirect URI.
 
-    RFC 6749 §4.1.2.1: the user is told on a page of ours instead.
+    RFC 6749 §4.1.2.1: the user is told on a page of ours instead, which also
+    names the RFC error code.
     """
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, error: str = "invalid_request") -> None:
         super().__init__(message)
         self.message = message
+        self.error = error
 
 
 class AuthorizeRedirectError(Exception):
@@ -362,7 +364,9 @@ class AuthorizationServer:
             or not client.allows(GRANT_AUTHORIZATION_CODE)
             or request.redirect_uri not in client.redirect_uris
         ):
-            raise AuthorizeError("This application is no longer registered for sign-in.")
+            raise AuthorizeError(
+                "This application is no longer registered for sign-in.", "unauthorized_client"
+            )
         return client
 
 

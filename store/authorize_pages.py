@@ -87,12 +87,13 @@ def consent_page(
     )
 
 
-def error_page(message: str) -> str:
+def error_page(message: str, error: str | None = None) -> str:
     """An authorization request we will not redirect anywhere (RFC 6749 §4.1.2.1)."""
+    code = f'<p class="code">Error code: <code>{escape(error)}</code></p>' if error else ""
     return _page(
         "Authorization error",
         "<h1>This sign-in request cannot continue</h1>"
-        f'<p class="error">{escape(message)}</p>'
+        f'<p class="error">{escape(message)}</p>{code}'
         "<p>Go back to the application and start again; if it keeps happening, "
         "tell its administrator.</p>",
     )

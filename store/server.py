@@ -593,7 +593,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             params = parse_form(query, where="query")
         except InvalidRequest as exc:
-            self._send_page(400, authorize_pages.error_page(exc.description))
+            self._send_page(400, authorize_pages.error_page(exc.description, exc.error))
             return
         if "client_secret" in params or "password" in params:
             self._send_page(
@@ -604,7 +604,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             request = endpoint.authorization.validate_authorization_request(params)
         except AuthorizeError as exc:
-            self._send_page(400, authorize_pages.error_page(exc.message))
+            self._send_page(400, authorize_pages.error_page(exc.message, exc.error))
             return
         except AuthorizeRedirectError as exc:
             self._redirect(exc.location)
@@ -627,7 +627,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             params = self._form(query, body)
         except InvalidRequest as exc:
-            self._send_page(400, authorize_pages.error_page(exc.description))
+            self._send_page(400, authorize_pages.error_page(exc.description, exc.error))
             return
         session, _fresh = self._session(create=False)
         if session is None:
@@ -643,7 +643,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_page(
                 403,
                 authorize_pages.error_page(
-                    "This form did not come from this sign-in page (CSRF check failed)."
+                    "This form did not come from this sign-in page (CSRF check failed).",
+                    "invalid_request",
                 ),
             )
             return
@@ -679,7 +680,7 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 location = endpoint.authorization.deny(request)
         except AuthorizeError as exc:
-            self._send_page(400, authorize_pages.error_page(exc.message))
+            self._send_page(400, authorize_pages.error_page(exc.message, exc.error))
             return
         self._redirect(location)
 

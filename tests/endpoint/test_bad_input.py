@@ -250,6 +250,7 @@ def test_authorize_with_unknown_client_or_redirect_mismatch_never_redirects(
     assert r.status_code == 400
     assert "Location" not in r.headers
     assert r.headers["Content-Type"].startswith("text/html")
+    assert "Error code: <code>invalid_request</code>" in r.text
     assert "evil" not in r.text
     assert issued_rows() == before
 
@@ -293,6 +294,7 @@ def test_authorize_post_without_csrf_token_is_refused(
         allow_redirects=False,
     )
     assert r.status_code == 403 and "CSRF" in r.text
+    assert "Error code: <code>invalid_request</code>" in r.text
     assert "Location" not in r.headers
     assert issued_rows() == before
 
