@@ -72,6 +72,13 @@ REQUEST_DEADLINE = 20.0
 """Seconds a request's line, headers and body may take once the connection's idle time is
 over: each read has the idle timeout, and this bounds a client that dribbles a byte at a time."""
 LOG_SIZE = 1000
+MAX_CONNECTIONS = 256
+"""Open connections served at once (a thread each); more are answered 503 and closed."""
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+    b"Retry-After: 1\r\nConnection: close\r\nContent-Length: 91\r\n\r\n"
+    b'{"error":"temporarily_unavailable","error_description":"Too many connections; retry soon."}'
+)
 
 FORM = "application/x-www-form-urlencoded"
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
@@ -830,7 +837,16 @@ class _Server(ThreadingHTTPServer):
 
     def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
         with self._idle:
-            self._connections.add(request)
+            busy = len(self._connections) >= MAX_CONNECTIONS
+            if not busy:
+                self._connections.add(request)
+        if busy:
+            # A thread per connection: past the cap, refuse at once rather than spawn more.
+            with contextlib.suppress(OSError):
+                request.settimeout(1.0)
+                request.sendall(_BUSY)
+            self.shutdown_request(request)
+            return
         super().process_request(request, client_address)
 
     def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]

@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from store import Store
+from store import server as server_module
 from store.records import CreatedClient
 from store.server import PortInUse, TokenEndpoint
 from tests.endpoint.conftest import AUTHCLIENTS, basic, serving
@@ -191,3 +192,21 @@ def test_serve_on_a_taken_port_is_one_line_and_exit_1(store: Store, db_target: s
     assert done.returncode == 1
     assert done.stdout == ""
     assert "already in use" in done.stderr and "Traceback" not in done.stderr
+
+
+@SOCKETS_ONLY
+def test_connections_past_the_cap_get_503_not_a_thread(
+    endpoint: TokenEndpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(server_module, "MAX_CONNECTIONS", 2)
+    held = [socket.create_connection(address(endpoint.url)) for _ in range(2)]
+    try:
+        for sock in held:
+            sock.sendall(get_request())
+            assert read_response(sock).status == 200
+        with socket.create_connection(address(endpoint.url)) as extra:
+            response = read_response(extra)
+            assert response.status == 503 and response.getheader("Retry-After") == "1"
+    finally:
+        for sock in held:
+            sock.close()
