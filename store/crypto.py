@@ -5,8 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import os
 import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import bcrypt
 
@@ -17,9 +20,40 @@ HINT_LENGTH = 4
 DEFAULT_BCRYPT_ROUNDS = 12
 
 
+def _random_secret() -> str:
+    return secrets.token_urlsafe(SECRET_BYTES)
+
+
+_secret_source: Callable[[], str] = _random_secret
+"""Where ``new_secret`` draws from: ``secrets``, except inside ``deterministic_secrets``."""
+
+
 def new_secret() -> str:
     """A fresh URL-safe secret of 256 bits (43 characters)."""
-    return secrets.token_urlsafe(SECRET_BYTES)
+    return _secret_source()
+
+
+@contextmanager
+def deterministic_secrets(seed: str) -> Iterator[None]:
+    """Make ``new_secret`` predictable from ``seed`` for the duration of the block.
+
+    Only for ``authclients screenshots``, whose throw-away databases must give the
+    same pictures on every run. Anyone who knows the seed knows every secret made
+    inside the block, so nothing real may ever be created here.
+    """
+    global _secret_source
+    # itertools.count: the endpoint's threads may draw at the same time.
+    counter = itertools.count(1)
+
+    def derived() -> str:
+        raw = hashlib.sha256(f"{seed}:{next(counter)}".encode()).digest()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+    previous, _secret_source = _secret_source, derived
+    try:
+        yield
+    finally:
+        _secret_source = previous
 
 
 def digest(value: str) -> str:

@@ -1,0 +1,140 @@
+"""Demo data (store and console), the empty state's demo key, and the help screen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.binding import Binding
+from textual.widgets import Static
+
+from store import Store
+from store.clock import ManualClock
+from store.demo import DEMO_REDIRECT, seed_demo, temporary_store
+from store.records import (
+    GRANT_AUTHORIZATION_CODE,
+    GRANT_CLIENT_CREDENTIALS,
+    GRANT_PASSWORD,
+    GRANT_PERSONAL_ACCESS,
+)
+from tests.tui.conftest import settle
+from tui.app import AuthClientsApp
+from tui.cli import main
+from tui.demo import DemoConsoleApp
+from tui.screens.clients import ClientsScreen
+from tui.screens.demo_welcome import DemoWelcomeScreen
+from tui.screens.help import HelpScreen
+
+
+def test_seed_demo_makes_a_user_and_one_client_per_grant_that_work(store: Store) -> None:
+    demo = seed_demo(store)
+    assert store.users.verify(demo.username, demo.password) is not None
+    grants = [c.client.grant_types for c in demo.clients]
+    assert grants == [
+        (GRANT_AUTHORIZATION_CODE,),
+        (GRANT_PASSWORD,),
+        (GRANT_PERSONAL_ACCESS,),
+        (GRANT_CLIENT_CREDENTIALS,),
+    ]
+    assert demo.clients[0].client.redirect_uris == (DEMO_REDIRECT,)
+    for created in demo.clients:
+        assert created.secret and store.clients.authenticate(created.client.id, created.secret)
+    assert demo.secrets == {c.client.id: c.secret for c in demo.clients}
+    # Seeding again (a real database that has a "demo" user) picks a free name.
+    again = seed_demo(store)
+    assert again.username == "demo-2" and again.password != demo.password
+
+
+def test_temporary_store_is_private_and_removed_afterwards() -> None:
+    with temporary_store(clock=ManualClock()) as store:
+        path = Path(store.target)
+        seed_demo(store)
+        assert path.exists()
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert path.parent.stat().st_mode & 0o777 == 0o700
+    assert not path.parent.exists()
+
+
+def test_demo_flag_refuses_a_database(tmp_path: Path, capsys: object) -> None:
+    assert main(["--demo", "--db", str(tmp_path / "real.db")]) == 2
+    assert "--demo uses its own throw-away database" in capsys.readouterr().err  # type: ignore[attr-defined]
+    assert not (tmp_path / "real.db").exists()
+
+
+async def test_demo_console_reveals_the_data_once_and_keeps_the_secrets(store: Store) -> None:
+    demo = seed_demo(store)
+    app = DemoConsoleApp(store, demo)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        welcome = app.screen
+        assert isinstance(welcome, DemoWelcomeScreen)
+        text = " ".join(str(s.render()) for s in welcome.query(Static))
+        assert demo.password in text
+        for created in demo.clients:
+            assert created.secret and created.secret in text
+        assert "deleted when you quit" in text
+        assert app.secrets == demo.secrets
+        await pilot.press("2")
+        assert app.clipboard == demo.clients[1].secret
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientsScreen)
+        assert app.screen.table.match_count == 4
+
+
+async def test_empty_database_offers_demo_data_with_one_key(
+    make_app: Callable[..., AuthClientsApp], store: Store
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ClientsScreen)
+        assert "D for demo data" in str(screen.query_one("#empty-message", Static).render())
+        await pilot.press("D")
+        await settle(pilot)
+        assert isinstance(app.screen, DemoWelcomeScreen)
+        assert "kept only in memory" in " ".join(str(s.render()) for s in app.screen.query(Static))
+        assert len(app.secrets) == 4
+        await pilot.press("escape")
+        await settle(pilot)
+        assert screen.table.match_count == 4
+        # With clients present, D does nothing: no demo data mixed into real data by a slip.
+        await pilot.press("D")
+        await settle(pilot)
+        assert app.screen is screen and store.clients.count() == 4
+
+
+async def test_help_lists_every_key_of_the_screen_under_it_and_explains_the_grants(
+    make_app: Callable[..., AuthClientsApp], store: Store
+) -> None:
+    seed_demo(store)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        clients = app.screen
+        await pilot.press("question_mark")
+        await settle(pilot)
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        keys = str(help_screen.query_one("#help-keys-text", Static).render())
+        for binding in Binding.make_bindings(ClientsScreen.BINDINGS):
+            if binding.description and clients.check_action(binding.action, ()) is not False:
+                assert app.get_key_display(binding) in keys
+                assert (binding.tooltip or binding.description) in keys
+        assert "Demo data" not in keys  # not offered while there are clients
+        assert "Everywhere" in keys and "Open the command palette" in keys
+        await pilot.press("g")
+        await settle(pilot)
+        guide = str(help_screen.query_one("#help-grants-text", Static).render())
+        for needle in ("PKCE", "legacy", "shown once", "Client credentials", "Personal access"):
+            assert needle in guide
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is clients
+
+
+def test_demo_command_is_listed_in_help(capsys: object) -> None:
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert "--demo" in out and "screenshots" in out

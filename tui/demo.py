@@ -1,0 +1,53 @@
+"""``authclients --demo``: the console on a throw-away database full of demo data."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from typing import Any
+
+from store.demo import DemoData, seed_demo, temporary_store
+from tui.app import DEFAULT_PORT, AuthClientsApp, start_endpoint
+from tui.screens.demo_welcome import show_demo
+
+
+class DemoConsoleApp(AuthClientsApp):
+    """The console, which reveals the demo data once it is on screen."""
+
+    def __init__(self, store: Any, demo: DemoData, **kwargs: Any) -> None:
+        super().__init__(store, **kwargs)
+        self.demo = demo
+
+    def on_ready(self) -> None:
+        # Ready comes after the app's own mount has pushed the client list.
+        show_demo(self, self.demo, temporary=True)
+
+
+def run_demo(port: int = DEFAULT_PORT, no_server: bool = False) -> int:
+    """Seed a temporary database, run the console over it, delete it on the way out.
+
+    Returns:
+        The process exit code.
+    """
+    try:
+        with temporary_store() as store:
+            demo = seed_demo(store)
+            endpoint, note = (None, "--no-server") if no_server else start_endpoint(store, port)
+            app = DemoConsoleApp(store, demo, endpoint=endpoint, endpoint_note=note)
+            # A closed SSH session (SIGHUP) or a kill (SIGTERM) must still delete the
+            # database: leave the app normally so the blocks below clean up.
+            previous = {
+                signum: signal.signal(signum, lambda *_: app.exit())
+                for signum in (signal.SIGHUP, signal.SIGTERM)
+            }
+            try:
+                app.run()
+            finally:
+                for signum, handler in previous.items():
+                    signal.signal(signum, handler)
+                if endpoint is not None:
+                    endpoint.stop()
+    except OSError as exc:
+        print(f"authclients: cannot create the demo database: {exc}", file=sys.stderr)
+        return 1
+    return app.return_code or 0
