@@ -41,7 +41,10 @@ class BrowserSession:
     )
 
     def check_csrf(self, presented: str) -> bool:
-        return bool(presented) and hmac.compare_digest(presented, self.csrf)
+        # As bytes: compare_digest refuses str with non-ASCII characters (a 500).
+        return bool(presented) and hmac.compare_digest(
+            presented.encode("utf-8", "surrogatepass"), self.csrf.encode("ascii")
+        )
 
     def add_request(self, request: AuthorizationRequest) -> str:
         request_id = secrets.token_urlsafe(24)

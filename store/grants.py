@@ -245,7 +245,7 @@ class AuthorizationCodeGrant(Grant):
             if not self.verifier:
                 raise InvalidRequest("code_verifier is required: the code was issued with PKCE.")
             if grant.code_challenge_method != "S256" or not hmac.compare_digest(
-                s256(self.verifier), grant.code_challenge
+                s256(self.verifier).encode("ascii"), grant.code_challenge.encode("utf-8")
             ):
                 raise InvalidGrant("code_verifier does not match the code_challenge.")
         elif self.verifier:
