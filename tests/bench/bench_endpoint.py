@@ -279,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
                     failed |= issued < ok
                 failed |= bool(result["non_2xx"] or result["socket_errors"])
                 results.append(result)
+                # The machine is shared: say how busy it was, so figures can be read fairly.
+                line += f"  load avg {os.getloadavg()[0]:.1f}"
                 print(line, flush=True)
             median = {
                 key: statistics.median(float(r[key]) for r in results)  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import re
 import secrets
+import select
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -46,6 +47,9 @@ def serving(db_path: Path | str) -> Iterator[tuple[subprocess.Popen[str], str]]:
     )
     try:
         assert proc.stdout is not None
+        # A server that hangs before its first line fails the test instead of hanging it.
+        ready, _, _ = select.select([proc.stdout], [], [], 30)
+        assert ready, "authclients serve printed nothing in 30 s"
         first = proc.stdout.readline()
         assert first.startswith("Listening on http://127.0.0.1:"), first
         yield proc, first.split()[-1]

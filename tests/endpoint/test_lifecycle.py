@@ -161,7 +161,7 @@ def test_serve_prints_its_url_first_and_stops_cleanly_on_sigterm(
     with serving(db_target) as (proc, url):
         assert requests.get(f"{url}/.well-known/oauth-authorization-server").status_code == 200
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=5)
+        out, err = proc.communicate(timeout=15)
     assert proc.returncode == 0
     assert "Traceback" not in err and "Traceback" not in out
 
@@ -172,7 +172,7 @@ def test_serve_stops_cleanly_on_ctrl_c_with_a_connection_open(store: Store, db_t
         sock.sendall(get_request())
         assert read_response(sock).status == 200
         proc.send_signal(signal.SIGINT)
-        _out, err = proc.communicate(timeout=5)
+        _out, err = proc.communicate(timeout=15)
     assert proc.returncode == 0
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
 
