@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
+from textual.worker import WorkerState
 
 from store import Store
 from store.clock import ManualClock
@@ -421,3 +423,73 @@ async def test_palette_and_back(app: AuthClientsApp, web: CreatedClient) -> None
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, PlaygroundScreen)
+
+
+async def sign_in_here(pilot: Pilot, *, approve: bool) -> None:
+    """ctrl+n, then sign in as alice and answer the consent, keyboard only."""
+    app = pilot.app
+    await pilot.press("ctrl+n")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    assert isinstance(app.screen, AuthorizeHereScreen)
+    await pilot.press(*"alice", "tab", *PASSWORD, "enter")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    if not approve:
+        await pilot.press("tab")  # from Approve to Deny
+    await pilot.press("enter")
+    await idle(pilot)
+
+
+async def test_public_client_code_flow_then_refresh_without_a_secret(
+    make_app: Callable[..., AuthClientsApp], endpoint: TokenEndpoint, store: Store, alice: UserInfo
+) -> None:
+    mobile = store.clients.create(
+        "Mobile app", ["com.example.app:/callback"], authorization_code=True, public=True
+    )
+    app = make_app(endpoint=endpoint)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(pilot, mobile)
+        assert screen.grant == "authorization_code"
+        assert screen.query_one("#pg-grant-client_credentials").disabled
+        assert "public client has no secret" in text_of(screen, "#pg-grant-notes")
+        await sign_in_here(pilot, approve=True)
+        body = last(screen)
+        assert body["refresh_token"] and "client_id=" in screen.history[-1].request.body
+        old = screen.tokens.access_token
+        await pilot.press("ctrl+r")
+        await idle(pilot)
+        assert screen.tokens.access_token != old
+        # The old access token died with its rotated refresh token.
+        assert await call_api(pilot, screen) == 200
+
+
+async def test_closing_with_a_request_out_drops_its_answer(
+    app: AuthClientsApp, web: CreatedClient
+) -> None:
+    # A server that accepts and never answers: the request is still out when we leave.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        port = silent.getsockname()[1]
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_playground(pilot, web)
+            screen.timeout = 0.5
+            fill(screen, url_token=f"http://127.0.0.1:{port}/oauth/token")
+            screen.select_grant("client_credentials")
+            await pilot.press("ctrl+s")
+            # Wait until the worker thread runs (it then waits on the silent server).
+            for _ in range(250):
+                if any(w.state == WorkerState.RUNNING for w in app.workers):
+                    break
+                await pilot.pause(0.02)
+            assert screen.pending == 1
+            await pilot.press("escape")
+            # The screen's worker is forgotten with it; its thread ends at the timeout.
+            for _ in range(250):
+                await pilot.pause(0.02)
+                if screen.pending == 0:
+                    break
+            assert not isinstance(app.screen, PlaygroundScreen)
+            # The timeout came to a closed screen: nothing was drawn or recorded.
+            assert screen.pending == 0 and screen.history == []

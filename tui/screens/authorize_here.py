@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
+from functools import partial
 from typing import ClassVar
 
 from textual import on
@@ -83,19 +85,25 @@ class AuthorizeHereScreen(ModalScreen[AuthorizeOutcome | None]):
     def _step(self, call: object) -> None:
         """Run one blocking step of the dance; its page or redirect comes back to the UI."""
 
+        app = self.app  # taken now: a dismissed dialog's ``self.app`` no longer answers
+
         def body() -> None:
             try:
                 result = call()  # type: ignore[operator]
             except DanceError as exc:
-                self.app.call_from_thread(self._failed, exc.message)
+                outcome = partial(self._failed, exc.message)
             except Exception as exc:  # a surprise must end the dialog, not the app
-                self.app.call_from_thread(self._failed, f"{type(exc).__name__}: {exc}")
+                outcome = partial(self._failed, f"{type(exc).__name__}: {exc}")
             else:
-                self.app.call_from_thread(self._advanced, result)
+                outcome = partial(self._advanced, result)
+            with contextlib.suppress(RuntimeError):  # the app is closing: nobody to tell
+                app.call_from_thread(outcome)
 
         self.run_worker(body, thread=True, group="authorize-here", exclusive=True)
 
     def _advanced(self, result: PageForm | str | None) -> None:
+        if not self.is_attached:
+            return  # cancelled while the server was answering
         if isinstance(result, str) or result is None:
             # Redirected: with a code, an error, or straight away when the
             # server refused the request before any page (RFC 6749 §4.1.2.1).
@@ -109,6 +117,8 @@ class AuthorizeHereScreen(ModalScreen[AuthorizeOutcome | None]):
             self._show_consent(result)
 
     def _failed(self, message: str) -> None:
+        if not self.is_attached:
+            return
         self._error = message
         self._show("failed", message)
 

@@ -627,18 +627,22 @@ class PlaygroundScreen(ConsoleScreen[None]):
         self.pending += 1
         context = self._hint_context(grant)
         timeout = self.timeout
+        # Taken now: once the screen is closed, ``self.app`` no longer answers.
+        app = self.app
         self._outcome(f"{request.method} {request.url} …")
 
         def body() -> None:
             done = oc.exchange(request, timeout=timeout)
             done.hint = oc.explain(done, context)
             with contextlib.suppress(RuntimeError):  # the app is closing: nobody to tell
-                self.app.call_from_thread(self._received, done, then)
+                app.call_from_thread(self._received, done, then)
 
         self.run_worker(body, thread=True, group="pg-http", exit_on_error=False)
 
     def _received(self, done: oc.Exchange, then: Callable[[oc.Exchange], object] | None) -> None:
         self.pending -= 1
+        if not self.is_attached:
+            return  # the playground was closed while the request was out
         self._record(done)
         self._show_panels(done)
         if done.ok:
