@@ -10,13 +10,16 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, TabbedContent
+from textual.widgets import Input
 
 from store import Store
 from store.records import CreatedClient
+from store.server import TokenEndpoint
 from tests.tui.conftest import settle
+from tui import oauth_client as oc
 from tui.app import AuthClientsApp
-from tui.playground_scenes import SCENE_PKCE, token_exchange
+from tui.playground_scenes import SCENE_PKCE, stage
+from tui.screens.authorize_here import AuthorizeHereScreen
 from tui.screens.playground import PlaygroundScreen
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
@@ -48,16 +51,7 @@ def scene(
         screen = PlaygroundScreen(portal.client, pkce=SCENE_PKCE)
         app.push_screen(screen)
         await settle(pilot)
-        screen.query_one("#pg-username", Input).value = "alice"
-        screen.query_one("#pg-scope-password", Input).value = "read"
-        if token:
-            screen.show_exchange(token_exchange(app.endpoint_url, portal.client.id, SECRET))
-        if tab:
-            screen.query_one("#pg-panels", TabbedContent).active = tab
-            screen.query_one("#pg-body").scroll_end(animate=False)
-        for widget in screen.query(Input):
-            widget.cursor_blink = False
-        screen.set_focus(None)
+        stage(screen, secret=SECRET, token=token, tab=tab)
         app.clear_notifications()
         await settle(pilot)
 
@@ -90,3 +84,35 @@ def test_playground_token(
     snap_compare, app: AuthClientsApp, portal: CreatedClient, tab: str, size
 ) -> None:
     assert snap_compare(app, terminal_size=size, run_before=scene(portal, token=True, tab=tab))
+
+
+def test_sign_in_here_consent(
+    snap_compare, app: AuthClientsApp, portal: CreatedClient, store: Store
+) -> None:
+    """The consent step of "sign in and approve here", over a real endpoint it does not show."""
+    endpoint = TokenEndpoint(store, port=0)
+    endpoint.start()
+    url = oc.authorize_url(
+        oc.Target.from_base(endpoint.url),
+        str(portal.client.id),
+        portal.client.redirect_uris[0],
+        "read",
+        SCENE_PKCE,
+    )
+
+    async def run_before(pilot: Pilot) -> None:
+        await scene(portal, token=False)(pilot)
+        dialog = AuthorizeHereScreen(url, timeout=5, username="alice")
+        pilot.app.push_screen(dialog)
+        await settle(pilot)
+        dialog.query_one("#az-password", Input).value = "password-alice"
+        await pilot.click("#az-submit")
+        await settle(pilot)
+        assert dialog.query_one("#az-consent").display
+        dialog.set_focus(None)
+        await pilot.pause()
+
+    try:
+        assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+    finally:
+        endpoint.stop()
