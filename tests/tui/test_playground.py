@@ -493,3 +493,28 @@ async def test_closing_with_a_request_out_drops_its_answer(
             assert not isinstance(app.screen, PlaygroundScreen)
             # The timeout came to a closed screen: nothing was drawn or recorded.
             assert screen.pending == 0 and screen.history == []
+
+
+async def test_refresh_token_grant_from_the_form_with_a_narrower_scope(
+    app: AuthClientsApp, web: CreatedClient, alice: UserInfo
+) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_playground(pilot, web)
+        fill(screen, username="alice", password=PASSWORD, scope_password="read write")
+        await pilot.press("ctrl+s")
+        await idle(pilot)
+        first = last(screen)
+        screen.select_grant("refresh_token")
+        # Prefilled from the last response; a pasted one would do the same.
+        assert screen.query_one("#pg-refresh-token", Input).value == first["refresh_token"]
+        fill(screen, scope_refresh="read")
+        await pilot.press("ctrl+s")
+        await idle(pilot)
+        assert last(screen)["scope"] == "read"
+        assert screen.tokens.scope == "read"
+        # Rotation: the same refresh token again is refused, and the hint says why.
+        fill(screen, refresh_token=first["refresh_token"])
+        await pilot.press("ctrl+s")
+        await idle(pilot)
+        assert last(screen)["error"] == "invalid_grant"
+        assert "used already (rotation)" in text_of(screen, "#pg-outcome")
