@@ -407,7 +407,9 @@ async def test_other_server_discovery_and_edited_urls(
         assert "Wrong URL" in screen.history[-1].hint
 
 
-async def test_palette_and_back(app: AuthClientsApp, web: CreatedClient) -> None:
+async def test_palette_and_back(
+    app: AuthClientsApp, web: CreatedClient, local_clipboard: object
+) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         app.action_playground()
@@ -420,6 +422,16 @@ async def test_palette_and_back(app: AuthClientsApp, web: CreatedClient) -> None
         await pilot.press("ctrl+o")
         await pilot.pause()
         assert "No access token yet" in text_of(screen, "#pg-outcome")
+        # The palette offers the screen's actions: copy the authorize URL for a browser.
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"copy authorize")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        copied = local_clipboard.copied  # type: ignore[attr-defined]
+        assert copied and "/oauth/authorize?response_type=code" in copied[-1]
+        assert f"state={screen.pkce.state}" in copied[-1]
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, PlaygroundScreen)

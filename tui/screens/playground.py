@@ -140,6 +140,9 @@ class PlaygroundScreen(ConsoleScreen[None]):
         ("playground: Copy token", "copy_token", "Copy the access token (ctrl+y)"),
         ("playground: Copy curl", "copy_curl", "Copy the last request as curl (ctrl+l)"),
         ("playground: Sign in and approve here", "authorize_here", "The code flow here (ctrl+n)"),
+        ("playground: Copy authorize URL", "copy_authorize_url", "For a real browser"),
+        ("playground: New state and verifier", "new_pkce", "A fresh PKCE pair and state"),
+        ("playground: Discover endpoints", "discover", "Read the server's RFC 8414 metadata"),
         ("playground: Show or hide secrets", "toggle_secrets", "Mask secrets in panels (f2)"),
         ("playground: History", "show_history", "This run's requests (f3)"),
         ("playground: Back", "back", "Close the playground (esc)"),
@@ -541,12 +544,12 @@ class PlaygroundScreen(ConsoleScreen[None]):
         )
 
     @on(Button.Pressed, "#pg-new-pkce")
-    def new_pkce(self) -> None:
+    def action_new_pkce(self) -> None:
         self.pkce = oc.Pkce.new()
         self._show_pkce()
 
     @on(Button.Pressed, "#pg-copy-authorize")
-    def _copy_authorize_url(self) -> None:
+    def action_copy_authorize_url(self) -> None:
         self.console.copy_text(self._authorize_url(), "Authorize URL")
 
     @on(Button.Pressed, "#pg-authorize-here")
