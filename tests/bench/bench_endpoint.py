@@ -317,4 +317,14 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["SCENARIOS", "BenchIds", "request_for", "run_wrk", "seed", "start_server"]
+__all__ = [
+    "SCENARIOS",
+    "BenchIds",
+    "count_tokens",
+    "request_for",
+    "run_wrk",
+    "seed",
+    "start_server",
+    "stop_server",
+]
+"""What other benchmarks import (bench_scale.py, bench_console.py): keep these stable."""
