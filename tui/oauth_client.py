@@ -828,7 +828,7 @@ def explain(done: Exchange, context: HintContext) -> str:
             "spaces, or leave the scope empty."
         )
     if error == "invalid_token" or (response.status == 401 and context.grant == "api"):
-        return f"{said or 'HTTP 401'} — The token is expired, revoked or unknown: get a new one."
+        return f"{said or 'HTTP 401'} — Get a new token (Send), or refresh it if it only expired."
     if error == "slow_down" or response.status == 429:
         wait = response.header("Retry-After") or "a while"
         return f"{said} — Too many failed attempts: wait {wait} s and try again."

@@ -176,7 +176,7 @@ def _answer(status: int, body: str, **headers: str) -> oc.Exchange:
             "used already (rotation)",
         ),
         (400, '{"error":"invalid_scope"}', oc.HintContext(grant="password"), "Scopes field"),
-        (401, '{"error":"invalid_token"}', oc.HintContext(grant="api"), "get a new one"),
+        (401, '{"error":"invalid_token"}', oc.HintContext(grant="api"), "Get a new token"),
         (404, "<html>", oc.HintContext(grant="password"), "Wrong URL"),
         (200, "{}", oc.HintContext(grant="password"), ""),
     ],

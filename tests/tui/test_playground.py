@@ -168,7 +168,7 @@ async def test_password_grant_keyboard_only_then_api_introspect_refresh_revoke(
         assert screen.history[-1].request.title == "revoke"
         assert screen.history[-1].response.status == 200
         assert await call_api(pilot, screen) == 401
-        assert "expired, revoked or unknown" in screen.history[-1].hint
+        assert "Get a new token (Send)" in screen.history[-1].hint
 
 
 async def test_copy_actions_and_history(
