@@ -193,7 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-server", action="store_true", help="open the console without the embedded endpoint"
     )
-    parser.add_argument("--demo", action="store_true", help="open the console with demo data")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="open the console on a throw-away database with a demo user and one client per "
+        "grant (deleted on exit)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def command(
@@ -242,6 +247,23 @@ def build_parser() -> argparse.ArgumentParser:
         type=_listen_port,
         default=argparse.SUPPRESS,
         help=f"port to listen on (default {DEFAULT_PORT})",
+    )
+
+    # screenshots: no --db, it makes its own throw-away databases
+    shots = commands.add_parser(
+        "screenshots",
+        help="Render every screen as SVG from fixed demo data (the README's pictures).",
+        description="Render every screen as SVG from fixed demo data (the README's pictures). "
+        "Same code, same pictures: re-running it changes no file unless a screen changed.",
+        epilog=_examples("authclients screenshots", "authclients screenshots /tmp/shots"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    shots.add_argument(
+        "dir",
+        nargs="?",
+        default="screenshots",
+        metavar="DIR",
+        help="folder to write the SVG files to (default screenshots/)",
     )
 
     # clients
@@ -598,7 +620,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = " ".join(filter(None, [PROG, args.command, getattr(args, "action", None)]))
         return _error(f"{_unrecognized(extras, args.command)} (see `{where} --help`)", 2)
     if args.command is None:
-        return _run_console(args)
+        return _run_demo(args) if args.demo else _run_console(args)
+    if args.command == "screenshots":
+        # Its own throw-away databases: it must never open --db or the default one.
+        return _screenshots(args)
     try:
         store = _open_store(args.db)
         try:
@@ -628,12 +653,34 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run_console(args: argparse.Namespace) -> int:
     """Open the full-screen console with ``--db``, ``--port``, ``--no-server`` and ``--demo``."""
-    print(
-        f"{PROG}: error: the full-screen console is not built yet; "
-        "use the subcommands for now (see `authclients --help`)",
-        file=sys.stderr,
-    )
-    return 1
+    # Imported here: the subcommands must not pay for loading Textual.
+    from tui.app import run_console
+
+    return run_console(args.db, args.port, args.no_server)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    """``--demo``: the console on a fresh temporary database with demo data."""
+    if args.db is not None:
+        return _error("--demo uses its own throw-away database; leave out --db", 2)
+    from tui.demo import run_demo
+
+    return run_demo(args.port, args.no_server)
+
+
+def _screenshots(args: argparse.Namespace) -> int:
+    """``screenshots [DIR]``: every screen as SVG, one line per file written."""
+    from tui.screenshots import SceneFailed, render_all
+
+    try:
+        written = render_all(args.dir)
+    except OSError as exc:
+        return _error(f"cannot write screenshots to {args.dir}: {exc.strerror or exc}", 1)
+    except SceneFailed as exc:
+        return _error(str(exc), 1)
+    for path in written:
+        print(path)
+    return 0
 
 
 def _open_store(target: str | None) -> Store:
