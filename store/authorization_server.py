@@ -201,6 +201,12 @@ class AuthorizationServer:
                 self.limiter.clear(KIND_PASSWORD, username)
         return user
 
+    def user_active(self, user_id: int) -> bool:
+        """Is the resource owner still there and active? Their codes and refresh tokens die
+        with them."""
+        user = self.store.users.find_by_id(user_id)
+        return user is not None and user.active
+
     # -- RFC 7009 and RFC 7662 ------------------------------------------------------
 
     def revoke(self, params: Mapping[str, str], credentials: ClientCredentials) -> int:

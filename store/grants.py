@@ -237,6 +237,8 @@ class AuthorizationCodeGrant(Grant):
         return issued
 
     def _check(self, grant: CodeGrant) -> None:
+        if not self.server.user_active(grant.user_id):
+            raise InvalidGrant("The user who approved this code is no longer active.")
         if self.redirect_uri != grant.redirect_uri:
             raise InvalidGrant(
                 "redirect_uri differs from the one of the authorization request (RFC 6749 §4.1.3)."
@@ -274,6 +276,8 @@ class RefreshTokenGrant(Grant):
             grant = self.store.tokens.find_refresh(self.refresh_token, self.client.id)
         except store_errors.InvalidGrant as exc:
             raise InvalidGrant(str(exc)) from None
+        if grant.user_id is not None and not self.server.user_active(grant.user_id):
+            raise InvalidGrant("The user of this refresh token is no longer active.")
         scopes = self.requested_scopes(within=grant.scopes)
         try:
             with self.server.writing():

@@ -757,8 +757,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def _user_active(self, user_id: int) -> bool:
-        user = self.server.endpoint.store.users.find_by_id(user_id)
-        return user is not None and user.active
+        return self.server.endpoint.authorization.user_active(user_id)
 
     # -- writing answers ------------------------------------------------------------------
 

@@ -702,3 +702,16 @@ def test_wrong_methods_and_unknown_routes_are_json(
     assert_refused(r, status, error, before)
     if status == 405:
         assert r.headers["Allow"]
+
+
+def test_a_deactivated_users_code_and_refresh_token_are_dead(
+    http: requests.Session, url: str, web: CreatedClient, alice: UserInfo, store: Store
+) -> None:
+    refresh = password_grant(http, url, web).json()["refresh_token"]
+    verifier, challenge = pkce_pair()
+    code = authorize(http, url, client_id=web.client.id, challenge=challenge).params["code"]
+    store.users.set_active("alice", False)
+    before = issued_rows()
+    assert_refused(exchange(http, url, web, code, verifier=verifier), 400, "invalid_grant", before)
+    r = token(http, url, {"grant_type": "refresh_token", "refresh_token": refresh}, basic(web))
+    assert_refused(r, 400, "invalid_grant", before)
