@@ -1022,7 +1022,9 @@ class TokenEndpoint:
             log.debug("closing a connection thread's database failed", exc_info=True)
 
 
-def run_headless(store: Store, host: str = "127.0.0.1", port: int = 8765) -> int:
+def run_headless(
+    store: Store, host: str = "127.0.0.1", port: int = 8765, log_file: str | None = None
+) -> int:
     """``authclients serve``: serve until Ctrl-C or SIGTERM; returns the exit code.
 
     The first line on stdout is ``Listening on http://HOST:PORT`` (flushed), so
@@ -1033,7 +1035,7 @@ def run_headless(store: Store, host: str = "127.0.0.1", port: int = 8765) -> int
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         logging.getLogger("authclients").addHandler(handler)
         logging.getLogger("authclients").setLevel(logging.WARNING)
-    endpoint = TokenEndpoint(store, host=host, port=port)
+    endpoint = TokenEndpoint(store, host=host, port=port, log_file=log_file)
     try:
         endpoint.start()
     except PortInUse as exc:

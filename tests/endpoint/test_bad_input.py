@@ -715,3 +715,34 @@ def test_a_deactivated_users_code_and_refresh_token_are_dead(
     assert_refused(exchange(http, url, web, code, verifier=verifier), 400, "invalid_grant", before)
     r = token(http, url, {"grant_type": "refresh_token", "refresh_token": refresh}, basic(web))
     assert_refused(r, 400, "invalid_grant", before)
+
+
+def test_expired_refresh_token_is_invalid_grant(
+    http: requests.Session, url: str, web: CreatedClient, alice: UserInfo, clock: ManualClock
+) -> None:
+    refresh = password_grant(http, url, web).json()["refresh_token"]
+    clock.advance(timedelta(days=30, seconds=1))
+    before = issued_rows()
+    r = token(http, url, {"grant_type": "refresh_token", "refresh_token": refresh}, basic(web))
+    assert_refused(r, 400, "invalid_grant", before)
+
+
+def test_another_client_cannot_revoke_or_read_a_refresh_token(
+    http: requests.Session, url: str, web: CreatedClient, store: Store, alice: UserInfo
+) -> None:
+    other = store.clients.create("Other", password=True)
+    tokens = password_grant(http, url, web).json()
+    for route in ("/oauth/revoke", "/oauth/introspect"):
+        r = http.post(f"{url}{route}", data={"token": tokens["refresh_token"]}, auth=basic(other))
+        assert r.status_code == 200
+        if route == "/oauth/introspect":
+            assert r.json() == {"active": False}
+    before = issued_rows()
+    r = token(
+        http,
+        url,
+        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        basic(web),
+    )
+    assert r.status_code == 200
+    assert issued_rows() != before
