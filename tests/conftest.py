@@ -81,7 +81,7 @@ def db_target(backend: str, db_path: Path, request: pytest.FixtureRequest) -> It
         pytest.skip(f"SQLite only: {only.args[0] if only.args else 'a SQLite feature'}")
     server: PostgresServer = request.getfixturevalue("pg_server")
     name = request.getfixturevalue("pg_database")
-    server.reset_database(name, [m._meta.table_name for m in ALL_MODELS])
+    server.reset_database(name, [m._meta.table_name for m in reversed(ALL_MODELS)])
     yield server.url(name)
 
 

@@ -22,6 +22,7 @@ from store.models import ALL_MODELS, database
 from tests.pgserver import PostgresServer
 
 REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.postgresql
 
 
 @pytest.fixture
