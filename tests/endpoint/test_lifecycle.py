@@ -210,3 +210,27 @@ def test_connections_past_the_cap_get_503_not_a_thread(
     finally:
         for sock in held:
             sock.close()
+
+
+@SOCKETS_ONLY
+def test_no_nagle_stall_between_requests_on_one_connection(
+    url: str, machine: CreatedClient
+) -> None:
+    """Headers and body in one write, TCP_NODELAY: no 40 ms delayed-ACK wait per request."""
+    user, secret = basic(machine)
+    auth = base64.b64encode(f"{user}:{secret}".encode()).decode()
+    body = b"grant_type=client_credentials"
+    request = (
+        f"POST /oauth/token HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {auth}\r\n"
+        f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    timings = []
+    with socket.create_connection(address(url)) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for _ in range(25):
+            started = time.perf_counter()
+            sock.sendall(request)
+            assert read_response(sock).status == 200
+            timings.append(time.perf_counter() - started)
+    timings.sort()
+    assert timings[len(timings) // 2] < 0.030, timings
