@@ -530,3 +530,28 @@ async def test_refresh_token_grant_from_the_form_with_a_narrower_scope(
         await idle(pilot)
         assert last(screen)["error"] == "invalid_grant"
         assert "used already (rotation)" in text_of(screen, "#pg-outcome")
+
+
+async def test_unregistered_redirect_is_named_by_the_dialog(
+    app: AuthClientsApp, web: CreatedClient, endpoint: TokenEndpoint
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(pilot, web)
+        screen.query_one("#pg-target-kind", Select).value = "custom"
+        await pilot.pause()
+        fill(screen, base_url=endpoint.url, redirect_uri="https://evil.example/cb")
+        screen.query_one("#pg-base-url", Input).focus()
+        await pilot.press("enter")  # the typed base URL sets the endpoint URLs
+        await pilot.press("ctrl+n")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, AuthorizeHereScreen)
+        status = str(dialog.query_one("#az-status").render())
+        assert "redirect_uri is not registered" in status
+        await pilot.press("enter")  # Close
+        await idle(pilot)
+        outcome = text_of(screen, "#pg-outcome")
+        assert "Authorization stopped: The redirect_uri is not registered" in outcome
+        assert "open it in a browser" in outcome
+        assert screen.history[-1].response.status == 400

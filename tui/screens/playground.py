@@ -224,7 +224,13 @@ class PlaygroundScreen(ConsoleScreen[None]):
                 yield Input(id="pg-client-id", placeholder="client id", compact=True)
                 yield Label("Secret", classes="pg-label-inline")
                 yield Input(id="pg-secret", password=True, placeholder="none: public", compact=True)
-                yield Checkbox("Basic", True, id="pg-basic", compact=True)
+                yield Checkbox(
+                    "Basic",
+                    True,
+                    id="pg-basic",
+                    compact=True,
+                    tooltip="Send the secret with HTTP Basic; off: in the form body",
+                )
             with RadioSet(id="pg-grant"):
                 for grant, label in GRANTS:
                     yield RadioButton(label, id=f"pg-grant-{grant}")
@@ -580,6 +586,12 @@ class PlaygroundScreen(ConsoleScreen[None]):
         elif outcome.error:
             last = outcome.exchanges[-1] if outcome.exchanges else None
             hint = last.hint if last is not None and last.response is None else ""
+            if not hint and not self.embedded and outcome.error != "Cancelled.":
+                # Other servers' sign-in pages are not ours: a browser knows them.
+                hint = (
+                    "This server's pages may not be readable here: Copy URL, open it in a "
+                    "browser, and paste the URL it sends you to."
+                )
             self._outcome(f"Authorization stopped: {outcome.error}", hint, error=True)
 
     @on(Button.Pressed, "#pg-use-redirect")
