@@ -26,6 +26,8 @@ from tests.endpoint.conftest import (
     query_of,
 )
 
+PARSING_ONLY = pytest.mark.sqlite_only("refused while parsing, before the database decides")
+
 # -- helpers -------------------------------------------------------------------------
 
 
@@ -145,6 +147,7 @@ def test_pkce_verifier_wrong(
     assert_refused(r, 400, "invalid_grant", before)
 
 
+@PARSING_ONLY
 @pytest.mark.parametrize(
     ("extra", "needle"),
     [
@@ -255,6 +258,7 @@ def test_authorize_with_unknown_client_or_redirect_mismatch_never_redirects(
     assert issued_rows() == before
 
 
+@PARSING_ONLY
 def test_authorize_unsupported_response_type_goes_back_to_the_client(
     http: requests.Session, url: str, web: CreatedClient
 ) -> None:
@@ -374,17 +378,20 @@ def test_disabled_grant_is_unauthorized_client(
     assert_refused(password_grant(http, url, machine), 400, "unauthorized_client", before)
 
 
+@PARSING_ONLY
 def test_unknown_grant_type(http: requests.Session, url: str, web: CreatedClient) -> None:
     before = issued_rows()
     r = token(http, url, {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer"}, basic(web))
     assert_refused(r, 400, "unsupported_grant_type", before)
 
 
+@PARSING_ONLY
 def test_missing_grant_type(http: requests.Session, url: str, web: CreatedClient) -> None:
     before = issued_rows()
     assert_refused(token(http, url, {"scope": "read"}, basic(web)), 400, "invalid_request", before)
 
 
+@PARSING_ONLY
 @pytest.mark.parametrize("scope", ["delete", "read delete", "bad\x7fscope"])
 def test_scope_outside_the_clients_is_invalid_scope(
     http: requests.Session, url: str, web: CreatedClient, scope: str
@@ -403,6 +410,7 @@ def test_wrong_password_and_inactive_user_are_invalid_grant(
     assert_refused(password_grant(http, url, web), 400, "invalid_grant", before)
 
 
+@PARSING_ONLY
 @pytest.mark.parametrize(
     "data",
     [
@@ -460,6 +468,7 @@ def test_missing_or_unknown_client_is_invalid_client(
     assert "WWW-Authenticate" in r.headers
 
 
+@PARSING_ONLY
 def test_malformed_basic_header_is_invalid_client(
     http: requests.Session, url: str, machine: CreatedClient
 ) -> None:
@@ -469,6 +478,7 @@ def test_malformed_basic_header_is_invalid_client(
         assert_refused(r, 401, "invalid_client", before)
 
 
+@PARSING_ONLY
 def test_basic_and_body_credentials_together_are_refused(
     http: requests.Session, url: str, machine: CreatedClient
 ) -> None:
@@ -554,6 +564,7 @@ def test_expired_token_is_dead_everywhere(
     assert claims.status_code == 200 and claims.json() == {"active": False}
 
 
+@PARSING_ONLY
 @pytest.mark.parametrize(
     "headers",
     [
@@ -573,6 +584,7 @@ def test_resource_api_without_a_valid_bearer_is_401(
     assert r.headers["WWW-Authenticate"].startswith("Bearer ")
 
 
+@PARSING_ONLY
 def test_resource_api_refuses_a_token_in_the_query(
     http: requests.Session, url: str, machine: CreatedClient
 ) -> None:
@@ -587,6 +599,7 @@ def test_resource_api_refuses_a_token_in_the_query(
 # -- hardening: the HTTP layer ----------------------------------------------------------------
 
 
+@PARSING_ONLY
 def test_oversized_body_is_413(http: requests.Session, url: str, machine: CreatedClient) -> None:
     before = issued_rows()
     body = "grant_type=client_credentials&pad=" + "x" * MAX_BODY
@@ -600,6 +613,7 @@ def test_oversized_body_is_413(http: requests.Session, url: str, machine: Create
     assert_refused(r, 413, "invalid_request", before)
 
 
+@PARSING_ONLY
 def test_duplicate_parameter_is_invalid_request(
     http: requests.Session, url: str, machine: CreatedClient
 ) -> None:
@@ -614,6 +628,7 @@ def test_duplicate_parameter_is_invalid_request(
     assert "more than once" in body["error_description"]
 
 
+@PARSING_ONLY
 @pytest.mark.parametrize(
     "content_type",
     [
@@ -642,6 +657,7 @@ def test_wrong_content_type_is_invalid_request(
     assert_refused(http.send(request), 400, "invalid_request", before)
 
 
+@PARSING_ONLY
 def test_credentials_in_the_query_string_are_refused(
     http: requests.Session, url: str, machine: CreatedClient
 ) -> None:
@@ -655,6 +671,7 @@ def test_credentials_in_the_query_string_are_refused(
     assert "query" in body["error_description"]
 
 
+@PARSING_ONLY
 @pytest.mark.parametrize(
     "body",
     [
@@ -681,6 +698,7 @@ def test_broken_encodings_are_invalid_request(
     assert_refused(r, 400, "invalid_request", before)
 
 
+@PARSING_ONLY
 @pytest.mark.parametrize(
     ("method", "path", "status", "error"),
     [
