@@ -381,3 +381,38 @@ def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
                 break
             seen += chunk
     return seen
+
+
+# -- the key table ----------------------------------------------------------------------------
+
+README_KEY_NAMES = {"escape": "esc", "question_mark": "?", "slash": "/"}
+
+
+def test_key_table_lists_every_key_of_every_screen() -> None:
+    from textual.binding import Binding
+
+    from tui.app import AuthClientsApp
+    from tui.screens.client_form import ClientFormScreen
+    from tui.screens.clients import ClientsScreen
+    from tui.screens.playground import PlaygroundScreen
+    from tui.screens.secret_reveal import SecretRevealScreen
+    from tui.screens.tokens import TokensScreen
+    from tui.screens.users import UsersScreen
+
+    rows = dict(re.findall(r"^\| ([^|]+?) \| (.+) \|$", README, re.M))
+    screens = {
+        "Clients": ClientsScreen,
+        "Client form": ClientFormScreen,
+        "Secret shown once": SecretRevealScreen,
+        "Users": UsersScreen,
+        "Tokens": TokensScreen,
+        "Playground": PlaygroundScreen,
+        "Everywhere": AuthClientsApp,
+    }
+    for title, screen in screens.items():
+        listed = set(re.findall(r"`([^`]+)`", rows[title]))
+        listed |= {part for key in listed for part in key.split("/")}
+        for binding in Binding.make_bindings(screen.BINDINGS):
+            if binding.description:
+                key = README_KEY_NAMES.get(binding.key, binding.key)
+                assert key in listed, f"README's {title} row lacks {key} ({binding.description})"
