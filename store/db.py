@@ -10,6 +10,8 @@ from urllib.parse import urlsplit, urlunsplit
 import peewee as pw
 from platformdirs import user_data_dir
 from playhouse.db_url import connect as connect_url
+from playhouse.db_url import parse as parse_url
+from playhouse.shortcuts import ReconnectMixin
 
 from store.migrations import migrate
 from store.models import database
@@ -26,6 +28,27 @@ SQLITE_PRAGMAS = {
 machine) and, in WAL mode, much faster than FULL."""
 
 WAL_DEADLINE_S = 10.0
+
+POSTGRESQL_SCHEMES = ("postgresql", "postgres")
+
+
+class ReconnectingPostgresqlDatabase(ReconnectMixin, pw.PostgresqlDatabase):
+    """PostgreSQL whose per-thread connections come back after the server drops them.
+
+    A server restart, a failover, an idle timeout or ``pg_terminate_backend``
+    kills every open connection. Peewee keeps one per thread and would reuse
+    the dead one forever: the endpoint's long-lived threads (the token writer
+    above all) would answer 500 until the process restarts. Outside a
+    transaction, a statement (or BEGIN) that finds its connection gone is
+    retried once on a new one. Inside a transaction nothing is retried: the
+    work so far is lost with the connection, so the request fails instead.
+    """
+
+    reconnect_errors = (
+        (pw.OperationalError, "server closed the connection"),
+        (pw.OperationalError, "terminating connection"),
+        (pw.InterfaceError, "connection already closed"),
+    )
 
 
 def default_target() -> str:
@@ -61,7 +84,10 @@ def open_database(target: str | None = None) -> pw.Database:
     can share the returned database safely.
     """
     target = resolve_target(target)
-    if is_url(target) and not target.startswith("sqlite"):
+    scheme = urlsplit(target).scheme if is_url(target) else ""
+    if scheme in POSTGRESQL_SCHEMES:
+        db = ReconnectingPostgresqlDatabase(**parse_url(target))
+    elif is_url(target) and not target.startswith("sqlite"):
         db = connect_url(target)
     else:
         path = _sqlite_path(target)

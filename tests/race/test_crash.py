@@ -9,11 +9,13 @@ import threading
 import time
 
 import peewee as pw
+import psycopg2
+import pytest
 
 from store import Store
 from store.models import AccessToken, Client, RefreshToken
 from store.records import CreatedClient, UserInfo
-from tests.backends import SQLITE
+from tests.backends import POSTGRESQL, SQLITE
 from tests.endpoint.conftest import PASSWORD, serving
 from tests.race.conftest import Conn
 
@@ -110,3 +112,34 @@ def test_sigkill_under_load_loses_no_token_that_was_answered(
     assert AccessToken.select().join(Client).count() == AccessToken.select().count()
     assert AccessToken.select().count() >= len(received)
     assert AccessToken.select().where(AccessToken.expires_at.is_null()).count() == 0
+
+
+@pytest.mark.parametrize("backend", [POSTGRESQL], indirect=True)
+def test_serve_reconnects_when_postgresql_drops_its_connections(
+    db_target: str, live: Store, web: CreatedClient
+) -> None:
+    """A restart, failover or idle timeout on the database server kills every connection."""
+    cc = {"grant_type": "client_credentials"}
+    with serving(db_target) as (_proc, url):
+        conn = Conn(url)
+        before = conn.post("/oauth/token", cc, web)
+        assert before.status == 200, before
+        admin = psycopg2.connect(db_target)
+        admin.autocommit = True
+        with admin.cursor() as cur:
+            cur.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            assert cur.fetchone()[0] >= 2  # the request thread's and the token writer's
+        admin.close()
+        # Same HTTP connection (its thread's database connection is dead), then a new one.
+        for client in (conn, Conn(url)):
+            token = client.post("/oauth/token", cc, web)
+            assert token.status == 200, token
+            me = client.get("/api/1.0/users/me", token.body["access_token"])
+            assert me.status == 200, me
+            assert client.get("/api/1.0/users/me", before.body["access_token"]).status == 200
+            client.close()
+    # The test's own store, whose connection was dropped too, carries on as well.
+    assert live.clients.get(web.client.id).active_tokens == 3
