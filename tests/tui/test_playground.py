@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from textual.pilot import Pilot
@@ -393,6 +396,10 @@ async def test_other_server_discovery_and_edited_urls(
         await pilot.pause()
         # A personal token is made in the store: not for another server.
         assert screen.query_one("#pg-grant-personal_access").disabled
+        fill(screen, base_url="http://203.0.113.9")
+        await pilot.pause()
+        # Typing a base URL moves the endpoint URLs with it.
+        assert screen.query_one("#pg-url-token", Input).value == "http://203.0.113.9/oauth/token"
         fill(screen, base_url=endpoint.url + "/")
         await pilot.click("#pg-discover")
         await idle(pilot)
@@ -555,3 +562,43 @@ async def test_unregistered_redirect_is_named_by_the_dialog(
         assert "Authorization stopped: The redirect_uri is not registered" in outcome
         assert "open it in a browser" in outcome
         assert screen.history[-1].response.status == 400
+
+
+class _MetadataOnly(BaseHTTPRequestHandler):
+    """A server whose RFC 8414 metadata names paths that are not Passport's."""
+
+    def do_GET(self) -> None:
+        base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        body = json.dumps(
+            {"issuer": base, "token_endpoint": f"{base}/v2/token", "revocation_endpoint": ""}
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+async def test_discovered_urls_are_kept(app: AuthClientsApp, web: CreatedClient) -> None:
+    server = HTTPServer(("127.0.0.1", 0), _MetadataOnly)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_playground(pilot, web)
+            screen.query_one("#pg-target-kind", Select).value = "custom"
+            await pilot.pause()
+            fill(screen, base_url=base + "/")
+            await pilot.click("#pg-discover")
+            await idle(pilot)
+            assert screen.query_one("#pg-url-token", Input).value == f"{base}/v2/token"
+            # What the metadata leaves out keeps Passport's path.
+            assert screen.query_one("#pg-url-revoke", Input).value == f"{base}/oauth/revoke"
+            assert screen.query_one("#pg-base-url", Input).value == base
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -354,7 +354,9 @@ class PlaygroundScreen(ConsoleScreen[None]):
 
     def _use_target(self, target: oc.Target) -> None:
         self.target = target
-        self.query_one("#pg-base-url", Input).value = target.base_url
+        # Quietly: the base URL's Changed would re-derive the URLs just set.
+        with self.prevent(Input.Changed):
+            self.query_one("#pg-base-url", Input).value = target.base_url
         for key in ("token", "authorize", "revoke", "introspect"):
             self.query_one(f"#pg-url-{key}", Input).value = getattr(target, f"{key}_url")
         self._show_authorize_url()
@@ -390,6 +392,16 @@ class PlaygroundScreen(ConsoleScreen[None]):
     @on(Input.Submitted, "#pg-base-url")
     def _base_submitted(self) -> None:
         self._use_target(oc.Target.from_base(self.query_one("#pg-base-url", Input).value))
+
+    @on(Input.Changed, "#pg-base-url")
+    def _base_changed(self, event: Input.Changed) -> None:
+        # The endpoint URLs follow the base as it is typed (edit them after, or Discover),
+        # so a request never goes to the previous server by surprise.
+        if self.embedded:
+            return
+        derived = oc.Target.from_base(event.value)
+        for key in ("token", "authorize", "revoke", "introspect"):
+            self.query_one(f"#pg-url-{key}", Input).value = getattr(derived, f"{key}_url")
 
     @on(Button.Pressed, "#pg-discover")
     def action_discover(self) -> None:
