@@ -13,6 +13,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -21,6 +22,21 @@ from psycopg2 import sql
 
 SUPERUSER = "authclients"
 """The cluster's superuser; trust authentication on 127.0.0.1 only."""
+
+WATCHDOG = """
+import os, shutil, subprocess, sys, time
+owner, folder, stop = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+while os.path.isdir(folder):
+    try:
+        os.kill(owner, 0)
+    except ProcessLookupError:
+        subprocess.run(stop, capture_output=True, timeout=60)
+        shutil.rmtree(folder, ignore_errors=True)
+        break
+    time.sleep(1)
+"""
+"""Stops the server if the process that started it dies without stopping it (a test run
+killed by a timeout): the postgres daemon would otherwise outlive it, with its folder."""
 
 
 def find_bin(name: str) -> str | None:
@@ -70,6 +86,7 @@ class PostgresServer:
         self.folder: Path | None = None
         self._counter = 0
         self._admin: psycopg2.extensions.connection | None = None
+        self._watchdog: subprocess.Popen[bytes] | None = None
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -129,6 +146,20 @@ class PostgresServer:
             ],
             user,
         )
+        self._watchdog = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                WATCHDOG,
+                str(os.getpid()),
+                str(self.folder),
+                *self._as_user(self._stop_argv(), user),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         self._admin = psycopg2.connect(self.url("postgres"))
         self._admin.autocommit = True
         return self
@@ -142,13 +173,13 @@ class PostgresServer:
         data = self.folder / "data"
         user = _unprivileged_user() if os.geteuid() == 0 else None
         if (data / "postmaster.pid").exists():
-            self._run(
-                [find_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-                user,
-                check=False,
-            )
+            self._run(self._stop_argv(), user, check=False)
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder = None
+        if self._watchdog is not None:
+            self._watchdog.terminate()
+            self._watchdog.wait(timeout=10)
+            self._watchdog = None
 
     def __enter__(self) -> PostgresServer:
         return self.start()
@@ -214,11 +245,23 @@ class PostgresServer:
 
     # -- internals ----------------------------------------------------------------
 
+    def _stop_argv(self) -> list[str | None]:
+        assert self.folder is not None
+        data = str(self.folder / "data")
+        return [find_bin("pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"]
+
     @staticmethod
-    def _run(argv: list[str | None], user: pwd.struct_passwd | None, *, check: bool = True) -> None:
+    def _as_user(argv: list[str | None], user: pwd.struct_passwd | None) -> list[str]:
         args = [str(a) for a in argv]
         if user is not None:
             args = ["runuser", "-u", user.pw_name, "--", *args]
+        return args
+
+    @classmethod
+    def _run(
+        cls, argv: list[str | None], user: pwd.struct_passwd | None, *, check: bool = True
+    ) -> None:
+        args = cls._as_user(argv, user)
         result = subprocess.run(
             args, capture_output=True, text=True, cwd="/", timeout=60, check=False
         )
