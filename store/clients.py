@@ -90,6 +90,25 @@ class Clients:
     def count(self) -> int:
         return Client.select().where(Client.revoked == False).count()
 
+    def change_stamp(self) -> tuple[int, int]:
+        """A value that changes whenever any process creates, edits or deletes a client.
+
+        (largest id, latest ``updated_at``): both come from an index, so polling
+        it every second or two costs next to nothing even at 100,000 clients.
+        Deleting sets ``updated_at`` too, so deletions change it.
+        """
+        top_id = Client.select(pw.fn.MAX(Client.id)).scalar() or 0
+        latest = 0
+        for revoked in (False, True):
+            # One MAX per value of the (revoked, updated_at) index prefix: an index seek each.
+            moment = (
+                Client.select(pw.fn.MAX(Client.updated_at).coerce(False))
+                .where(Client.revoked == revoked)
+                .scalar()
+            )
+            latest = max(latest, int(moment or 0))
+        return top_id, latest
+
     def live_token_count(self, client_id: int) -> int:
         """How many tokens deleting this client would kill (for the confirmation)."""
         row = self._row(client_id)

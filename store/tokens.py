@@ -10,7 +10,15 @@ import peewee as pw
 
 from store import crypto, validation
 from store.errors import InvalidGrant, NotFound, ValidationError
-from store.models import AccessToken, AuthCode, Client, FailedAttempt, RefreshToken, User
+from store.models import (
+    AccessToken,
+    AuditEvent,
+    AuthCode,
+    Client,
+    FailedAttempt,
+    RefreshToken,
+    User,
+)
 from store.records import (
     GRANT_PERSONAL_ACCESS,
     STATE_ACTIVE,
@@ -333,6 +341,18 @@ class Tokens:
             .limit(min(max(1, limit), 10_000))
         )
         return [self._info(r) for r in query]
+
+    def change_stamp(self) -> tuple[int, int]:
+        """A value that changes when tokens are issued or an admin changes tokens or users.
+
+        (largest access token id, largest audit event id): primary-key seeks
+        only. Revocations, purges and user changes made through the store are
+        audited, so they move the second number; a token revoked by its own
+        client over RFC 7009 is not audited and shows at the next other change.
+        """
+        top_token = AccessToken.select(pw.fn.MAX(AccessToken.id)).scalar() or 0
+        top_event = AuditEvent.select(pw.fn.MAX(AuditEvent.id)).scalar() or 0
+        return top_token, top_event
 
     def revoke(self, token_id: int) -> TokenInfo:
         with self._store.db.atomic():

@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.reactive import reactive
+from textual.screen import ModalScreen
 
 from store import Store
 from store.clock import Clock
 from store.records import ClientInfo
 from tui.clipboard import Clipboard
 from tui.commands import ConsoleCommands
+from tui.live import ChangeWatcher, Stamp
 from tui.screens.clients import ClientsScreen
 from tui.screens.help import HelpScreen
 
-if TYPE_CHECKING:
-    pass
-
 DEFAULT_PORT = 8765
+CHANGE_POLL_SECONDS = 1.0
+"""How often the console looks for changes made by other processes (shown within ~2 s)."""
 
 
 class Endpoint(Protocol):
@@ -30,6 +32,14 @@ class Endpoint(Protocol):
     running: bool
 
     def stop(self) -> None: ...
+
+
+class DataChanged(Message):
+    """Clients, tokens or users changed in the database, maybe by another process."""
+
+    def __init__(self, stamp: Stamp) -> None:
+        super().__init__()
+        self.stamp = stamp
 
 
 class AuthClientsApp(App[None]):
@@ -62,6 +72,7 @@ class AuthClientsApp(App[None]):
         clock: Clock | None = None,
         clipboard: Clipboard | None = None,
         endpoint_note: str = "",
+        poll_interval: float | None = CHANGE_POLL_SECONDS,
     ) -> None:
         super().__init__()
         self.store = store
@@ -73,6 +84,11 @@ class AuthClientsApp(App[None]):
         self.secrets: dict[int, str] = {}
         """Client id → secret created or rotated in this run, for the playground to prefill."""
         self.database_label = store.location
+        self._watcher = (
+            ChangeWatcher(store, lambda stamp: self.post_message(DataChanged(stamp)), poll_interval)
+            if poll_interval
+            else None
+        )
 
     # -- life ------------------------------------------------------------------
 
@@ -81,6 +97,21 @@ class AuthClientsApp(App[None]):
         # The endpoint thread can die on its own; keep the header honest.
         self.set_interval(2.0, self._poll_endpoint)
         self.push_screen(ClientsScreen())
+        if self._watcher is not None:
+            self._watcher.start()
+
+    def on_unmount(self) -> None:
+        if self._watcher is not None:
+            self._watcher.close()
+
+    def on_data_changed(self, message: DataChanged) -> None:
+        """Reload what the admin sees: the top screen and those showing under its dialogs."""
+        for screen in reversed(self.screen_stack):
+            refresh = getattr(screen, "refresh_data", None)
+            if refresh is not None:
+                refresh()
+            if not isinstance(screen, ModalScreen):
+                break
 
     def _poll_endpoint(self) -> None:
         self.endpoint_status = self._endpoint_text()
@@ -151,6 +182,7 @@ def create_app(
     clock: Clock | None = None,
     clipboard: Clipboard | None = None,
     endpoint_note: str = "",
+    poll_interval: float | None = CHANGE_POLL_SECONDS,
 ) -> AuthClientsApp:
     """The app over an open store; tests and the screenshot command build it this way.
 
@@ -160,9 +192,16 @@ def create_app(
         clock: the clock for relative times (default: the store's).
         clipboard: the clipboard writer (tests pass one with a fake pyperclip).
         endpoint_note: why the endpoint is not where it was asked to be.
+        poll_interval: seconds between looks for other processes' changes; None: never
+            (snapshots, whose data must not move).
     """
     return AuthClientsApp(
-        store, endpoint=endpoint, clock=clock, clipboard=clipboard, endpoint_note=endpoint_note
+        store,
+        endpoint=endpoint,
+        clock=clock,
+        clipboard=clipboard,
+        endpoint_note=endpoint_note,
+        poll_interval=poll_interval,
     )
 
 

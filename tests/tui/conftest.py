@@ -58,6 +58,8 @@ def make_app(store: Store, local_clipboard: FakeLocalClipboard) -> Callable[...,
     def build(**kwargs: object) -> AuthClientsApp:
         kwargs.setdefault("endpoint", FakeEndpoint())
         kwargs.setdefault("clipboard", Clipboard(local_clipboard, over_ssh=False))
+        # No change polling unless a test asks: screens must not reload mid-assertion.
+        kwargs.setdefault("poll_interval", None)
         return create_app(store, **kwargs)  # type: ignore[arg-type]
 
     return build

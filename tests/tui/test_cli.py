@@ -600,10 +600,13 @@ def test_every_command_has_help(argv: list[str], capsys: pytest.CaptureFixture[s
     assert "usage: authclients" in capsys.readouterr().out
 
 
-def test_no_command_is_the_console_for_now(db: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["--db", db, "--port", "9000", "--no-server", "--demo"]) == 1
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "console is not built yet" in err
+def test_no_command_opens_the_console(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tui.app
+
+    calls: list[tuple[object, ...]] = []
+    monkeypatch.setattr(tui.app, "run_console", lambda *args: calls.append(args) or 7)
+    assert cli.main(["--db", db, "--port", "9000", "--no-server"]) == 7
+    assert calls == [(db, 9000, True)]
 
 
 def _subprocess(*argv: str, db: str, stdin: str | None = None) -> subprocess.CompletedProcess:

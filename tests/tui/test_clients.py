@@ -393,3 +393,25 @@ async def test_playground_key_opens_it_with_the_highlighted_client(store: Store,
         await settle(pilot)
         assert isinstance(app.screen, PlaygroundScreen)
         assert app.screen.client is not None and app.screen.client.id == service.id
+
+
+async def test_key_typed_right_after_slash_lands_in_the_filter(store: Store, make_app) -> None:
+    from textual import events
+
+    store.clients.create("Web shop", client_credentials=True)
+    store.clients.create("Batch job", client_credentials=True)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        # One terminal read with both keys: they are queued before either is handled.
+        for key, char in (("slash", "/"), ("w", "w")):
+            event = events.Key(key, char)
+            event.set_sender(app)
+            app._driver.send_message(event)  # what the terminal driver does per key
+        await settle(pilot)
+        assert app.screen.query_one("#filter", Input).value == "w"
+        assert [c.name for c in app.screen.query_one(ClientTable).items] == ["Web shop"]
+        # A "/" typed in the filter is text, not the filter key again.
+        await pilot.press("slash", "x")
+        await settle(pilot)
+        assert app.screen.query_one("#filter", Input).value == "w/x"

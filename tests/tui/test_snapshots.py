@@ -89,7 +89,10 @@ SCREENS = {
     "users": ("u",),
     "user_form": ("u", "a"),
     "tokens": ("T",),
+    "tokens_of_client": ("down,down", "t"),
     "token_form": ("T", "n"),
+    "token_reveal": ("T", "n", "tab", "l,a,p,t,o,p", "ctrl+s"),
+    "discard_confirm": ("n", "x", "escape"),
     "help": ("question_mark",),
 }
 

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
-from tui.jobs import run_store_job
+from store.errors import NotFound
+from tui.jobs import failure_message, run_store_job
 
 if TYPE_CHECKING:
     from store import Store
@@ -45,10 +46,29 @@ class ConsoleAccess:
         exclusive: bool = True,
         failed: Callable[[BaseException], object] | None = None,
     ) -> Worker[None]:
-        """Run store calls off the UI thread; see ``tui.jobs.run_store_job``."""
+        """Run store calls off the UI thread; see ``tui.jobs.run_store_job``.
+
+        Without ``failed``, a failure becomes an error notification, and a row
+        that no longer exists (deleted by another process) also reloads the screen.
+        """
         return run_store_job(
-            cast(Any, self), self.store, job, done, group=group, exclusive=exclusive, failed=failed
+            cast(Any, self),
+            self.store,
+            job,
+            done,
+            group=group,
+            exclusive=exclusive,
+            failed=failed or self.store_failed,
         )
+
+    def store_failed(self, exc: BaseException) -> None:
+        """Say what went wrong; when the row was deleted elsewhere, show the list as it is."""
+        self.console.notify(
+            failure_message(exc), title="Could not finish", severity="error", timeout=8
+        )
+        refresh = getattr(self, "refresh_data", None)
+        if isinstance(exc, NotFound) and refresh is not None:
+            refresh()
 
 
 class ConsoleScreen(ConsoleAccess, Screen[T]):

@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Switch
 
-from store.errors import ValidationError
+from store.errors import NotFound, ValidationError
 from store.records import ClientInfo, CreatedClient
 from tui.jobs import failure_message
 from tui.screens.base import ConsoleScreen
@@ -58,6 +58,7 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
         title = f"Edit client {c.id}" if c else "New client"
         yield ConsoleHeader(title)
         with VerticalScroll(id="form-body"):
+            yield Label("", id="form-notice")
             yield Label("Name", classes="field-label")
             yield Input(c.name if c else "", placeholder="e.g. Mobile app", id="name", compact=True)
             yield Label("", id="name-error", classes="field-error")
@@ -99,6 +100,7 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
         self._initial = self.values()
         for key in FIELDS_WITH_ERRORS:
             self.query_one(f"#{key}-error", Label).display = False
+        self.query_one("#form-notice", Label).display = False
         self.query_one("#name", Input).focus()
 
     def values(self) -> dict[str, object]:
@@ -159,11 +161,47 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
 
     def _saved(self, result: ClientFormResult) -> None:
         self._saving = False
+        # Earlier "not saved" messages are stale now; they would cover the secret dialog.
+        self.app.clear_notifications()
         self.dismiss(result)
+
+    def refresh_data(self) -> None:
+        """Clients changed somewhere: say so at once if this one was deleted meanwhile."""
+        if self.client is None:
+            return
+        clients, client_id = self.store.clients, self.client.id
+        self.run_store(
+            lambda: clients.get(client_id),
+            lambda _client: None,
+            group="client-form-check",
+            failed=self._check_failed,
+        )
+
+    def _check_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, NotFound):
+            self._show_deleted()
+
+    def _show_deleted(self) -> None:
+        assert self.client is not None
+        notice = self.query_one("#form-notice", Label)
+        notice.update(
+            f"Client {self.client.id} was deleted elsewhere while you edited it: it cannot be "
+            "saved. Press escape to go back to the list."
+        )
+        notice.display = True
 
     def _failed(self, exc: BaseException) -> None:
         self._saving = False
-        if isinstance(exc, ValidationError):
+        if isinstance(exc, NotFound) and self.client is not None:
+            self._show_deleted()
+            self.notify(
+                f"Not saved: client {self.client.id} was deleted elsewhere while you edited "
+                "it. Press escape to go back to the list.",
+                title="Not saved",
+                severity="error",
+                timeout=8,
+            )
+        elif isinstance(exc, ValidationError):
             self.show_errors(exc.errors)
             self.notify(
                 "Not saved: fix the fields marked in red; nothing you typed was lost.",

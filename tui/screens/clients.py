@@ -8,15 +8,18 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, DataTable, Footer, Input, Label, Static
+from textual.widgets import Button, DataTable, Input, Label, Static
 
+from store.demo import DemoData, seed_demo
 from store.records import ClientInfo, ClientPage, CreatedClient
 from tui.formatting import count_text, curl_for
 from tui.screens.base import ConsoleScreen
 from tui.screens.client_form import ClientFormResult, ClientFormScreen
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.demo_welcome import show_demo
 from tui.screens.secret_reveal import Reveal, SecretRevealScreen
 from tui.widgets.client_table import SORTABLE, ClientTable
+from tui.widgets.console_footer import ConsoleFooter
 from tui.widgets.console_header import ConsoleHeader
 
 
@@ -24,20 +27,45 @@ class ClientsScreen(ConsoleScreen[None]):
     """Client list with filter, sort, paging, and create/edit/delete/rotate/copy."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        # At 80 columns these ten just fit the footer (the palette key hides below 100).
         Binding("n", "new", "New", id="clients.new", tooltip="Create a client"),
-        Binding("e", "edit", "Edit", id="clients.edit", tooltip="Edit the highlighted client"),
+        Binding(
+            "e",
+            "edit",
+            "Edit",
+            id="clients.edit",
+            key_display="⏎/e",
+            tooltip="Edit the highlighted client (enter or e)",
+        ),
         Binding("d", "delete", "Delete", id="clients.delete", tooltip="Delete; revokes tokens"),
         Binding("r", "rotate", "Rotate", id="clients.rotate", tooltip="Issue a new secret"),
         Binding("c", "copy_id", "Copy", id="clients.copy_id", tooltip="Copy the client id"),
         Binding("t", "tokens", "Tokens", id="clients.tokens", tooltip="This client's tokens"),
-        Binding("p", "playground", "Playground", id="clients.playground", show=False),
+        Binding(
+            "p",
+            "playground",
+            "Play",
+            id="clients.playground",
+            tooltip="Open the token playground with this client",
+        ),
         Binding("u", "users", "Users", id="clients.users", tooltip="Resource owners"),
         # Shown on screen as the filter bar's label, so left out of the full 80-column footer.
-        Binding("slash", "filter", "Filter", id="clients.filter", show=False),
+        # Priority: handled as the key arrives, so a key typed right behind it (one read
+        # over SSH) already goes to the filter; see action_filter.
+        Binding("slash", "filter", "Filter", id="clients.filter", show=False, priority=True),
         Binding("s", "sort", "Sort", id="clients.sort", show=False),
         Binding("S", "reverse", "Reverse", id="clients.reverse", show=False),
         Binding("T", "all_tokens", "All tokens", id="clients.all_tokens", show=False),
         Binding("q", "app.quit", "Quit", id="clients.quit"),
+        # Only while there is no client at all (check_action); the empty list says so itself.
+        Binding(
+            "D",
+            "demo",
+            "Demo data",
+            id="clients.demo",
+            show=False,
+            tooltip="Add a demo user and one client per grant",
+        ),
     ]
     PALETTE = (
         ("client: New", "new", "Create a client (n)"),
@@ -59,8 +87,12 @@ class ClientsScreen(ConsoleScreen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.filter_text = ""
+        self._select_id: int | None = None
+        """A client to put the cursor on once the next page arrives (just created)."""
         self.loaded = False
         """True once the first page has been shown (the benchmark waits for it)."""
+        self._no_clients = False
+        """True while the store has no client at all: the demo key is offered then."""
 
     def compose(self) -> ComposeResult:
         yield ConsoleHeader("Clients")
@@ -72,12 +104,15 @@ class ClientsScreen(ConsoleScreen[None]):
             with Vertical(id="empty"):
                 yield Static("", id="empty-message")
                 yield Button("+ New client (n)", id="empty-new", variant="primary", compact=True)
+                yield Button("Add demo data (D)", id="empty-demo", compact=True)
         with Horizontal(id="page-bar"):
             yield Button("◀ Prev", id="page-prev", compact=True)
             yield Label("", id="page-info")
             yield Button("Next ▶", id="page-next", compact=True)
-            yield Button("+ New", id="bar-new", compact=True)
-        yield Footer(compact=True)
+            # For the mouse: what the footer has no room for at 80 columns.
+            yield Button("All tokens", id="bar-all-tokens", compact=True)
+            yield Button("Commands", id="bar-commands", compact=True)
+        yield ConsoleFooter()
 
     @property
     def table(self) -> ClientTable:
@@ -89,8 +124,14 @@ class ClientsScreen(ConsoleScreen[None]):
 
     # -- loading ---------------------------------------------------------------
 
-    def load(self, offset: int, cursor: int) -> None:
-        """Ask the store for one window of the list, in a worker."""
+    def load(self, offset: int, cursor: int, keep_id: int | None = None) -> None:
+        """Ask the store for one window of the list, in a worker.
+
+        Args:
+            offset: the window's first row.
+            cursor: the absolute row to put the cursor on.
+            keep_id: put the cursor on this client instead, if the window holds it.
+        """
         table = self.table
         text, sort, descending = self.filter_text, table.sort_key, table.descending
         clients = self.store.clients
@@ -100,20 +141,45 @@ class ClientsScreen(ConsoleScreen[None]):
                 text, sort=sort, descending=descending, offset=offset, limit=ClientTable.WINDOW
             )
 
-        self.run_store(lambda: job(), lambda page: self._show(page, cursor), group="clients-page")
+        self.run_store(job, lambda page: self._show(page, cursor, keep_id), group="clients-page")
 
-    def reload(self, cursor: int | None = None) -> None:
-        """Reload the window around ``cursor`` (default: where the cursor is)."""
+    def reload(self) -> None:
+        """Reload the window around the cursor, keeping the same client under it."""
         table = self.table
-        target = table.absolute_cursor if cursor is None else cursor
+        if self._select_id is not None:
+            self.reload_to(self._select_id)
+            return
+        current = table.current
+        target = table.absolute_cursor
         start = max(0, target - ClientTable.WINDOW // 2)
-        self.load(start, target)
+        self.load(start, target, current.id if current else None)
 
-    def _show(self, page: ClientPage, cursor: int) -> None:
+    def reload_to(self, client_id: int) -> None:
+        """Reload and put the cursor on this client (new: with the default sort, last)."""
+        table = self.table
+        self._select_id = client_id
+        if table.sort_key == "id" and not table.descending and not self.filter_text:
+            self.load(max(0, table.match_count + 1 - ClientTable.WINDOW), table.match_count)
+        else:
+            target = table.absolute_cursor
+            self.load(max(0, target - ClientTable.WINDOW // 2), target, client_id)
+
+    def refresh_data(self) -> None:
+        """Someone (maybe another process) changed clients or tokens: show it."""
+        if self.loaded and self.table.paging is False:
+            self.reload()
+
+    def _show(self, page: ClientPage, cursor: int, keep_id: int | None = None) -> None:
         if page.total and page.offset >= page.total:
             # The list shrank under us (deletes): come back to its end.
-            self.load(max(0, page.total - ClientTable.WINDOW), page.total - 1)
+            self.load(max(0, page.total - ClientTable.WINDOW), page.total - 1, keep_id)
             return
+        wanted = self._select_id if self._select_id is not None else keep_id
+        self._select_id = None
+        for index, client in enumerate(page.items):
+            if client.id == wanted:
+                cursor = page.offset + index
+                break
         self.table.show_page(page, cursor)
         self._update_chrome()
         self.loaded = True
@@ -144,9 +210,14 @@ class ClientsScreen(ConsoleScreen[None]):
             message = (
                 f"No client matches “{self.filter_text}”. Press escape in the filter to clear it."
                 if self.filter_text
-                else "No clients yet. Press n (or click below) to create the first one."
+                else "No clients yet. Press n (or click below) to create the first one,\n"
+                "or D for demo data: a user and one client per grant, to try things out."
             )
             self.query_one("#empty-message", Static).update(message)
+        # Only a list just read from the store says the database is empty.
+        self._no_clients = empty and not self.filter_text
+        self.query_one("#empty-demo").display = self._no_clients
+        self.refresh_bindings()
         first = table.window_start + 1 if total else 0
         last = table.window_start + len(table.items)
         where = f"row {table.absolute_cursor + 1:,}" if total else "no rows"
@@ -185,7 +256,10 @@ class ClientsScreen(ConsoleScreen[None]):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.filter_text = event.value.strip()
+        text = event.value.strip()
+        if text == self.filter_text:
+            return  # a space typed between words: same result, no query
+        self.filter_text = text
         self.load(0, 0)
 
     @on(Input.Submitted, "#filter")
@@ -214,7 +288,13 @@ class ClientsScreen(ConsoleScreen[None]):
         return client
 
     def action_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        filter_input = self.query_one("#filter", Input)
+        if filter_input.has_focus:
+            # The priority binding took a "/" typed in the filter: it is part of the text.
+            filter_input.insert_text_at_cursor("/")
+            return
+        # At once, not with Widget.focus (deferred), for the key right behind it.
+        self.set_focus(filter_input)
 
     def action_sort(self) -> None:
         table = self.table
@@ -241,14 +321,6 @@ class ClientsScreen(ConsoleScreen[None]):
             self.reload_to(result.client.id)
         else:
             self.notify(f"Client {result.client.id} “{result.client.name}” saved.")
-            self.reload()
-
-    def reload_to(self, client_id: int) -> None:
-        """Reload; with the default sort a new client is last, so go there."""
-        table = self.table
-        if table.sort_key == "id" and not table.descending and not self.filter_text:
-            self.load(max(0, table.match_count + 1 - ClientTable.WINDOW), table.match_count)
-        else:
             self.reload()
 
     def _reveal(self, created: CreatedClient, title: str) -> None:
@@ -294,7 +366,11 @@ class ClientsScreen(ConsoleScreen[None]):
                 lambda yes: self._delete(client) if yes else None,
             )
 
-        self.run_store(lambda: clients.live_token_count(client.id), confirm, group="clients-count")
+        self.run_store(
+            lambda: clients.live_token_count(client.id),
+            confirm,
+            group="clients-count",
+        )
 
     def _delete(self, client: ClientInfo) -> None:
         clients = self.store.clients
@@ -305,7 +381,10 @@ class ClientsScreen(ConsoleScreen[None]):
             self.reload()
 
         self.run_store(
-            lambda: clients.delete(client.id), done, group="clients-write", exclusive=False
+            lambda: clients.delete(client.id),
+            done,
+            group="clients-write",
+            exclusive=False,
         )
 
     def action_rotate(self) -> None:
@@ -365,9 +444,39 @@ class ClientsScreen(ConsoleScreen[None]):
     def action_playground(self) -> None:
         self.console.open_playground(self._current())
 
-    @on(Button.Pressed, "#empty-new, #bar-new")
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Demo data only into an empty database: never mixed into real clients by a stray key.
+        if action == "demo":
+            return self._no_clients
+        return True
+
+    def action_demo(self) -> None:
+        if not self._no_clients:
+            return
+        self._no_clients = False  # one press, one set of demo data
+        store = self.store
+
+        def done(demo: DemoData) -> None:
+            show_demo(self.console, demo, temporary=False)
+            self.reload()
+
+        self.run_store(lambda: seed_demo(store), done, group="clients-write", exclusive=False)
+
+    @on(Button.Pressed, "#empty-demo")
+    def _demo_pressed(self) -> None:
+        self.action_demo()
+
+    @on(Button.Pressed, "#empty-new")
     def _new_pressed(self) -> None:
         self.action_new()
+
+    @on(Button.Pressed, "#bar-all-tokens")
+    def _all_tokens_pressed(self) -> None:
+        self.action_all_tokens()
+
+    @on(Button.Pressed, "#bar-commands")
+    def _commands_pressed(self) -> None:
+        self.app.action_command_palette()
 
     @on(Button.Pressed, "#page-next")
     def _next_pressed(self) -> None:

@@ -19,7 +19,7 @@ from store.records import (
     PurgeResult,
     TokenInfo,
 )
-from tui.formatting import GRANT_ABBREVIATIONS, ago, expires_text
+from tui.formatting import GRANT_ABBREVIATIONS, ago, expires_text, shell_lines
 from tui.screens.base import ConsoleScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.secret_reveal import Reveal, SecretRevealScreen
@@ -96,9 +96,14 @@ class TokensScreen(ConsoleScreen[None]):
         )
 
     def _show(self, tokens: list[TokenInfo]) -> None:
+        previous = self.tokens
         self.tokens = tokens
         table = self.query_one("#tokens", DataTable)
         row = table.cursor_row
+        if 0 <= row < len(previous):
+            # Newer tokens arrive on top: stay on the token, not on the row number.
+            kept = previous[row].id
+            row = next((i for i, t in enumerate(tokens) if t.id == kept), row)
         table.clear()
         now = self.now()
         for t in tokens:
@@ -125,6 +130,10 @@ class TokensScreen(ConsoleScreen[None]):
         else:
             info = "No tokens yet. Press n to create a personal access token for a user."
         self.query_one("#tokens-info", Label).update(info)
+
+    def refresh_data(self) -> None:
+        """Tokens changed, maybe in another process: show the list as it is now."""
+        self.load()
 
     def _current(self) -> TokenInfo | None:
         table = self.query_one("#tokens", DataTable)
@@ -268,9 +277,9 @@ class TokensScreen(ConsoleScreen[None]):
                     secret=issued.access_token,
                     note=f"“{info.name}”, client {info.client_name} ({info.client_id}), {expiry}.",
                     curl_title="Using it:",
-                    curl=(
-                        f"curl -H 'Authorization: Bearer {issued.access_token}' "
-                        f"{self.console.endpoint_url}/api/1.0/users/me"
+                    curl=shell_lines(
+                        ["curl", f"{self.console.endpoint_url}/api/1.0/users/me"],
+                        [("-H", f"Authorization: Bearer {issued.access_token}")],
                     ),
                 )
             )

@@ -62,9 +62,13 @@ class UsersScreen(ConsoleScreen[None]):
         self.run_store(users.list, lambda found: self._show(found, select), group="users-load")
 
     def _show(self, users: list[UserInfo], select: str | None) -> None:
+        previous = self.users
         self.users = users
         table = self.query_one("#users", DataTable)
         row = table.cursor_row
+        if select is None and 0 <= row < len(previous):
+            # Stay on the same user when others are added or deleted around them.
+            select = previous[row].username
         table.clear()
         now = self.now()
         for user in users:
@@ -85,6 +89,10 @@ class UsersScreen(ConsoleScreen[None]):
             else "No users yet. Press a to add one: the password and code grants need them."
         )
         self.query_one("#users-info", Label).update(info)
+
+    def refresh_data(self) -> None:
+        """Users or their tokens changed, maybe in another process: show them as they are."""
+        self.load()
 
     def _current(self) -> UserInfo | None:
         table = self.query_one("#users", DataTable)

@@ -31,13 +31,15 @@ class ColumnSpec:
 COLUMNS = (
     ColumnSpec("id", "ID", 0),
     ColumnSpec("name", "Name", 0),
-    ColumnSpec("grants", "Grants", 16),
+    ColumnSpec("grants", "Grants", 0),
     ColumnSpec("redirect_uris", "Redirect URL", 0),
     ColumnSpec("secret_hint", "Hint", 4),
     ColumnSpec("active_tokens", "Live", 4),
     ColumnSpec("created_at", "Created", 10),
 )
 SORTABLE = tuple(c.key for c in COLUMNS)
+GRANTS_MAX_WIDTH = 16
+"""All four grants, abbreviated: ``code pass pat cc``."""
 
 
 class ClientTable(DataTable[Text | str]):
@@ -105,6 +107,11 @@ class ClientTable(DataTable[Text | str]):
         return self.items[self.cursor_row]
 
     @property
+    def paging(self) -> bool:
+        """True while a window asked for has not arrived yet."""
+        return self._pending is not None
+
+    @property
     def absolute_cursor(self) -> int:
         return self.window_start + (self.cursor_row if self.items else 0)
 
@@ -159,13 +166,24 @@ class ClientTable(DataTable[Text | str]):
         width = self.size.width or 80
         id_width = max(4, len(str(max((c.id for c in self.items), default=0))))
         padding = 2 * self.cell_padding * len(COLUMNS)
-        fixed = sum(c.width for c in COLUMNS) + id_width
+        grants_width = self._grants_width()
+        fixed = sum(c.width for c in COLUMNS) + id_width + grants_width
         # Two columns for the vertical scrollbar, which appears with the first long page.
         spare = max(16, width - padding - fixed - 2)
-        name = max(8, spare * 11 // 20)
+        name = max(8, spare * 3 // 5)
         redirect = max(8, spare - name)
-        flexible = {"id": id_width, "name": name, "redirect_uris": redirect}
+        flexible = {
+            "id": id_width,
+            "name": name,
+            "grants": grants_width,
+            "redirect_uris": redirect,
+        }
         return tuple(c.width or flexible[c.key] for c in COLUMNS)
+
+    def _grants_width(self) -> int:
+        """As wide as this window's longest grant list: "code pass pat cc" is rare."""
+        longest = max((len(grant_summary(c)) for c in self.items), default=0)
+        return min(GRANTS_MAX_WIDTH, max(len("Grants ▲"), longest))
 
     def _build_columns(self, force: bool = False) -> None:
         widths = self._compute_widths()

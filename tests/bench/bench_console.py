@@ -1,0 +1,301 @@
+"""Benchmark of the console at 100,000 clients, and its responsiveness under endpoint load.
+
+Not a test. Run it by hand from the repository root::
+
+    .venv/bin/python tests/bench/bench_console.py [--clients 100000] [--repeat 7]
+        [--load-seconds 12] [--presses 60] [--skip-load]
+
+Part 1, in process (the app headless under ``App.run_test``, 120x40):
+
+- first page: from starting the app to the first page of the client table
+  drawn (the store query runs in a worker, as always);
+- filter keystroke: from one key typed in the ``/`` filter to the table
+  showing the matching window.
+
+Part 2, the real program in a real terminal (tmux, 120x40): ``authclients``
+with its embedded endpoint, while ``wrk`` (a separate process) drives 16
+keep-alive connections of ``client_credentials`` at the endpoint, as the
+endpoint benchmark does. Each ``down`` key is sent with ``tmux send-keys``
+and timed until the pane shows the new row number: key to screen, end to
+end. Measured first without load, then under load.
+
+The database is filled with ``insert_many`` (see ``bench_store_list.fill``);
+everything timed goes through the app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from store import Store  # noqa: E402
+from tests.bench.bench_store_list import fill  # noqa: E402
+from tui.app import create_app  # noqa: E402
+from tui.screens.clients import ClientsScreen  # noqa: E402
+from tui.widgets.client_table import ClientTable  # noqa: E402
+
+SIZE = (120, 40)
+
+
+def summary(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return (
+        f"median {statistics.median(ordered):7.1f} ms   p95 {p95:7.1f} ms   "
+        f"max {ordered[-1]:7.1f} ms   (n={len(ordered)})"
+    )
+
+
+# -- part 1: in process ------------------------------------------------------------------------
+
+
+async def _until(app, condition, timeout: float = 30.0) -> None:
+    """Spin the event loop until ``condition`` holds, then let the screen repaint once."""
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise SystemExit("the console did not get there in time")
+        await asyncio.sleep(0.0005)
+    # The table repaints on the next refresh after the page arrives: wait for it.
+    app.screen.refresh()
+    await asyncio.sleep(0)
+
+
+def _send_key(app, key: str) -> None:
+    """What the terminal driver does for one key press (without the Pilot's idle waits,
+    which wait for the whole process to go quiet and would time themselves)."""
+    from textual import events
+
+    event = events.Key(key, key if len(key) == 1 else None)
+    event.set_sender(app)
+    app._driver.send_message(event)
+
+
+async def first_page(store: Store) -> float:
+    """Milliseconds from starting the app to the first page of clients on screen."""
+    app = create_app(store, poll_interval=None)
+    start = time.perf_counter()
+    async with app.run_test(size=SIZE):
+
+        def shown() -> bool:
+            screen = app.screen
+            return isinstance(screen, ClientsScreen) and screen.loaded
+
+        await _until(app, shown)
+        took = (time.perf_counter() - start) * 1000
+        table = app.screen.query_one(ClientTable)
+        assert table.row_count == ClientTable.WINDOW, "no full page shown"
+    return took
+
+
+async def filter_keystrokes(store: Store, keys: str) -> list[float]:
+    """Milliseconds from each filter key to the table showing its result."""
+    app = create_app(store, poll_interval=None)
+    samples: list[float] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await _until(app, lambda: isinstance(app.screen, ClientsScreen) and app.screen.loaded)
+        screen = app.screen
+        table = screen.query_one(ClientTable)
+        shown: list[int] = []
+        original = table.show_page
+
+        def counting_show_page(page, cursor):  # type: ignore[no-untyped-def]
+            original(page, cursor)
+            shown.append(1)
+
+        table.show_page = counting_show_page  # type: ignore[method-assign]
+        await pilot.press("slash")
+        typed = ""
+        for key in keys:
+            typed += key
+            if typed != typed.strip():
+                # A trailing space filters the same: the console does not query again.
+                _send_key(app, "space")
+                await asyncio.sleep(0.05)
+                continue
+            before = len(shown)
+            start = time.perf_counter()
+            _send_key(app, key)
+            await _until(app, lambda before=before: len(shown) > before)
+            samples.append((time.perf_counter() - start) * 1000)
+            await asyncio.sleep(0.05)  # typing speed; lets any stale worker finish
+    return samples
+
+
+# -- part 2: a real terminal under endpoint load ---------------------------------------------
+
+
+class Pane:
+    """The real ``authclients`` in a detached tmux session of 120x40."""
+
+    def __init__(self, db: str, port: int) -> None:
+        self.name = f"bench-console-{os.getpid()}"
+        # Textual draws on stderr: leave it on the terminal.
+        command = f"cd {ROOT} && exec {sys.executable} -m tui.cli --db {db} --port {port}"
+        subprocess.run(
+            ["tmux", "new-session", "-d", "-s", self.name, "-x", "120", "-y", "40", command],
+            check=True,
+        )
+
+    def text(self) -> str:
+        return subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
+        ).stdout
+
+    def send(self, key: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, key], check=True)
+
+    def wait_for(self, pattern: str, timeout: float = 20.0) -> re.Match[str]:
+        deadline = time.perf_counter() + timeout
+        while True:
+            found = re.search(pattern, self.text())
+            if found:
+                return found
+            if time.perf_counter() > deadline:
+                raise SystemExit(f"not on screen within {timeout} s: {pattern!r}\n{self.text()}")
+            time.sleep(0.002)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+def key_latencies(pane: Pane, presses: int) -> list[float]:
+    """Send ``down`` and time until the pane shows the cursor's new row number."""
+    samples = []
+    for _ in range(presses):
+        row = int(pane.wait_for(r"row ([\d,]+) ·").group(1).replace(",", ""))
+        start = time.perf_counter()
+        pane.send("Down")
+        pane.wait_for(rf"row {row + 1:,} ·")
+        samples.append((time.perf_counter() - start) * 1000)
+        time.sleep(0.03)  # a person does not press faster than this
+    return samples
+
+
+def filter_on_screen(pane: Pane, words: tuple[str, ...]) -> list[float]:
+    """Type filters key by key; time each key until the pane shows that filter's result."""
+    samples = []
+    for word in words:
+        pane.send("/")
+        typed = ""
+        for char in word:
+            typed += char
+            start = time.perf_counter()
+            pane.send(char if char != " " else "Space")
+            if typed.strip() != typed:  # a trailing space changes nothing on screen
+                time.sleep(0.1)
+                continue
+            pane.wait_for(re.escape(f"filter “{typed}”") + "|" + re.escape(f"matches “{typed}”"))
+            samples.append((time.perf_counter() - start) * 1000)
+            time.sleep(0.08)
+        pane.send("Escape")  # clears the filter
+        pane.wait_for(r"row 1 · 1–")
+        pane.send("Escape")  # back to the table
+        time.sleep(0.2)
+    return samples
+
+
+def under_load(db: str, presses: int, seconds: int) -> None:
+    from tests.bench.bench_endpoint import run_wrk, seed
+
+    store = Store.open(db)
+    ids = seed(store)
+    store.close()
+    port = _free_port()
+    pane = Pane(db, port)
+    try:
+        pane.wait_for(r"row 1 ·")
+        url = pane.wait_for(r"● (http://[\d.]+:\d+)")
+        print(f"  console up; endpoint {url.group(1)}")
+        typed = filter_on_screen(pane, ("web", "app 4", "9", "kiosk 7"))
+        print(f"  filter key → screen:       {summary(typed)}   target < 100 ms")
+        print(f"  key → screen, no load:     {summary(key_latencies(pane, presses // 2))}")
+        results: list[dict[str, object]] = []
+        load = threading.Thread(
+            target=lambda: results.append(
+                run_wrk(url.group(1), "client_credentials", seconds, 16, ids=ids)
+            )
+        )
+        load.start()
+        time.sleep(1.0)  # let wrk open its 16 connections and warm up
+        samples = key_latencies(pane, presses)
+        load.join()
+        print(f"  key → screen, under load:  {summary(samples)}")
+        if results:
+            r = results[0]
+            print(
+                f"  the load meanwhile: {r['rps']:,.0f} tokens/s, {r['non_2xx']} non-2xx, "
+                f"{r['socket_errors']} socket errors, p50 {r['p50_ms']:.1f} ms, "
+                f"p99 {r['p99_ms']:.1f} ms (wrk, 16 keep-alive connections)"
+            )
+    finally:
+        pane.close()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--presses", type=int, default=60)
+    parser.add_argument("--load-seconds", type=int, default=12)
+    parser.add_argument("--skip-load", action="store_true")
+    parser.add_argument("--db", help="reuse this filled database (made by an earlier --keep-db)")
+    parser.add_argument("--keep-db", help="fill this file and keep it, to rerun faster")
+    args = parser.parse_args()
+    os.environ.setdefault("AUTHCLIENTS_BCRYPT_ROUNDS", "4")
+
+    with tempfile.TemporaryDirectory() as folder:
+        db = args.db or args.keep_db or str(Path(folder) / "bench.db")
+        store = Store.open(db)
+        if not args.db:
+            start = time.perf_counter()
+            fill(store, args.clients, tokens=args.clients // 5)
+            print(f"filled {args.clients:,} clients in {time.perf_counter() - start:.1f} s")
+        print(f"{store.clients.count():,} clients")
+
+        pages = [asyncio.run(first_page(store)) for _ in range(args.repeat)]
+        print(f"first page (app start → table drawn): {summary(pages)}   target < 1000 ms")
+        keystrokes: list[float] = []
+        for keys in ("web", "app 4", "9", "kiosk 7"):  # many matches, fewer, by id, few
+            took = asyncio.run(filter_keystrokes(store, keys))
+            keystrokes += took
+            detail = "  ".join(
+                f"{k!r} {ms:.0f}" for k, ms in zip(keys.replace(" ", ""), took, strict=True)
+            )
+            print(f"  filter {keys!r}: {detail} ms")
+        print(f"filter keystroke → table updated:     {summary(keystrokes)}   target < 100 ms")
+        store.close()
+
+        if args.skip_load:
+            return 0
+        if not (shutil.which("tmux") and shutil.which("wrk")):
+            print("tmux or wrk is missing: skipping the responsiveness-under-load part")
+            return 0
+        print("responsiveness of the real console (tmux 120x40) while wrk loads its endpoint:")
+        under_load(db, args.presses, args.load_seconds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
