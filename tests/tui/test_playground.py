@@ -359,61 +359,6 @@ async def test_hint_unauthorized_client_names_the_switch(
         assert f"Turn on “Password grant” for client {batch.client.id} (“Batch job”)" in outcome
 
 
-async def test_hint_invalid_client_wrong_secret(app: AuthClientsApp, web: CreatedClient) -> None:
-    async with app.run_test(size=(80, 24)) as pilot:
-        screen = await open_playground(pilot, web)
-        fill(screen, secret="not-the-secret")
-        screen.select_grant("client_credentials")
-        await pilot.press("ctrl+s")
-        await idle(pilot)
-        done = screen.history[-1]
-        assert done.response.status == 401 and last(screen)["error"] == "invalid_client"
-        assert "wrong or was rotated" in text_of(screen, "#pg-outcome")
-
-
-async def test_hint_stopped_endpoint(
-    app: AuthClientsApp, web: CreatedClient, endpoint: TokenEndpoint
-) -> None:
-    async with app.run_test(size=(80, 24)) as pilot:
-        screen = await open_playground(pilot, web)
-        endpoint.stop()
-        screen.select_grant("client_credentials")
-        await pilot.press("ctrl+s")
-        await idle(pilot)
-        done = screen.history[-1]
-        assert done.response is None and "refused" in done.error
-        outcome = text_of(screen, "#pg-outcome")
-        assert "Connection refused" in outcome and "endpoint is not running" in outcome
-        assert screen.query_one("#pg-history", DataTable).get_row_at(0)[1] == "refused"
-
-
-async def test_other_server_discovery_and_edited_urls(
-    app: AuthClientsApp, web: CreatedClient, endpoint: TokenEndpoint
-) -> None:
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_playground(pilot, web)
-        screen.query_one("#pg-target-kind", Select).value = "custom"
-        await pilot.pause()
-        # A personal token is made in the store: not for another server.
-        assert screen.query_one("#pg-grant-personal_access").disabled
-        fill(screen, base_url="http://203.0.113.9")
-        await pilot.pause()
-        # Typing a base URL moves the endpoint URLs with it.
-        assert screen.query_one("#pg-url-token", Input).value == "http://203.0.113.9/oauth/token"
-        fill(screen, base_url=endpoint.url + "/")
-        await pilot.click("#pg-discover")
-        await idle(pilot)
-        assert screen.history[-1].request.url.endswith("/.well-known/oauth-authorization-server")
-        assert screen.query_one("#pg-url-token", Input).value == f"{endpoint.url}/oauth/token"
-        # An edited URL is used as typed: a wrong one is a 404, explained.
-        fill(screen, url_token=f"{endpoint.url}/nowhere")
-        screen.select_grant("client_credentials")
-        await pilot.press("ctrl+s")
-        await idle(pilot)
-        assert screen.history[-1].response.status == 404
-        assert "Wrong URL" in screen.history[-1].hint
-
-
 async def test_palette_and_back(
     app: AuthClientsApp, web: CreatedClient, local_clipboard: object
 ) -> None:
@@ -582,23 +527,64 @@ class _MetadataOnly(BaseHTTPRequestHandler):
         pass
 
 
-async def test_discovered_urls_are_kept(app: AuthClientsApp, web: CreatedClient) -> None:
+async def test_hints_invalid_client_then_stopped_endpoint(
+    app: AuthClientsApp, web: CreatedClient, endpoint: TokenEndpoint
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(pilot, web)
+        fill(screen, secret="not-the-secret")
+        screen.select_grant("client_credentials")
+        await pilot.press("ctrl+s")
+        await idle(pilot)
+        assert screen.history[-1].response.status == 401
+        assert last(screen)["error"] == "invalid_client"
+        assert "wrong or was rotated" in text_of(screen, "#pg-outcome")
+
+        endpoint.stop()
+        await pilot.press("ctrl+s")
+        await idle(pilot)
+        done = screen.history[-1]
+        assert done.response is None and "refused" in done.error
+        outcome = text_of(screen, "#pg-outcome")
+        assert "Connection refused" in outcome and "endpoint is not running" in outcome
+        assert screen.query_one("#pg-history", DataTable).get_row_at(1)[1] == "refused"
+
+
+async def test_other_server_discovery_and_edited_urls(
+    app: AuthClientsApp, web: CreatedClient, endpoint: TokenEndpoint
+) -> None:
     server = HTTPServer(("127.0.0.1", 0), _MetadataOnly)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        async with app.run_test(size=(80, 24)) as pilot:
+        async with app.run_test(size=(120, 40)) as pilot:
             screen = await open_playground(pilot, web)
             screen.query_one("#pg-target-kind", Select).value = "custom"
             await pilot.pause()
+            # A personal token is made in the store: not for another server.
+            assert screen.query_one("#pg-grant-personal_access").disabled
+            fill(screen, base_url="http://203.0.113.9")
+            await pilot.pause()
+            # Typing a base URL moves the endpoint URLs with it.
+            token_url = screen.query_one("#pg-url-token", Input)
+            assert token_url.value == "http://203.0.113.9/oauth/token"
             fill(screen, base_url=base + "/")
             await pilot.click("#pg-discover")
             await idle(pilot)
-            assert screen.query_one("#pg-url-token", Input).value == f"{base}/v2/token"
-            # What the metadata leaves out keeps Passport's path.
+            assert (
+                screen.history[-1].request.url == f"{base}/.well-known/oauth-authorization-server"
+            )
+            # The metadata's URLs are kept; what it leaves out keeps Passport's path.
+            assert token_url.value == f"{base}/v2/token"
             assert screen.query_one("#pg-url-revoke", Input).value == f"{base}/oauth/revoke"
             assert screen.query_one("#pg-base-url", Input).value == base
+            # An edited URL is used as typed: a wrong one is a 404, explained.
+            fill(screen, url_token=f"{endpoint.url}/nowhere")
+            screen.select_grant("client_credentials")
+            await pilot.press("ctrl+s")
+            await idle(pilot)
+            assert screen.history[-1].response.status == 404
+            assert "Wrong URL" in screen.history[-1].hint
     finally:
         server.shutdown()
         server.server_close()
