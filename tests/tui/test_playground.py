@@ -204,6 +204,15 @@ async def test_copy_actions_and_history(
         assert screen.shown is screen.history[0]
         assert '"token_type": "Bearer"' in text_of(screen, "#pg-response")
 
+        # Closed and opened again in the same run: the history and the token are still there.
+        await pilot.press("escape")
+        await pilot.pause()
+        again = await open_playground(pilot, web)
+        assert again is not screen
+        assert again.query_one("#pg-history", DataTable).row_count == 2
+        assert again.tokens is not None and again.tokens.access_token == token
+        assert token in text_of(again, "#pg-token")
+
 
 async def test_authorization_code_with_pkce_signed_in_here(
     app: AuthClientsApp, web: CreatedClient, alice: UserInfo

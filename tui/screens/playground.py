@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import json
+import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import ClassVar
 from urllib.parse import urlencode
 
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import (
@@ -71,6 +72,18 @@ class GrantOffer:
     label: str
     enabled: bool
     reason: str = ""
+
+
+@dataclass
+class PlaygroundMemory:
+    """What outlives one opening of the playground within a run of the app."""
+
+    history: list[oc.Exchange] = field(default_factory=list)
+    tokens: oc.TokenSet | None = None
+
+
+_MEMORY: weakref.WeakKeyDictionary[App[object], PlaygroundMemory] = weakref.WeakKeyDictionary()
+"""One memory per app: "this run's requests" survive closing and reopening the screen."""
 
 
 def grant_offers(client: ClientInfo | None, *, embedded: bool) -> list[GrantOffer]:
@@ -167,13 +180,14 @@ class PlaygroundScreen(ConsoleScreen[None]):
         self.initial_client = client
         self.timeout = timeout
         self.pkce = pkce or oc.Pkce.new()
-        self._fixed_pkce = pkce is not None
         self.clients: dict[int, ClientInfo] = {client.id: client} if client else {}
         self.client: ClientInfo | None = client
         self.target = oc.Target.from_base("http://127.0.0.1")
         self.tokens: oc.TokenSet | None = None
         self.introspection: dict[str, object] | None = None
-        self.history: list[oc.Exchange] = []
+        self.memory = PlaygroundMemory()
+        """Replaced on mount by the app's, shared with earlier openings."""
+        self.history: list[oc.Exchange] = self.memory.history
         self.shown: oc.Exchange | None = None
         self.show_secrets = False
         self.pending = 0
@@ -333,6 +347,14 @@ class PlaygroundScreen(ConsoleScreen[None]):
     def on_mount(self) -> None:
         table = self.query_one("#pg-history", DataTable)
         table.add_columns("#", "Status", "What", "URL")
+        self.memory = _MEMORY.setdefault(self.app, PlaygroundMemory())
+        self.history = self.memory.history
+        for index, done in enumerate(self.history):
+            self._add_history_row(index, done)
+        if self.memory.tokens is not None:
+            self.tokens = self.memory.tokens
+            self.query_one("#pg-refresh-token", Input).value = self.tokens.refresh_token
+            self._show_token()
         self._use_target(self._embedded_target())
         self._show_pkce()
         self._apply_client(self.initial_client)
@@ -697,6 +719,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
         if not done.ok or not body or "access_token" not in body:
             return
         self.tokens = oc.TokenSet.from_response(body, self.now().timestamp(), done.request.title)
+        self.memory.tokens = self.tokens
         self.introspection = None
         if self.tokens.refresh_token:
             self.query_one("#pg-refresh-token", Input).value = self.tokens.refresh_token
@@ -895,14 +918,16 @@ class PlaygroundScreen(ConsoleScreen[None]):
 
     def _record(self, done: oc.Exchange) -> None:
         self.history.append(done)
-        table = self.query_one("#pg-history", DataTable)
+        self._add_history_row(len(self.history) - 1, done)
+
+    def _add_history_row(self, index: int, done: oc.Exchange) -> None:
         url = done.request.url
-        table.add_row(
-            str(len(self.history)),
+        self.query_one("#pg-history", DataTable).add_row(
+            str(index + 1),
             done.status_text,
             done.request.title,
             url if len(url) <= 60 else url[:59] + "…",
-            key=str(len(self.history) - 1),
+            key=str(index),
         )
 
     @on(DataTable.RowSelected, "#pg-history")
