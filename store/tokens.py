@@ -673,7 +673,9 @@ class Tokens:
     @staticmethod
     def _query() -> pw.ModelSelect:
         return (
-            AccessToken.select(AccessToken, Client.id, Client.name, User.id, User.username)
+            AccessToken.select(
+                AccessToken, Client.id, Client.name, Client.revoked, User.id, User.username
+            )
             .join(Client, on=(AccessToken.client == Client.id))
             .switch(AccessToken)
             .join(User, pw.JOIN.LEFT_OUTER, on=(AccessToken.user == User.id))
@@ -681,7 +683,10 @@ class Tokens:
 
     def _info(self, row: AccessToken) -> TokenInfo:
         now = self._store.clock.now()
-        if row.revoked:
+        # A deleted client's tokens are dead even if their own row says otherwise: a
+        # token whose INSERT raced the deletion (another process, or the endpoint's
+        # writer queued behind the delete) commits unrevoked after it.
+        if row.revoked or row.client.revoked:
             state = STATE_REVOKED
         elif row.expires_at is not None and row.expires_at <= now:
             state = STATE_EXPIRED

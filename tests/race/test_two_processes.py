@@ -141,24 +141,30 @@ def test_a_client_deleted_by_the_cli_is_refused_by_both_processes_at_once(
     conns = [Conn(url) for url in two_servers]
     tokens = [c.post("/oauth/token", cc, web).body["access_token"] for c in conns]
     log: list[tuple[float, float, int, int]] = []
+    issued: list[str] = []
     stop = threading.Event()
 
-    def hammer(url: str) -> None:
+    def hammer(url: str, kind: int) -> None:
         conn = Conn(url)
         i = 0
         while not stop.is_set():
             started = time.monotonic()
-            if i % 2:
-                status = conn.post("/oauth/token", cc, web).status
-                kind = 0
+            if kind == 0:
+                answer = conn.post("/oauth/token", cc, web)
+                if answer.status == 200:
+                    issued.append(answer.body["access_token"])
             else:
-                status = conn.get("/api/1.0/users/me", tokens[i % 4 // 2]).status
-                kind = 1
-            log.append((started, time.monotonic(), kind, status))
+                answer = conn.get("/api/1.0/users/me", tokens[i % 2])
+            log.append((started, time.monotonic(), kind, answer.status))
             i += 1
         conn.close()
 
-    threads = [threading.Thread(target=hammer, args=(url,)) for url in two_servers]
+    # Per process: two threads asking for tokens, one using the tokens it had.
+    threads = [
+        threading.Thread(target=hammer, args=(url, kind))
+        for url in two_servers
+        for kind in (0, 0, 1)
+    ]
     for t in threads:
         t.start()
     time.sleep(0.3)
@@ -180,6 +186,11 @@ def test_a_client_deleted_by_the_cli_is_refused_by_both_processes_at_once(
     assert {status for *_, status in before} >= {200}
     # Every request sent after the CLI returned is refused, by either process.
     assert {status for *_, status in after} == {401}, after
+    # And every token the client ever got is dead, even one being issued while the
+    # deletion committed.
+    checker = conns[0]
+    alive = [t for t in [*tokens, *issued] if checker.get("/api/1.0/users/me", t).status != 401]
+    assert alive == []
     for c in conns:
         final: Answer = c.post("/oauth/token", cc, web)
         assert final.status == 401 and final.body["error"] == "invalid_client"

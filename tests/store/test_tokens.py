@@ -482,3 +482,16 @@ def test_tokens_are_stored_as_digests_with_a_hint(
     assert row.token_hint == issued.access_token[-4:]
     refresh = RefreshToken.get()
     assert refresh.token_hash == hashlib.sha256(issued.refresh_token.encode()).hexdigest()
+
+
+def test_a_token_committed_after_its_client_was_deleted_is_dead(
+    store: Store, client: ClientInfo
+) -> None:
+    """The race of issuing against deleting: the endpoint authenticated the client, the
+    deletion committed, then the token's INSERT committed, unrevoked."""
+    store.clients.delete(client.id)
+    late = store.tokens.issue(client, grant_type="client_credentials")  # the stale ClientInfo
+    assert AccessToken.get_by_id(late.info.id).revoked is False
+    assert store.tokens.find(late.access_token).state == "revoked"
+    assert store.tokens.authenticate_bearer(late.access_token) is None
+    assert store.tokens.introspect(late.access_token) == {"active": False}
