@@ -47,7 +47,6 @@ def test_create_filter_and_use_a_client_from_the_console(
             store,
             endpoint=endpoint,
             clipboard=Clipboard(FakeLocalClipboard(), over_ssh=False),
-            poll_interval=None,
         )
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
