@@ -245,7 +245,7 @@ def render_all(folder: str | Path, names: list[str] | None = None) -> list[Path]
     written = []
     for name in names or list(SCENES):
         try:
-            svg = asyncio.run(render(SCENES[name]))
+            svg = asyncio.run(render(SCENES[name], name))
         except Exception as exc:
             raise SceneFailed(f"screenshot {name!r}: {type(exc).__name__}: {exc}") from exc
         path = out / f"{name}.svg"
@@ -256,8 +256,13 @@ def render_all(folder: str | Path, names: list[str] | None = None) -> list[Path]
     return written
 
 
-async def render(scene: Scene) -> str:
-    """One scene on a fresh database and a fresh app: the SVG of the screen it ends on."""
+async def render(scene: Scene, name: str) -> str:
+    """One scene on a fresh database and a fresh app: the SVG of the screen it ends on.
+
+    The data is the same in every scene; what the scene itself makes (a rotated
+    secret, the playground's tokens) is seeded by its name, so no two pictures
+    show the same secret.
+    """
     clock = ManualClock(START)
     with deterministic_secrets(SEED), temporary_store(clock=clock, actor="admin") as store:
         demo = populate(store, clock)
@@ -273,8 +278,9 @@ async def render(scene: Scene) -> str:
                 async with app.run_test(size=SIZE) as pilot:
                     stage = Stage(app=app, store=store, clock=clock, demo=demo)
                     await settle(pilot)
-                    await scene(pilot, stage)
-                    await settle(pilot)
+                    with deterministic_secrets(f"{SEED} / {name}"):
+                        await scene(pilot, stage)
+                        await settle(pilot)
                     for field in app.screen.query(Input):
                         field.cursor_blink = False
                     await pilot.pause()

@@ -23,7 +23,7 @@ agrees; the browser returns to the client's redirect URL with a one-time code
 (10 minutes), which the app trades at [b]/oauth/token[/b] for tokens. With PKCE
 the app first sends a hash of a random verifier, then the verifier with the
 code, so a stolen code is useless. Only S256; a public client (no secret) must
-use it. Press [b]a[/b] in the playground to sign in without a browser.
+use it. In the playground, [b]ctrl+n[/b] signs in here, without a browser.
 
 [b]Password grant[/b] (legacy): the app asks for the user's username and password
 itself and sends them to /oauth/token. The password passes through the app,
