@@ -271,7 +271,14 @@ async def render(scene: Scene, name: str) -> str:
         try:
             with _shown_at(endpoint.url):
                 shown = _ShownEndpoint(endpoint)
-                app = create_app(store, endpoint=shown, clock=clock, clipboard=_NO_CLIPBOARD)
+                # No change polling: nothing else writes, and a reload mid-picture could differ.
+                app = create_app(
+                    store,
+                    endpoint=shown,
+                    clock=clock,
+                    clipboard=_NO_CLIPBOARD,
+                    poll_interval=None,
+                )
                 # The temporary folder's name changes every run; the picture shows the usual one.
                 app.database_label = "~/.local/share/authclients/authclients.db"
                 app.secrets.update(demo.secrets)

@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+import pty
+import select
+import signal
+import socket
+import struct
+import sys
+import termios
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -138,3 +149,56 @@ def test_demo_command_is_listed_in_help(capsys: object) -> None:
     assert main(["--help"]) == 0
     out = capsys.readouterr().out  # type: ignore[attr-defined]
     assert "--demo" in out and "screenshots" in out
+
+
+def _run_demo_in_a_terminal(tmp_path: Path, finish: Callable[[int, int], None]) -> int:
+    """`authclients --demo` in a pseudo-terminal with TMPDIR in ``tmp_path``; returns its status.
+
+    ``finish(pid, fd)`` ends it once the demo data is on screen.
+    """
+    env = dict(os.environ, TMPDIR=str(tmp_path), TERM="xterm-256color")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    program = str(Path(sys.executable).parent / "authclients")
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(program, [program, "--demo", "--port", str(port)], env)
+    try:
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        seen = _read_until(fd, b"throw-away database", 20.0)
+        assert b"throw-away database" in seen, seen[-2000:]
+        assert list(tmp_path.iterdir()), "the demo database is not in TMPDIR"
+        finish(pid, fd)
+        _read_until(fd, b"\x00never", 10.0)
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        os.close(fd)
+
+
+def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while needle not in seen and time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.1)[0]:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # the terminal closed: the program ended
+                break
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
+def test_demo_database_is_deleted_on_quit(tmp_path: Path) -> None:
+    status = _run_demo_in_a_terminal(tmp_path, lambda pid, fd: os.write(fd, b"\r\x11"))
+    assert status == 0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_demo_database_is_deleted_when_the_session_hangs_up(tmp_path: Path) -> None:
+    _run_demo_in_a_terminal(tmp_path, lambda pid, fd: os.kill(pid, signal.SIGHUP))
+    assert list(tmp_path.iterdir()) == []
