@@ -1036,30 +1036,32 @@ def run_headless(
         logging.getLogger("authclients").addHandler(handler)
         logging.getLogger("authclients").setLevel(logging.WARNING)
     endpoint = TokenEndpoint(store, host=host, port=port, log_file=log_file)
-    try:
-        endpoint.start()
-    except PortInUse as exc:
-        print(f"authclients serve: {exc}", file=sys.stderr, flush=True)
-        return 1
-    except OSError as exc:
-        print(
-            f"authclients serve: cannot listen on {host}:{port}: {exc.strerror or exc}",
-            file=sys.stderr,
-            flush=True,
-        )
-        return 1
-    print(f"Listening on {endpoint.url}", flush=True)
     stopping = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:
         stopping.set()
 
+    # Handlers first: a SIGTERM sent as soon as "Listening on" is read must stop us
+    # cleanly, not kill us (the main thread may wait for the GIL behind the server's).
     previous: dict[int, object] = {}
     in_main = threading.current_thread() is threading.main_thread()
     if in_main:
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.signal(signum, on_signal)
     try:
+        try:
+            endpoint.start()
+        except PortInUse as exc:
+            print(f"authclients serve: {exc}", file=sys.stderr, flush=True)
+            return 1
+        except OSError as exc:
+            print(
+                f"authclients serve: cannot listen on {host}:{port}: {exc.strerror or exc}",
+                file=sys.stderr,
+                flush=True,
+            )
+            return 1
+        print(f"Listening on {endpoint.url}", flush=True)
         while not stopping.is_set():
             stopping.wait(0.25)
     except KeyboardInterrupt:
