@@ -71,9 +71,19 @@ def test_fixed_secrets_only_inside_the_block() -> None:
     assert crypto.new_secret() not in first and crypto.new_secret() != crypto.new_secret()
 
 
-def test_the_committed_screenshots_are_every_scene() -> None:
+def test_the_committed_screenshots_are_every_scene_and_current(rendered: Path) -> None:
     committed = {p.stem for p in (ROOT / "screenshots").glob("*.svg")}
     assert committed == set(screenshots.SCENES)
+    stale = [
+        name
+        for name in screenshots.SCENES
+        if (ROOT / "screenshots" / f"{name}.svg").read_bytes()
+        != (rendered / f"{name}.svg").read_bytes()
+    ]
+    assert not stale, (
+        f"screens changed since screenshots/ was made ({', '.join(stale)}): run "
+        "`authclients screenshots` and commit screenshots/"
+    )
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for name in screenshots.SCENES:
         assert f"screenshots/{name}.svg" in readme, f"README.md does not show {name}.svg"
