@@ -186,3 +186,27 @@ async def test_acting_on_a_client_deleted_elsewhere_says_so(
         table = app.screen.query_one(ClientTable)
         assert [c.name for c in table.items] == ["Stays"]
         assert app.is_running
+
+
+async def test_a_refresh_does_not_undo_keys_pressed_while_it_ran(store: Store, make_app) -> None:
+    for name in ("one", "two", "three"):
+        store.clients.create(name, client_credentials=True)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one(ClientTable)
+        original = store.clients.list
+
+        def slow_list(*args, **kwargs):
+            time.sleep(0.3)  # a big database, or a busy endpoint beside it
+            return original(*args, **kwargs)
+
+        store.clients.list = slow_list  # type: ignore[method-assign]
+        try:
+            screen.refresh_data()  # as when another process changed something
+            await pilot.press("down", "down")
+            await settle(pilot)
+        finally:
+            store.clients.list = original  # type: ignore[method-assign]
+        assert table.current is not None and table.current.name == "three"
