@@ -177,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
         "With no command, opens the full-screen console.",
         epilog=_examples(
             "authclients                                  # the full-screen console",
+            "authclients --demo                           # the console on throw-away demo data",
             "authclients clients create --name Web --redirect https://app.example/cb",
             "authclients clients list --json",
             "authclients --db /srv/authclients.db serve --port 8765",
@@ -247,23 +248,6 @@ def build_parser() -> argparse.ArgumentParser:
         type=_listen_port,
         default=argparse.SUPPRESS,
         help=f"port to listen on (default {DEFAULT_PORT})",
-    )
-
-    # screenshots: no --db, it makes its own throw-away databases
-    shots = commands.add_parser(
-        "screenshots",
-        help="Render every screen as SVG from fixed demo data (the README's pictures).",
-        description="Render every screen as SVG from fixed demo data (the README's pictures). "
-        "Same code, same pictures: re-running it changes no file unless a screen changed.",
-        epilog=_examples("authclients screenshots", "authclients screenshots /tmp/shots"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    shots.add_argument(
-        "dir",
-        nargs="?",
-        default="screenshots",
-        metavar="DIR",
-        help="folder to write the SVG files to (default screenshots/)",
     )
 
     # clients
@@ -534,6 +518,23 @@ def build_parser() -> argparse.ArgumentParser:
         type=_client_id,
         metavar="ID",
         help="the client to issue it under (default: the first that allows personal tokens)",
+    )
+
+    # screenshots: no --db, it makes its own throw-away databases
+    shots = commands.add_parser(
+        "screenshots",
+        help="Render every screen as SVG from fixed demo data (the README's pictures).",
+        description="Render every screen as SVG from fixed demo data (the README's pictures). "
+        "Same code, same pictures: re-running it changes no file unless a screen changed.",
+        epilog=_examples("authclients screenshots", "authclients screenshots /tmp/shots"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    shots.add_argument(
+        "dir",
+        nargs="?",
+        default="screenshots",
+        metavar="DIR",
+        help="folder to write the SVG files to (default screenshots/)",
     )
     return parser
 
