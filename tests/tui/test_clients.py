@@ -415,3 +415,40 @@ async def test_key_typed_right_after_slash_lands_in_the_filter(store: Store, mak
         await pilot.press("slash", "x")
         await settle(pilot)
         assert app.screen.query_one("#filter", Input).value == "w/x"
+
+
+async def test_over_ssh_the_copy_goes_to_the_admins_terminal(
+    store: Store, make_app, local_clipboard
+) -> None:
+    from tui.clipboard import Clipboard
+
+    store.clients.create("Service", client_credentials=True)
+    # pyperclip would work, but on the server: over SSH the admin's terminal gets it.
+    app = make_app(clipboard=Clipboard(local_clipboard, over_ssh=True))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        assert app.clipboard == "1"
+        assert local_clipboard.copied == []
+        assert any("OSC 52" in m for m in notifications(app))
+
+
+def test_ssh_session_is_detected_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, local_clipboard
+) -> None:
+    from tui.clipboard import Clipboard
+
+    class Host:
+        clipboard = ""
+
+        def copy_to_clipboard(self, text: str) -> None:
+            self.clipboard = text
+
+    monkeypatch.delenv("SSH_TTY", raising=False)
+    monkeypatch.setenv("SSH_CONNECTION", "10.0.0.2 50000 10.0.0.1 22")
+    host = Host()
+    assert Clipboard(local_clipboard).copy(host, "abc", "Client id").via == "terminal"
+    assert host.clipboard == "abc" and local_clipboard.copied == []
+    monkeypatch.delenv("SSH_CONNECTION")
+    assert Clipboard(local_clipboard).copy(host, "xyz", "Client id").via == "system"
+    assert local_clipboard.copied == ["xyz"]
