@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any, ClassVar, Protocol
 
@@ -16,13 +17,16 @@ from store.clock import Clock
 from store.records import ClientInfo
 from tui.clipboard import Clipboard
 from tui.commands import ConsoleCommands
+from tui.endpoint_process import EndpointPortInUse, EndpointProcess
 from tui.live import ChangeWatcher, Stamp
 from tui.screens.clients import ClientsScreen
 from tui.screens.help import HelpScreen
 
+log = logging.getLogger("authclients.console")
+
 DEFAULT_PORT = 8765
 UI_SWITCH_INTERVAL = 0.001
-"""Seconds between GIL handovers while the embedded endpoint runs (Python's default: 0.005)."""
+"""Seconds between GIL handovers while the endpoint runs in a thread (Python's default: 0.005)."""
 CHANGE_POLL_SECONDS = 1.0
 """How often the console looks for changes made by other processes (shown within ~2 s)."""
 
@@ -210,9 +214,30 @@ def create_app(
 def start_endpoint(store: Store, port: int) -> tuple[Any | None, str]:
     """Start the embedded endpoint; on a taken port, a free one. Never raises.
 
+    It runs as a child process (``tui.endpoint_process``), so its work never
+    holds the GIL the UI needs; if that cannot start, in a thread as before.
+
     Returns:
         (endpoint or None, a note for the header when it is not as asked).
     """
+    child = EndpointProcess(store.target, port)
+    try:
+        child.start()
+    except EndpointPortInUse:
+        child = EndpointProcess(store.target, 0)
+        try:
+            child.start()
+        except Exception as exc:
+            return None, f"could not start: {exc}"
+        return child, f"port {port} was taken"
+    except Exception as exc:
+        log.warning("the endpoint process did not start (%s); running it in a thread", exc)
+        return _start_endpoint_thread(store, port)
+    return child, ""
+
+
+def _start_endpoint_thread(store: Store, port: int) -> tuple[Any | None, str]:
+    """The endpoint in a thread of the console (when no child process can run it)."""
     try:
         from store.server import PortInUse, TokenEndpoint
     except ImportError:
@@ -229,6 +254,9 @@ def start_endpoint(store: Store, port: int) -> tuple[Any | None, str]:
         return endpoint, f"port {port} was taken"
     except Exception as exc:
         return None, f"could not start: {exc}"
+    # Its threads share the GIL with the UI: hand it over every 1 ms instead of 5, so a
+    # key press waits less behind them.
+    sys.setswitchinterval(UI_SWITCH_INTERVAL)
     return endpoint, ""
 
 
@@ -244,11 +272,6 @@ def run_console(db: str | None, port: int = DEFAULT_PORT, no_server: bool = Fals
         print(f"authclients: cannot open the database {db or '(default)'}: {exc}", file=sys.stderr)
         return 1
     endpoint, note = (None, "--no-server") if no_server else start_endpoint(store, port)
-    if endpoint is not None:
-        # The endpoint's threads share the GIL with the UI: hand it over every 1 ms instead
-        # of 5 so a key press waits less behind them (tests/bench/bench_console.py: p95
-        # key → screen under 16 connections of load 270 → 190 ms, tokens/s unchanged).
-        sys.setswitchinterval(UI_SWITCH_INTERVAL)
     try:
         app = create_app(store, endpoint=endpoint, endpoint_note=note)
         app.run()
