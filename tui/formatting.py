@@ -50,7 +50,8 @@ def _span(delta: timedelta) -> str:
     hours = minutes // 60
     if hours < 48:
         return f"{hours} h"
-    days = hours // 24
+    # Rounded, not floored: a one-year token made a second ago expires "in 365 d", not 364.
+    days = round(seconds / 86_400)
     if days < 730:
         return f"{days} d"
     return f"{days // 365} y"
