@@ -30,6 +30,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import IO, TYPE_CHECKING, ClassVar
 from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
+import peewee as pw
+
 from store import authorize_pages
 from store.authorization_server import (
     AuthorizationServer,
@@ -50,6 +52,7 @@ from store.oauth_errors import (
     PayloadTooLarge,
     ServerError,
     SlowDown,
+    TemporarilyUnavailable,
 )
 
 if TYPE_CHECKING:
@@ -488,6 +491,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(exc)
         except OSError:
             self.close_connection = True
+        except pw.OperationalError:
+            # The database said no for now (PostgreSQL out of connections, SQLite
+            # locked past its busy timeout); the transaction was rolled back, so the
+            # client may simply retry.
+            log.warning("Database unavailable answering %s %s", self._log_method, self._log_path)
+            self.close_connection = True
+            self._send_error(
+                TemporarilyUnavailable(
+                    "The database is busy or unreachable; retry soon.",
+                    headers={"Retry-After": "1"},
+                )
+            )
         except Exception:
             # Method and path only: parameters and headers may hold secrets.
             log.exception("Unexpected error answering %s %s", self._log_method, self._log_path)
