@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from typing import Any, ClassVar, Protocol
 
@@ -17,16 +16,13 @@ from store.clock import Clock
 from store.records import ClientInfo
 from tui.clipboard import Clipboard
 from tui.commands import ConsoleCommands
-from tui.endpoint_process import EndpointPortInUse, EndpointProcess
 from tui.live import ChangeWatcher, Stamp
 from tui.screens.clients import ClientsScreen
 from tui.screens.help import HelpScreen
 
-log = logging.getLogger("authclients.console")
-
 DEFAULT_PORT = 8765
 UI_SWITCH_INTERVAL = 0.001
-"""Seconds between GIL handovers while the endpoint runs in a thread (Python's default: 0.005)."""
+"""Seconds between GIL handovers while the endpoint thread runs (Python's default: 0.005)."""
 CHANGE_POLL_SECONDS = 1.0
 """How often the console looks for changes made by other processes (shown within ~2 s)."""
 
@@ -212,52 +208,30 @@ def create_app(
 
 
 def start_endpoint(store: Store, port: int) -> tuple[Any | None, str]:
-    """Start the embedded endpoint; on a taken port, a free one. Never raises.
+    """Start the embedded endpoint in a background thread; on a taken port, a free one.
 
-    It runs as a child process (``tui.endpoint_process``), so its work never
-    holds the GIL the UI needs; if that cannot start, in a thread as before.
+    Never raises. Its threads share the GIL with the UI, so the interpreter is
+    told to hand the GIL over every 1 ms instead of 5: a key press then waits
+    less behind token requests (tests/bench/bench_console.py measures it).
 
     Returns:
         (endpoint or None, a note for the header when it is not as asked).
     """
-    child = EndpointProcess(store.target, port)
-    try:
-        child.start()
-    except EndpointPortInUse:
-        child = EndpointProcess(store.target, 0)
-        try:
-            child.start()
-        except Exception as exc:
-            return None, f"could not start: {exc}"
-        return child, f"port {port} was taken"
-    except Exception as exc:
-        log.warning("the endpoint process did not start (%s); running it in a thread", exc)
-        return _start_endpoint_thread(store, port)
-    return child, ""
+    from store.server import PortInUse, TokenEndpoint
 
-
-def _start_endpoint_thread(store: Store, port: int) -> tuple[Any | None, str]:
-    """The endpoint in a thread of the console (when no child process can run it)."""
-    try:
-        from store.server import PortInUse, TokenEndpoint
-    except ImportError:
-        return None, "not available in this build"
     endpoint = TokenEndpoint(store, port=port)
+    note = ""
     try:
-        endpoint.start()
-    except PortInUse:
-        endpoint = TokenEndpoint(store, port=0)
         try:
             endpoint.start()
-        except Exception as exc:
-            return None, f"could not start: {exc}"
-        return endpoint, f"port {port} was taken"
+        except PortInUse:
+            endpoint = TokenEndpoint(store, port=0)
+            endpoint.start()
+            note = f"port {port} was taken"
     except Exception as exc:
         return None, f"could not start: {exc}"
-    # Its threads share the GIL with the UI: hand it over every 1 ms instead of 5, so a
-    # key press waits less behind them.
     sys.setswitchinterval(UI_SWITCH_INTERVAL)
-    return endpoint, ""
+    return endpoint, note
 
 
 def run_console(db: str | None, port: int = DEFAULT_PORT, no_server: bool = False) -> int:

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from store.demo import DemoData, seed_demo, temporary_store
-from tui.app import DEFAULT_PORT, UI_SWITCH_INTERVAL, AuthClientsApp, start_endpoint
+from tui.app import DEFAULT_PORT, AuthClientsApp, start_endpoint
 from tui.screens.demo_welcome import show_demo
 
 
@@ -33,8 +33,6 @@ def run_demo(port: int = DEFAULT_PORT, no_server: bool = False) -> int:
         with temporary_store() as store:
             demo = seed_demo(store)
             endpoint, note = (None, "--no-server") if no_server else start_endpoint(store, port)
-            if endpoint is not None:
-                sys.setswitchinterval(UI_SWITCH_INTERVAL)  # as run_console: keys before threads
             app = DemoConsoleApp(store, demo, endpoint=endpoint, endpoint_note=note)
             # A closed SSH session (SIGHUP) or a kill (SIGTERM) must still delete the
             # database: leave the app normally so the blocks below clean up.

@@ -13,8 +13,7 @@ Part 1, in process (the app headless under ``App.run_test``, 120x40):
   showing the matching window.
 
 Part 2, the real program in a real terminal (tmux, 120x40): ``authclients``
-with its embedded endpoint (a child process, see ``tui/endpoint_process.py``;
-it was a thread, which the GIL made the UI wait behind), while ``wrk`` (a
+with its embedded endpoint (a thread of the console), while ``wrk`` (a
 separate process) drives 16
 keep-alive connections of ``client_credentials`` at the endpoint, as the
 endpoint benchmark does. Each ``down`` key is sent with ``tmux send-keys``

@@ -1,15 +1,17 @@
-"""The console's endpoint in a child process: starts, answers, moves off a taken port, stops."""
+"""The console's embedded endpoint: a thread over the console's store that answers,
+moves off a taken port and says so, and stops."""
 
 from __future__ import annotations
 
 import json
 import socket
+import sys
 import urllib.request
-from pathlib import Path
+
+import pytest
 
 from store import Store
-from tui.app import start_endpoint
-from tui.endpoint_process import EndpointProcess
+from tui.app import UI_SWITCH_INTERVAL, start_endpoint
 
 
 def metadata(url: str) -> dict[str, object]:
@@ -17,14 +19,21 @@ def metadata(url: str) -> dict[str, object]:
         return json.loads(r.read())
 
 
-def test_child_endpoint_serves_the_consoles_database_and_stops(store: Store) -> None:
+@pytest.fixture(autouse=True)
+def keep_switch_interval():
+    before = sys.getswitchinterval()
+    yield
+    sys.setswitchinterval(before)
+
+
+def test_the_endpoint_serves_the_consoles_store_and_stops(store: Store) -> None:
     created = store.clients.create("Service", client_credentials=True)
-    endpoint = EndpointProcess(store.target, 0)
-    endpoint.start()
+    endpoint, note = start_endpoint(store, 0)
+    assert endpoint is not None and note == ""
     try:
         assert endpoint.running and not endpoint.url.endswith(":0")
-        assert "token_endpoint" in metadata(endpoint.url)
-        # It is the same database: a client made by the console gets tokens there.
+        # The UI thread gets the GIL back every millisecond while it runs.
+        assert sys.getswitchinterval() == pytest.approx(UI_SWITCH_INTERVAL)
         request = urllib.request.Request(
             f"{endpoint.url}/oauth/token",
             data=(
@@ -34,6 +43,7 @@ def test_child_endpoint_serves_the_consoles_database_and_stops(store: Store) -> 
         )
         with urllib.request.urlopen(request, timeout=10) as answer:
             assert json.loads(answer.read())["token_type"] == "Bearer"
+        assert len(store.tokens.list(client_id=created.client.id)) == 1
     finally:
         endpoint.stop()
     assert not endpoint.running
@@ -53,23 +63,3 @@ def test_a_taken_port_moves_to_a_free_one_and_says_so(store: Store) -> None:
         finally:
             if endpoint is not None:
                 endpoint.stop()
-
-
-def test_when_no_child_can_open_the_database_the_endpoint_runs_in_a_thread(
-    store: Store, tmp_path: Path
-) -> None:
-    blocker = tmp_path / "a-file"
-    blocker.write_text("")
-    opened_as = store.target
-    store.target = str(blocker / "cannot" / "be.db")  # a folder under a file: no child opens it
-    try:
-        endpoint, note = start_endpoint(store, 0)
-    finally:
-        store.target = opened_as
-    try:
-        assert endpoint is not None and not isinstance(endpoint, EndpointProcess)
-        assert note == ""
-        assert "issuer" in metadata(endpoint.url)
-    finally:
-        if endpoint is not None:
-            endpoint.stop()
