@@ -132,25 +132,15 @@ def _limit(text: str) -> int:
 
 
 def _port(text: str) -> int:
+    """A port to listen on; 0 asks for any free one (the console's header and
+    ``serve``'s first line say which)."""
     try:
         value = int(text)
     except ValueError:
-        value = 0
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError("give a TCP port from 1 to 65535")
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("give a TCP port from 1 to 65535, or 0 for a free one")
     return value
-
-
-def _listen_port(text: str) -> int:
-    """A port for ``serve``: 0 asks for any free one (printed on the first line)."""
-    if text.strip() == "0":
-        return 0
-    try:
-        return _port(text)
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(
-            "give a TCP port from 1 to 65535, or 0 for a free one"
-        ) from None
 
 
 # -- the parser ----------------------------------------------------------------------------------
@@ -189,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--port",
         type=_port,
         default=DEFAULT_PORT,
-        help=f"port of the embedded endpoint (default {DEFAULT_PORT})",
+        help=f"port of the embedded endpoint (default {DEFAULT_PORT}; 0 for a free one)",
     )
     parser.add_argument(
         "--no-server", action="store_true", help="open the console without the embedded endpoint"
@@ -245,9 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--port",
-        type=_listen_port,
+        type=_port,
         default=argparse.SUPPRESS,
-        help=f"port to listen on (default {DEFAULT_PORT})",
+        help=f"port to listen on (default {DEFAULT_PORT}; 0 for a free one)",
     )
 
     # clients
