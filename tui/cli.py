@@ -13,7 +13,7 @@ from typing import Any, Literal, NoReturn
 
 from store import NotFound, Store, StoreError, ValidationError
 from store.clients import MAX_PAGE, SORT_KEYS
-from store.db import ENV_VAR, default_target, describe
+from store.db import ENV_VAR, default_target, describe, is_url, resolve_target
 from store.records import (
     GRANT_LABELS,
     STATE_ACTIVE,
@@ -679,9 +679,11 @@ def _open_store(target: str | None) -> Store:
         return Store.open(target)
     except Exception as exc:  # the driver's own errors: any of them means "cannot open"
         where = describe(target) if target else f"${ENV_VAR} or the default location"
+        resolved = resolve_target(target)
+        server = is_url(resolved) and not resolved.startswith("sqlite")
+        check = "the server is up and lets this user in" if server else "the folder is writable"
         raise Failure(
-            f"cannot open the database {where}: {_one_line(str(exc))} "
-            "(check --db and that the folder is writable)"
+            f"cannot open the database {where}: {_one_line(str(exc))} (check --db and that {check})"
         ) from None
 
 

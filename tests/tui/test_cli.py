@@ -656,3 +656,20 @@ def test_console_script_is_installed(db: str) -> None:
     assert usage.returncode == 2
     assert usage.stderr.startswith("authclients: error: argument --older-than")
     assert usage.stderr.count("\n") == 1
+
+
+def test_an_unopenable_database_says_what_to_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert cli.main(["--db", str(blocker / "x.db"), "clients", "list"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "that the folder is writable" in err
+
+    # Nothing listens on port 1: the hint is about the server, and no password is shown.
+    url = "postgresql://admin:s3cret-pass@127.0.0.1:1/auth"
+    assert cli.main(["--db", url, "clients", "list"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "the server is up" in err
+    assert "s3cret-pass" not in err
