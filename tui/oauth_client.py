@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import json
 import secrets
 import shlex
@@ -209,7 +210,8 @@ def send(
         raise _transport_error(request.url, exc.reason, timeout) from None
     except TimeoutError as exc:
         raise _transport_error(request.url, exc, timeout) from None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        # HTTPException: something answered that does not speak HTTP (ssh, TLS on http://).
         raise _transport_error(request.url, exc, timeout) from None
     elapsed = (time.perf_counter() - started) * 1000.0
     return HttpResponse(

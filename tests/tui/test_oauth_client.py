@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import socket
+import threading
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -209,5 +210,22 @@ def test_connection_refused_and_timeout_never_raise() -> None:
         port = silent.getsockname()[1]
         slow = oc.exchange(oc.discovery_request(f"http://127.0.0.1:{port}"), timeout=0.3)
     assert slow.response is None and "within 0.3 s" in slow.error
+    # Something that answers but does not speak HTTP (an SSH server, say).
+    with socket.socket() as ssh:
+        ssh.bind(("127.0.0.1", 0))
+        ssh.listen(1)
+
+        def greet() -> None:
+            peer, _ = ssh.accept()
+            with peer:
+                peer.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
+
+        greeter = threading.Thread(target=greet)
+        greeter.start()
+        odd = oc.exchange(
+            oc.discovery_request(f"http://127.0.0.1:{ssh.getsockname()[1]}"), timeout=2
+        )
+        greeter.join()
+    assert odd.response is None and odd.error
     bad = oc.exchange(oc.HttpRequest("x", "GET", "ftp://host/x"))
     assert bad.response is None and "Not an http(s) URL" in bad.error

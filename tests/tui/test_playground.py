@@ -325,9 +325,32 @@ async def test_personal_access_token_through_the_store(
         assert screen.tokens is not None and screen.tokens.source == "personal access token"
         info = store.tokens.find(screen.tokens.access_token)
         assert info is not None and info.name == "laptop" and info.scopes == ("read",)
-        assert "create-pat --user alice --name laptop" in text_of(screen, "#pg-curl")
+        shell = text_of(screen, "#pg-curl")
+        assert "authclients tokens create-pat" in shell
+        assert "--user alice" in shell and "--name laptop" in shell and "--scopes read" in shell
         assert await call_api(pilot, screen) == 200
         assert last(screen)["grant_type"] == "personal_access"
+
+        # A name with a space reaches the shell line decoded and quoted.
+        fill(screen, pat_name="my laptop")
+        await pilot.press("ctrl+s")
+        await idle(pilot)
+        assert "--name 'my laptop'" in text_of(screen, "#pg-curl")
+
+        # Two quick Sends: both tokens are made, and both are shown (each only once).
+        made = len(store.tokens.list(username="alice"))
+        sent = len(screen.history)
+        await pilot.press("ctrl+s", "ctrl+s")
+        await idle(pilot)
+        assert screen.pending == 0
+        assert len(store.tokens.list(username="alice")) == made + 2
+        assert len(screen.history) == sent + 2
+
+        # A mistyped user is named as such, not as "deleted elsewhere".
+        fill(screen, pat_username="alcie")
+        await pilot.press("ctrl+s")
+        await idle(pilot)
+        assert "No user named 'alcie'." in text_of(screen, "#pg-outcome")
 
 
 async def test_grants_the_client_lacks_are_disabled_with_the_reason(
@@ -341,6 +364,11 @@ async def test_grants_the_client_lacks_are_disabled_with_the_reason(
         assert screen.query_one("#pg-grant-password").disabled
         notes = text_of(screen, "#pg-grant-notes")
         assert "Password: “Password grant” is off for this client" in notes
+        # Signing in here needs the code grant: refused with the reason, nothing opened.
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert "is off for this client" in text_of(screen, "#pg-outcome")
+        assert app.screen is screen and screen.grant == "client_credentials"
         # Its secret was not revealed in this run: typed by hand.
         assert screen.query_one("#pg-secret", Input).value == ""
         fill(screen, secret=batch.secret or "")

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import ClassVar
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from rich.text import Text
 from textual import on
@@ -33,6 +33,7 @@ from textual.widgets import (
     TabPane,
 )
 
+from store.errors import NotFound
 from store.records import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_CLIENT_CREDENTIALS,
@@ -44,6 +45,7 @@ from store.records import (
     IssuedToken,
 )
 from tui import oauth_client as oc
+from tui.formatting import shell_lines
 from tui.screens.authorize_here import AuthorizeHereScreen, AuthorizeOutcome
 from tui.screens.base import ConsoleScreen
 from tui.widgets.console_header import ConsoleHeader
@@ -594,6 +596,11 @@ class PlaygroundScreen(ConsoleScreen[None]):
 
     @on(Button.Pressed, "#pg-authorize-here")
     def action_authorize_here(self) -> None:
+        offers = grant_offers(self.client, embedded=self.embedded)
+        code = next(o for o in offers if o.grant == GRANT_AUTHORIZATION_CODE)
+        if not code.enabled:
+            self._outcome(f"{code.label}: {code.reason}", error=True)
+            return
         self.select_grant(GRANT_AUTHORIZATION_CODE)
         if not self.query_one("#pg-redirect-uri", Input).value.strip():
             self._outcome("Give a redirect URL registered for the client first.", error=True)
@@ -874,10 +881,14 @@ class PlaygroundScreen(ConsoleScreen[None]):
             from tui.jobs import failure_message
 
             self.pending -= 1
-            self._record(oc.Exchange(request, None, failure_message(exc)))
-            self._outcome(f"Not created: {failure_message(exc)}", error=True)
+            # Here a missing user was mistyped, not deleted elsewhere.
+            why = f"No user named {username!r}." if isinstance(exc, NotFound) else None
+            message = why or failure_message(exc)
+            self._record(oc.Exchange(request, None, message))
+            self._outcome(f"Not created: {message}", error=True)
 
-        self.run_store(job, done, group="pg-pat", failed=failed)
+        # Not exclusive: a second Send must not drop the first one's token, shown only once.
+        self.run_store(job, done, group="pg-pat", exclusive=False, failed=failed)
 
     # -- copying and secrets -----------------------------------------------------------------
 
@@ -953,11 +964,18 @@ class PlaygroundScreen(ConsoleScreen[None]):
         masked = "" if show else "\n(secrets masked: f2 shows them)"
         request.update(Text(done.request.display(show_secrets=show) + masked))
         if done.request.method == "STORE":
-            params = dict(p.split("=", 1) for p in done.request.body.split("&") if "=" in p)
+            params = dict(parse_qsl(done.request.body, keep_blank_values=True))
+            options = [
+                ("--user", params.get("username", "")),
+                ("--name", params.get("name", "")),
+                ("--scopes", params.get("scopes", "")),
+                ("--expires-in", params.get("days", "")),
+            ]
             curl.update(
-                "Not an HTTP request: the token is created in the store. The same from a shell:\n"
-                f"authclients tokens create-pat --user {params.get('username', '')} "
-                f"--name {params.get('name', '')} --expires-in {params.get('days', '')}"
+                Text(
+                    "Not an HTTP request: the token is created in the store. The same from a "
+                    "shell:\n" + shell_lines(["authclients", "tokens", "create-pat"], options)
+                )
             )
         else:
             curl.update(Text(done.request.curl(show_secrets=show) + masked))
