@@ -192,9 +192,12 @@ class AuthorizationServer:
             # Attempts that failed while this one waited for its slot count too.
             failures = self.limiter.check(KIND_PASSWORD, username)
             user = self.store.users.verify(username, password)
+            if user is None:
+                # Recorded before the slot is freed: the next attempt in line must see it,
+                # or a slow write lets every queued attempt run bcrypt.
+                with self.writing():
+                    self.limiter.record_failure(KIND_PASSWORD, username)
         if user is None:
-            with self.writing():
-                self.limiter.record_failure(KIND_PASSWORD, username)
             raise InvalidGrant("The username or password is incorrect.")
         if failures:
             with self.writing():

@@ -2,8 +2,10 @@
 
 After ``limit`` failures for one key within ``window``, further attempts are
 refused with 429 and ``Retry-After`` before any bcrypt or secret check runs.
-The state is the ``failed_attempt`` table, so it holds across processes
-sharing one database (RFC 6749 §10.10, RFC 6819 §5.1.4.2.3).
+The failures live in the ``failed_attempt`` table, so a lock-out holds across
+processes sharing one database (RFC 6749 §10.10, RFC 6819 §5.1.4.2.3). The
+bound on bcrypt runs while a lock-out builds up is per process (see ``slot``):
+N processes allow about N times as many.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -10,7 +11,7 @@ import bcrypt
 import pytest
 import requests
 
-from store import crypto
+from store import crypto, ratelimit
 from store.clock import ManualClock
 from store.models import FailedAttempt
 from store.records import CreatedClient, UserInfo
@@ -119,9 +120,25 @@ def test_a_success_forgets_the_earlier_failures(
     assert password_grant(url, web, PASSWORD).status_code == 200
 
 
+@pytest.mark.parametrize("slow_writes", [False, True], ids=["fast-db", "slow-db"])
 def test_concurrent_attack_runs_bcrypt_a_bounded_number_of_times(
-    url: str, web: CreatedClient, alice: UserInfo, bcrypt_checks: Counter
+    url: str,
+    web: CreatedClient,
+    alice: UserInfo,
+    bcrypt_checks: Counter,
+    slow_writes: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    if slow_writes:
+        # A database slow to record each failure (another process holding the lock):
+        # the bound must not depend on the write being quick.
+        real = ratelimit.RateLimiter.record_failure
+
+        def slow(self, *args, **kwargs):
+            time.sleep(0.2)
+            return real(self, *args, **kwargs)
+
+        monkeypatch.setattr(ratelimit.RateLimiter, "record_failure", slow)
     before = issued_rows()
     statuses: list[int] = []
 
