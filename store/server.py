@@ -270,6 +270,23 @@ def _decode_basic(value: str) -> tuple[str, str]:
 _date_cache: tuple[int, str] = (0, "")
 
 
+def _transient(exc: Exception) -> bool:
+    """Worth a retry: SQLite busy or locked; PostgreSQL connections refused or dropped.
+
+    SQLite also reports lasting faults (no such table, read-only file, disk I/O)
+    as OperationalError; those stay 500s rather than invite endless retries.
+    """
+    if isinstance(exc, pw.InterfaceError):
+        return True  # a connection that died under us (peewee's rollback says so)
+    text = str(exc).lower()
+    lasting = ("no such", "readonly", "read-only", "disk i/o", "malformed", "syntax error")
+    return not any(word in text for word in lasting)
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+
+
 def _http_date() -> str:
     """The Date header, formatted once a second (it shows up in profiles otherwise)."""
     global _date_cache
@@ -491,11 +508,22 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(exc)
         except OSError:
             self.close_connection = True
-        except pw.OperationalError:
-            # The database said no for now (PostgreSQL out of connections, SQLite
-            # locked past its busy timeout); the transaction was rolled back, so the
-            # client may simply retry.
-            log.warning("Database unavailable answering %s %s", self._log_method, self._log_path)
+        except (pw.OperationalError, pw.InterfaceError) as exc:
+            if not _transient(exc):
+                log.exception("Database error answering %s %s", self._log_method, self._log_path)
+                self.close_connection = True
+                self._send_error(ServerError("The server failed unexpectedly; it has been logged."))
+                return
+            # The database said no for now (PostgreSQL out of connections or restarting,
+            # SQLite locked past its busy timeout); the transaction was rolled back, so
+            # the client may simply retry. Driver messages about connections carry no
+            # request parameters.
+            log.warning(
+                "Database unavailable answering %s %s: %s",
+                self._log_method,
+                self._log_path,
+                _first_line(exc),
+            )
             self.close_connection = True
             self._send_error(
                 TemporarilyUnavailable(
