@@ -70,6 +70,10 @@ class Users:
             detail = ""
             if not active:
                 revoked = self._store.tokens.revoke_all_of_user(row.id, _audit=False)
+                # Codes approved but not yet exchanged die too: they would become tokens.
+                AuthCode.update(revoked=True).where(
+                    (AuthCode.user == row.id) & AuthCode.used_at.is_null()
+                ).execute()
                 detail = f"revoked {revoked} tokens"
             self._store.audit.record(
                 "user.activate" if active else "user.deactivate", "user", row.id, detail

@@ -157,3 +157,22 @@ def test_user_actions_are_audited_without_passwords(store: Store) -> None:
     for event in events:
         for text in (event.detail, event.object_id, event.action):
             assert PASSWORD not in text and "second password" not in text
+
+
+def test_deactivate_kills_codes_approved_but_not_yet_exchanged(
+    store: Store, alice: UserInfo
+) -> None:
+    web = store.clients.create(
+        "Web", redirect_uris=["https://app.example.com/cb"], authorization_code=True
+    ).client
+    code = store.tokens.create_auth_code(
+        web,
+        user_id=alice.id,
+        redirect_uri="https://app.example.com/cb",
+        scopes=(),
+        code_challenge="c" * 43,
+        code_challenge_method="S256",
+    )
+    store.users.set_active("alice", False)
+    with pytest.raises(InvalidGrant):
+        store.tokens.consume_auth_code(code, web.id)
