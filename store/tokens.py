@@ -334,7 +334,14 @@ class Tokens:
                 raise NotFound("user", username)
             query = query.where(AccessToken.user == user.id)
         if state is not None:
-            query = query.where(self._state_condition(state))
+            condition = self._state_condition(state)
+            # As in _info: a deleted client's tokens are revoked whatever their row says,
+            # so the filter never disagrees with the state it shows.
+            if state == STATE_REVOKED:
+                condition = condition | (Client.revoked == True)
+            else:
+                condition = condition & (Client.revoked == False)
+            query = query.where(condition)
         query = (
             query.order_by(AccessToken.id.desc())
             .offset(max(0, offset))

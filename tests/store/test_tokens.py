@@ -495,3 +495,19 @@ def test_a_token_committed_after_its_client_was_deleted_is_dead(
     assert store.tokens.find(late.access_token).state == "revoked"
     assert store.tokens.authenticate_bearer(late.access_token) is None
     assert store.tokens.introspect(late.access_token) == {"active": False}
+
+
+def test_a_token_that_raced_its_clients_deletion_is_listed_as_revoked(
+    store: Store, alice: UserInfo
+) -> None:
+    doomed = store.clients.create("Doomed", password=True).client
+    store.clients.delete(doomed.id)
+    # The row as an INSERT that committed just after the delete leaves it: unrevoked.
+    issued = store.tokens.issue(doomed, grant_type="password", user_id=alice.id)
+    AccessToken.update(revoked=False).where(
+        AccessToken.id == store.tokens.find(issued.access_token).id
+    ).execute()
+
+    assert store.tokens.find(issued.access_token).state == "revoked"
+    assert [t.id for t in store.tokens.list(state="active")] == []
+    assert [t.client_id for t in store.tokens.list(state="revoked")] == [doomed.id]
