@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from store.models import AuditEvent
-from store.records import AuditEntry
+from authclients.store.models import AuditEvent
+from authclients.store.records import AuditEntry
 
 if TYPE_CHECKING:
-    from store.service import Store
+    from authclients.store.service import Store
 
 
 class AuditLog:

@@ -16,10 +16,10 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import peewee as pw
 
-from store import crypto
-from store.grants import GRANTS, GrantRegistry, check_challenge, check_scopes
-from store.hot_path import HotPath
-from store.oauth_errors import (
+from authclients.store import crypto
+from authclients.store.grants import GRANTS, GrantRegistry, check_challenge, check_scopes
+from authclients.store.hot_path import HotPath
+from authclients.store.oauth_errors import (
     InvalidClient,
     InvalidGrant,
     InvalidRequest,
@@ -28,11 +28,11 @@ from store.oauth_errors import (
     UnauthorizedClient,
     UnsupportedResponseType,
 )
-from store.ratelimit import KIND_CLIENT, KIND_PASSWORD, RateLimiter
-from store.records import GRANT_AUTHORIZATION_CODE, ClientInfo, IssuedToken, UserInfo
+from authclients.store.ratelimit import KIND_CLIENT, KIND_PASSWORD, RateLimiter
+from authclients.store.records import GRANT_AUTHORIZATION_CODE, ClientInfo, IssuedToken, UserInfo
 
 if TYPE_CHECKING:
-    from store.service import Store
+    from authclients.store.service import Store
 
 ENDPOINT_ACTOR = "endpoint"
 STATE_MAX = 1024

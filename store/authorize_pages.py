@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from store.authorization_server import AuthorizationRequest
+from authclients.store.authorization_server import AuthorizationRequest
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; background: #f4f5f7; color: #1d2330; }

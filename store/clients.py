@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 import peewee as pw
 
-from store import crypto, validation
-from store.errors import NotFound, ValidationError
-from store.models import AccessToken, AuthCode, Client
-from store.records import ClientInfo, ClientPage, CreatedClient
+from authclients.store import crypto, validation
+from authclients.store.errors import NotFound, ValidationError
+from authclients.store.models import AccessToken, AuthCode, Client
+from authclients.store.records import ClientInfo, ClientPage, CreatedClient
 
 if TYPE_CHECKING:
-    from store.service import Store
+    from authclients.store.service import Store
 
 SORT_KEYS = (
     "id",

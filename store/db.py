@@ -13,8 +13,8 @@ from playhouse.db_url import connect as connect_url
 from playhouse.db_url import parse as parse_url
 from playhouse.shortcuts import ReconnectMixin
 
-from store.migrations import migrate
-from store.models import database
+from authclients.store.migrations import migrate
+from authclients.store.models import database
 
 ENV_VAR = "AUTHCLIENTS_DB"
 DEFAULT_FILENAME = "authclients.db"

@@ -9,11 +9,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from store import crypto
-from store.clock import Clock
-from store.errors import NotFound
-from store.records import CreatedClient
-from store.service import Store
+from authclients.store import crypto
+from authclients.store.clock import Clock
+from authclients.store.errors import NotFound
+from authclients.store.records import CreatedClient
+from authclients.store.service import Store
 
 DEMO_USERNAME = "demo"
 DEMO_REDIRECT = "http://127.0.0.1:9999/callback"

@@ -14,9 +14,9 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
-from store import errors as store_errors
-from store import validation
-from store.oauth_errors import (
+from authclients.store import errors as store_errors
+from authclients.store import validation
+from authclients.store.oauth_errors import (
     InvalidGrant,
     InvalidRequest,
     InvalidScope,
@@ -24,7 +24,7 @@ from store.oauth_errors import (
     UnauthorizedClient,
     UnsupportedGrantType,
 )
-from store.records import (
+from authclients.store.records import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_CLIENT_CREDENTIALS,
     GRANT_PASSWORD,
@@ -34,8 +34,8 @@ from store.records import (
 )
 
 if TYPE_CHECKING:
-    from store.authorization_server import AuthorizationServer
-    from store.tokens import CodeGrant
+    from authclients.store.authorization_server import AuthorizationServer
+    from authclients.store.tokens import CodeGrant
 
 TOKEN_PARAM_MAX = 512
 """Our codes and tokens are 43 characters; anything much longer is not one of ours."""

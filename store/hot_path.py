@@ -19,13 +19,13 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from store import crypto
-from store.models import UTCDateTimeField
-from store.ratelimit import KIND_CLIENT
-from store.records import STATE_ACTIVE, ClientInfo, IssuedToken, TokenInfo
+from authclients.store import crypto
+from authclients.store.models import UTCDateTimeField
+from authclients.store.ratelimit import KIND_CLIENT
+from authclients.store.records import STATE_ACTIVE, ClientInfo, IssuedToken, TokenInfo
 
 if TYPE_CHECKING:
-    from store.service import Store
+    from authclients.store.service import Store
 
 _UTC = UTCDateTimeField()
 log = logging.getLogger("authclients.endpoint")

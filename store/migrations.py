@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 import peewee as pw
 
-from store.models import UTCDateTimeField
+from authclients.store.models import UTCDateTimeField
 
 
 def _v1_initial(db: pw.Database) -> None:

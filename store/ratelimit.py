@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from store.models import FailedAttempt
-from store.oauth_errors import SlowDown
+from authclients.store.models import FailedAttempt
+from authclients.store.oauth_errors import SlowDown
 
 if TYPE_CHECKING:
-    from store.service import Store
+    from authclients.store.service import Store
 
 KIND_PASSWORD = "password"
 """Failed resource-owner passwords, keyed by the username presented."""

@@ -32,15 +32,15 @@ from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 import peewee as pw
 
-from store import authorize_pages
-from store.authorization_server import (
+from authclients.store import authorize_pages
+from authclients.store.authorization_server import (
     AuthorizationServer,
     AuthorizeError,
     AuthorizeRedirectError,
     ClientCredentials,
 )
-from store.browser_sessions import COOKIE_NAME, BrowserSession, BrowserSessions
-from store.oauth_errors import (
+from authclients.store.browser_sessions import COOKIE_NAME, BrowserSession, BrowserSessions
+from authclients.store.oauth_errors import (
     HeaderTooLarge,
     InvalidClient,
     InvalidGrant,
@@ -56,7 +56,7 @@ from store.oauth_errors import (
 )
 
 if TYPE_CHECKING:
-    from store.service import Store
+    from authclients.store.service import Store
 
 log = logging.getLogger("authclients.endpoint")
 

@@ -6,13 +6,13 @@ import getpass
 
 import peewee as pw
 
-from store.audit import AuditLog
-from store.clients import Clients
-from store.clock import Clock, SystemClock
-from store.db import describe, open_database, resolve_target
-from store.records import Lifetimes
-from store.tokens import Tokens
-from store.users import Users
+from authclients.store.audit import AuditLog
+from authclients.store.clients import Clients
+from authclients.store.clock import Clock, SystemClock
+from authclients.store.db import describe, open_database, resolve_target
+from authclients.store.records import Lifetimes
+from authclients.store.tokens import Tokens
+from authclients.store.users import Users
 
 
 class Store:

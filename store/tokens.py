@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Literal
 
 import peewee as pw
 
-from store import crypto, validation
-from store.errors import InvalidGrant, NotFound, ValidationError
-from store.models import (
+from authclients.store import crypto, validation
+from authclients.store.errors import InvalidGrant, NotFound, ValidationError
+from authclients.store.models import (
     AccessToken,
     AuditEvent,
     AuthCode,
@@ -19,7 +19,7 @@ from store.models import (
     RefreshToken,
     User,
 )
-from store.records import (
+from authclients.store.records import (
     GRANT_PERSONAL_ACCESS,
     STATE_ACTIVE,
     STATE_EXPIRED,
@@ -32,7 +32,7 @@ from store.records import (
 )
 
 if TYPE_CHECKING:
-    from store.service import Store
+    from authclients.store.service import Store
 
 NEVER: Literal["never"] = "never"
 """The lifetime an admin must choose explicitly for a token that never expires."""

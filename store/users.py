@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING
 
 import peewee as pw
 
-from store import crypto, validation
-from store.errors import NotFound, ValidationError
-from store.models import AccessToken, AuthCode, User
-from store.records import UserInfo
+from authclients.store import crypto, validation
+from authclients.store.errors import NotFound, ValidationError
+from authclients.store.models import AccessToken, AuthCode, User
+from authclients.store.records import UserInfo
 
 if TYPE_CHECKING:
-    from store.service import Store
+    from authclients.store.service import Store
 
 
 class Users:

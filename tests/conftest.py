@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from peewee import PostgresqlDatabase
 
-from store import Store
-from store.clock import ManualClock
-from store.migrations import migrate
-from store.models import ALL_MODELS
+from authclients.store import Store
+from authclients.store.clock import ManualClock
+from authclients.store.migrations import migrate
+from authclients.store.models import ALL_MODELS
 from tests.backends import POSTGRESQL, SQLITE
 from tests.pgserver import SUPERUSER, PostgresServer, unavailable_reason
 

@@ -391,13 +391,13 @@ README_KEY_NAMES = {"escape": "esc", "question_mark": "?", "slash": "/"}
 def test_key_table_lists_every_key_of_every_screen() -> None:
     from textual.binding import Binding
 
-    from tui.app import AuthClientsApp
-    from tui.screens.client_form import ClientFormScreen
-    from tui.screens.clients import ClientsScreen
-    from tui.screens.playground import PlaygroundScreen
-    from tui.screens.secret_reveal import SecretRevealScreen
-    from tui.screens.tokens import TokensScreen
-    from tui.screens.users import UsersScreen
+    from authclients.tui.app import AuthClientsApp
+    from authclients.tui.screens.client_form import ClientFormScreen
+    from authclients.tui.screens.clients import ClientsScreen
+    from authclients.tui.screens.playground import PlaygroundScreen
+    from authclients.tui.screens.secret_reveal import SecretRevealScreen
+    from authclients.tui.screens.tokens import TokensScreen
+    from authclients.tui.screens.users import UsersScreen
 
     rows = dict(re.findall(r"^\| ([^|]+?) \| (.+) \|$", README, re.M))
     screens = {

@@ -11,14 +11,14 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen
 
-from store import Store
-from store.clock import Clock
-from store.records import ClientInfo
-from tui.clipboard import Clipboard
-from tui.commands import ConsoleCommands
-from tui.live import ChangeWatcher, Stamp
-from tui.screens.clients import ClientsScreen
-from tui.screens.help import HelpScreen
+from authclients.store import Store
+from authclients.store.clock import Clock
+from authclients.store.records import ClientInfo
+from authclients.tui.clipboard import Clipboard
+from authclients.tui.commands import ConsoleCommands
+from authclients.tui.live import ChangeWatcher, Stamp
+from authclients.tui.screens.clients import ClientsScreen
+from authclients.tui.screens.help import HelpScreen
 
 DEFAULT_PORT = 8765
 UI_SWITCH_INTERVAL = 0.001
@@ -145,17 +145,17 @@ class AuthClientsApp(App[None]):
         self.notify(outcome.message, timeout=6 if outcome.via == "terminal" else 3)
 
     def open_tokens(self, client: ClientInfo | None) -> None:
-        from tui.screens.tokens import TokensScreen
+        from authclients.tui.screens.tokens import TokensScreen
 
         self.push_screen(TokensScreen(client))
 
     def open_users(self) -> None:
-        from tui.screens.users import UsersScreen
+        from authclients.tui.screens.users import UsersScreen
 
         self.push_screen(UsersScreen())
 
     def open_playground(self, client: ClientInfo | None) -> None:
-        from tui.screens.playground import PlaygroundScreen
+        from authclients.tui.screens.playground import PlaygroundScreen
 
         self.push_screen(PlaygroundScreen(client))
 
@@ -217,7 +217,7 @@ def start_endpoint(store: Store, port: int) -> tuple[Any | None, str]:
     Returns:
         (endpoint or None, a note for the header when it is not as asked).
     """
-    from store.server import PortInUse, TokenEndpoint
+    from authclients.store.server import PortInUse, TokenEndpoint
 
     endpoint = TokenEndpoint(store, port=port)
     note = ""

@@ -9,12 +9,13 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from importlib import metadata
 from typing import Any, Literal, NoReturn
 
-from store import NotFound, Store, StoreError, ValidationError
-from store.clients import MAX_PAGE, SORT_KEYS
-from store.db import ENV_VAR, default_target, describe, is_url, resolve_target
-from store.records import (
+from authclients.store import NotFound, Store, StoreError, ValidationError
+from authclients.store.clients import MAX_PAGE, SORT_KEYS
+from authclients.store.db import ENV_VAR, default_target, describe, is_url, resolve_target
+from authclients.store.records import (
     GRANT_LABELS,
     STATE_ACTIVE,
     STATE_REVOKED,
@@ -26,7 +27,7 @@ from store.records import (
     TokenInfo,
     UserInfo,
 )
-from store.tokens import NEVER
+from authclients.store.tokens import NEVER
 
 PROG = "authclients"
 DEFAULT_HOST = "127.0.0.1"
@@ -146,6 +147,13 @@ def _port(text: str) -> int:
 # -- the parser ----------------------------------------------------------------------------------
 
 
+def _version() -> str:
+    try:
+        return metadata.version(PROG)
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Every command, option and help text of ``authclients``."""
     # --db is accepted before and after the subcommand; SUPPRESS keeps a deeper
@@ -175,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--db", metavar="PATH_OR_URL", default=None, help=db_help)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument(
         "--port",
         type=_port,
@@ -645,7 +654,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run_console(args: argparse.Namespace) -> int:
     """Open the full-screen console with ``--db``, ``--port``, ``--no-server`` and ``--demo``."""
     # Imported here: the subcommands must not pay for loading Textual.
-    from tui.app import run_console
+    from authclients.tui.app import run_console
 
     return run_console(args.db, args.port, args.no_server)
 
@@ -654,14 +663,14 @@ def _run_demo(args: argparse.Namespace) -> int:
     """``--demo``: the console on a fresh temporary database with demo data."""
     if args.db is not None:
         return _error("--demo uses its own throw-away database; leave out --db", 2)
-    from tui.demo import run_demo
+    from authclients.tui.demo import run_demo
 
     return run_demo(args.port, args.no_server)
 
 
 def _screenshots(args: argparse.Namespace) -> int:
     """``screenshots [DIR]``: every screen as SVG, one line per file written."""
-    from tui.screenshots import SceneFailed, render_all
+    from authclients.tui.screenshots import SceneFailed, render_all
 
     try:
         written = render_all(args.dir)
@@ -723,9 +732,9 @@ def _unrecognized(extras: list[str], command: str | None) -> str:
 def _serve(store: Store, args: argparse.Namespace) -> int:
     # The endpoint loads only when asked for, so admin commands stay quick.
     try:
-        from store.server import run_headless
+        from authclients.store.server import run_headless
     except ModuleNotFoundError as exc:
-        if exc.name != "store.server":
+        if exc.name != "authclients.store.server":
             raise
         raise Failure("the headless endpoint is not built yet in this version") from None
     status = run_headless(store, host=args.host, port=args.port)

@@ -6,9 +6,9 @@ import signal
 import sys
 from typing import Any
 
-from store.demo import DemoData, seed_demo, temporary_store
-from tui.app import DEFAULT_PORT, AuthClientsApp, start_endpoint
-from tui.screens.demo_welcome import show_demo
+from authclients.store.demo import DemoData, seed_demo, temporary_store
+from authclients.tui.app import DEFAULT_PORT, AuthClientsApp, start_endpoint
+from authclients.tui.screens.demo_welcome import show_demo
 
 
 class DemoConsoleApp(AuthClientsApp):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from datetime import datetime, timedelta
 
-from store.records import (
+from authclients.store.records import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_CLIENT_CREDENTIALS,
     GRANT_PASSWORD,

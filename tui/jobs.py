@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, TypeVar
 import peewee as pw
 from textual.worker import Worker, get_current_worker
 
-from store.errors import NotFound, StoreError, ValidationError
+from authclients.store.errors import NotFound, StoreError, ValidationError
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
 
-    from store import Store
+    from authclients.store import Store
 
 T = TypeVar("T")
 

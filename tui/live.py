@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from store import Store
+    from authclients.store import Store
 
 log = logging.getLogger("authclients.console")
 

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 from textual.containers import VerticalScroll
 from textual.widgets import Input, TabbedContent
 
-from tui import oauth_client as oc
+from authclients.tui import oauth_client as oc
 
 if TYPE_CHECKING:
-    from tui.screens.playground import PlaygroundScreen
+    from authclients.tui.screens.playground import PlaygroundScreen
 
 SCENE_PKCE = oc.Pkce.fixed("demo-state-0001", "demo-verifier-" + "0123456789" * 4)
 """A fixed state and verifier, so the authorize URL and challenge never change between runs."""

@@ -19,16 +19,16 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from store import Store
-from store.clock import ManualClock
-from store.crypto import deterministic_secrets
-from store.demo import DemoData, seed_demo, temporary_store
-from store.server import TokenEndpoint
-from tui import oauth_client as oc
-from tui.app import DEFAULT_PORT, AuthClientsApp, create_app
-from tui.clipboard import Clipboard
-from tui.screens.demo_welcome import show_demo
-from tui.screens.playground import PlaygroundScreen
+from authclients.store import Store
+from authclients.store.clock import ManualClock
+from authclients.store.crypto import deterministic_secrets
+from authclients.store.demo import DemoData, seed_demo, temporary_store
+from authclients.store.server import TokenEndpoint
+from authclients.tui import oauth_client as oc
+from authclients.tui.app import DEFAULT_PORT, AuthClientsApp, create_app
+from authclients.tui.clipboard import Clipboard
+from authclients.tui.screens.demo_welcome import show_demo
+from authclients.tui.screens.playground import PlaygroundScreen
 
 SIZE = (100, 30)
 """Columns and rows of every picture: wide enough for the tables, small enough to read."""

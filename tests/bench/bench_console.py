@@ -42,11 +42,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from store import Store  # noqa: E402
+from authclients.store import Store  # noqa: E402
+from authclients.tui.app import create_app  # noqa: E402
+from authclients.tui.screens.clients import ClientsScreen  # noqa: E402
+from authclients.tui.widgets.client_table import ClientTable  # noqa: E402
 from tests.bench.bench_store_list import fill  # noqa: E402
-from tui.app import create_app  # noqa: E402
-from tui.screens.clients import ClientsScreen  # noqa: E402
-from tui.widgets.client_table import ClientTable  # noqa: E402
 
 SIZE = (120, 40)
 
@@ -145,7 +145,9 @@ class Pane:
     def __init__(self, db: str, port: int) -> None:
         self.name = f"bench-console-{os.getpid()}"
         # Textual draws on stderr: leave it on the terminal.
-        command = f"cd {ROOT} && exec {sys.executable} -m tui.cli --db {db} --port {port}"
+        command = (
+            f"cd {ROOT} && exec {sys.executable} -m authclients.tui.cli --db {db} --port {port}"
+        )
         subprocess.run(
             ["tmux", "new-session", "-d", "-s", self.name, "-x", "120", "-y", "40", command],
             check=True,

@@ -42,7 +42,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 if TYPE_CHECKING:
-    from store import Store
+    from authclients.store import Store
 
 SCENARIOS = ("client_credentials", "password", "introspect", "users_me")
 """What can be loaded: two grants, token introspection and the protected resource."""
@@ -201,7 +201,7 @@ def run_wrk(
 def start_server(target: str) -> tuple[subprocess.Popen[str], str]:
     """``authclients serve --db TARGET --port 0``; the process and its URL."""
     script = Path(sys.executable).parent / "authclients"
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "tui.cli"]
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "authclients.tui.cli"]
     proc = subprocess.Popen(
         [*command, "serve", "--db", target, "--port", "0"],
         cwd=ROOT,
@@ -222,8 +222,8 @@ def stop_server(proc: subprocess.Popen[str]) -> int:
 
 
 def count_tokens(target: str) -> int:
-    from store import Store
-    from store.models import AccessToken
+    from authclients.store import Store
+    from authclients.store.models import AccessToken
 
     store = Store.open(target, actor="bench")
     try:
@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     os.environ["AUTHCLIENTS_BCRYPT_ROUNDS"] = str(args.bcrypt_rounds)
-    from store import Store
+    from authclients.store import Store
 
     folder = tempfile.mkdtemp(prefix="authclients-bench-")
     target = args.db or os.path.join(folder, "bench.db")
@@ -297,7 +297,7 @@ def _bcrypt_ms(rounds: int) -> float:
     """What one password check costs here: the password grant cannot beat cores / this."""
     import time
 
-    from store import crypto
+    from authclients.store import crypto
 
     stored = crypto.hash_password(BENCH_PASSWORD, rounds)
     started = time.perf_counter()

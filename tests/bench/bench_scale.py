@@ -45,7 +45,7 @@ def measure(
 ) -> tuple[float, list[float], bool]:
     """Median aggregate tokens/s of ``processes`` serve processes on ``target``, each run's
     figure, and whether every 200 was a row in the database."""
-    from store import Store
+    from authclients.store import Store
 
     store = Store.open(target, actor="bench")
     ids = seed(store)

@@ -29,9 +29,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from store import Store
-from store.clock import ManualClock
-from store.models import AccessToken, Client
+from authclients.store import Store
+from authclients.store.clock import ManualClock
+from authclients.store.models import AccessToken, Client
 
 WORDS = (
     "billing",

@@ -11,14 +11,14 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from store import Store
-from store.server import TokenEndpoint
+from authclients.store import Store
+from authclients.store.server import TokenEndpoint
+from authclients.tui.app import create_app
+from authclients.tui.clipboard import Clipboard
+from authclients.tui.screens.secret_reveal import SecretRevealScreen
 from tests.backends import POSTGRESQL
 from tests.tui.conftest import FakeLocalClipboard, screen_text, settle, type_text
 from tests.tui.test_clients import fill_new_client
-from tui.app import create_app
-from tui.clipboard import Clipboard
-from tui.screens.secret_reveal import SecretRevealScreen
 
 pytestmark = pytest.mark.postgresql
 

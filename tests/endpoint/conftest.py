@@ -18,10 +18,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from store import Store
-from store.models import AccessToken, AuthCode, RefreshToken
-from store.records import CreatedClient, UserInfo
-from store.server import TokenEndpoint
+from authclients.store import Store
+from authclients.store.models import AccessToken, AuthCode, RefreshToken
+from authclients.store.records import CreatedClient, UserInfo
+from authclients.store.server import TokenEndpoint
 from tests.backends import BACKENDS
 
 PASSWORD = "correct horse battery"

@@ -10,8 +10,8 @@ import pytest
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 
-from store import Store
-from store.records import CreatedClient, UserInfo
+from authclients.store import Store
+from authclients.store.records import CreatedClient, UserInfo
 from tests.endpoint.conftest import PASSWORD, REDIRECT, form_fields, serving
 
 

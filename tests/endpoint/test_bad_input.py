@@ -11,10 +11,10 @@ from datetime import timedelta
 import pytest
 import requests
 
-from store import Store
-from store.clock import ManualClock
-from store.records import CreatedClient, UserInfo
-from store.server import MAX_BODY
+from authclients.store import Store
+from authclients.store.clock import ManualClock
+from authclients.store.records import CreatedClient, UserInfo
+from authclients.store.server import MAX_BODY
 from tests.endpoint.conftest import (
     PASSWORD,
     REDIRECT,

@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from store import Store
-from store.server import TokenEndpoint
+from authclients.store import Store
+from authclients.store.server import TokenEndpoint
 from tests.bench.bench_endpoint import SCENARIOS, request_for, run_wrk, seed, wrk_script
 
 pytestmark = [

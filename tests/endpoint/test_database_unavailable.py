@@ -8,9 +8,9 @@ import peewee as pw
 import pytest
 import requests
 
-from store.records import CreatedClient, UserInfo
-from store.server import TokenEndpoint
-from store.users import Users
+from authclients.store.records import CreatedClient, UserInfo
+from authclients.store.server import TokenEndpoint
+from authclients.store.users import Users
 from tests.endpoint.conftest import PASSWORD, basic, issued_rows
 
 

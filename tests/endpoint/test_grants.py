@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import requests
 
-from store import Store
-from store.records import CreatedClient, UserInfo
+from authclients.store import Store
+from authclients.store.records import CreatedClient, UserInfo
 from tests.endpoint.conftest import PASSWORD, REDIRECT, authorize, basic, pkce_pair, token_count
 
 

@@ -11,11 +11,11 @@ from contextlib import contextmanager
 import peewee as pw
 import requests
 
-from store import Store, crypto
-from store.authorization_server import AuthorizationServer
-from store.ratelimit import DEFAULT_WINDOW
-from store.records import CreatedClient
-from store.server import TokenEndpoint
+from authclients.store import Store, crypto
+from authclients.store.authorization_server import AuthorizationServer
+from authclients.store.ratelimit import DEFAULT_WINDOW
+from authclients.store.records import CreatedClient
+from authclients.store.server import TokenEndpoint
 from tests.endpoint.conftest import basic
 
 

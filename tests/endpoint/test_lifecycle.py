@@ -14,10 +14,10 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from store import Store
-from store import server as server_module
-from store.records import CreatedClient
-from store.server import PortInUse, TokenEndpoint
+from authclients.store import Store
+from authclients.store import server as server_module
+from authclients.store.records import CreatedClient
+from authclients.store.server import PortInUse, TokenEndpoint
 from tests.endpoint.conftest import AUTHCLIENTS, basic, serving
 
 SOCKETS_ONLY = pytest.mark.sqlite_only("sockets and processes, the same on every database")

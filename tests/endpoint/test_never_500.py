@@ -8,7 +8,7 @@ import re
 import pytest
 import requests
 
-from store.records import CreatedClient, UserInfo
+from authclients.store.records import CreatedClient, UserInfo
 from tests.endpoint.conftest import REDIRECT, basic, form_fields, issued_rows
 
 pytestmark = pytest.mark.sqlite_only("input handling is the same on every database")

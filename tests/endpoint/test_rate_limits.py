@@ -11,10 +11,10 @@ import bcrypt
 import pytest
 import requests
 
-from store import crypto, ratelimit
-from store.clock import ManualClock
-from store.models import FailedAttempt
-from store.records import CreatedClient, UserInfo
+from authclients.store import crypto, ratelimit
+from authclients.store.clock import ManualClock
+from authclients.store.models import FailedAttempt
+from authclients.store.records import CreatedClient, UserInfo
 from tests.endpoint.conftest import (
     PASSWORD,
     assert_refused,

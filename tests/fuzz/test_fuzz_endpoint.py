@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from store import Store
+from authclients.store import Store
 from tests.backends import BACKENDS, POSTGRESQL
 from tests.endpoint.conftest import PASSWORD, REDIRECT, serving
 from tests.pgserver import PostgresServer

@@ -13,8 +13,8 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from store import Store
-from store.records import CreatedClient, UserInfo
+from authclients.store import Store
+from authclients.store.records import CreatedClient, UserInfo
 from tests.backends import BACKENDS
 from tests.endpoint.conftest import PASSWORD, REDIRECT, serving
 

@@ -13,9 +13,9 @@ import peewee as pw
 import psycopg2
 import pytest
 
-from store import Store
-from store.models import AccessToken, Client, RefreshToken
-from store.records import CreatedClient, UserInfo
+from authclients.store import Store
+from authclients.store.models import AccessToken, Client, RefreshToken
+from authclients.store.records import CreatedClient, UserInfo
 from tests.backends import POSTGRESQL, SQLITE
 from tests.endpoint.conftest import PASSWORD, serving
 from tests.race.conftest import Conn

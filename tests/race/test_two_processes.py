@@ -7,8 +7,8 @@ import subprocess
 import threading
 import time
 
-from store import Store
-from store.records import CreatedClient, UserInfo
+from authclients.store import Store
+from authclients.store.records import CreatedClient, UserInfo
 from tests.endpoint.conftest import AUTHCLIENTS, PASSWORD, REDIRECT, pkce_pair
 from tests.race.conftest import Answer, Conn, at_once
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from store import Store
-from store.records import ClientInfo, CreatedClient, UserInfo
+from authclients.store import Store
+from authclients.store.records import ClientInfo, CreatedClient, UserInfo
 from tests.backends import BACKENDS
 
 PASSWORD = "correct horse battery"

@@ -7,12 +7,12 @@ from datetime import timedelta
 
 import pytest
 
-from store import NotFound, Store, ValidationError
-from store.clients import SORT_KEYS
-from store.clock import ManualClock
-from store.errors import InvalidGrant
-from store.models import AccessToken, AuditEvent, AuthCode, Client
-from store.records import ClientInfo, CreatedClient, UserInfo
+from authclients.store import NotFound, Store, ValidationError
+from authclients.store.clients import SORT_KEYS
+from authclients.store.clock import ManualClock
+from authclients.store.errors import InvalidGrant
+from authclients.store.models import AccessToken, AuditEvent, AuthCode, Client
+from authclients.store.records import ClientInfo, CreatedClient, UserInfo
 
 CALLBACK = "https://app.example.com/callback"
 

@@ -16,11 +16,11 @@ from pathlib import Path
 import peewee as pw
 import pytest
 
-from store import Store, crypto
-from store.clock import ManualClock
-from store.db import describe, resolve_target
-from store.migrations import CURRENT_VERSION, MIGRATIONS, migrate, schema_version
-from store.models import ALL_MODELS, AccessToken, Client, database
+from authclients.store import Store, crypto
+from authclients.store.clock import ManualClock
+from authclients.store.db import describe, resolve_target
+from authclients.store.migrations import CURRENT_VERSION, MIGRATIONS, migrate, schema_version
+from authclients.store.models import ALL_MODELS, AccessToken, Client, database
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -364,7 +364,7 @@ def test_four_threads_share_the_store(store: Store) -> None:
 WRITER = textwrap.dedent(
     """
     import os, sys, time
-    from store import Store
+    from authclients.store import Store
 
     path, tag, go = sys.argv[1:4]
     deadline = time.monotonic() + 30

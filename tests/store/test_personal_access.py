@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from store import NotFound, Store, ValidationError
-from store.clock import ManualClock
-from store.models import AuditEvent
-from store.records import ClientInfo, Lifetimes, UserInfo
-from store.tokens import NEVER
+from authclients.store import NotFound, Store, ValidationError
+from authclients.store.clock import ManualClock
+from authclients.store.models import AuditEvent
+from authclients.store.records import ClientInfo, Lifetimes, UserInfo
+from authclients.store.tokens import NEVER
 
 
 def test_default_lifetime_is_one_year(

@@ -15,10 +15,10 @@ import peewee as pw
 import pytest
 from playhouse.db_url import connect
 
-from store import Store
-from store.clock import ManualClock
-from store.migrations import CURRENT_VERSION, MIGRATIONS, migrate, schema_version
-from store.models import ALL_MODELS, database
+from authclients.store import Store
+from authclients.store.clock import ManualClock
+from authclients.store.migrations import CURRENT_VERSION, MIGRATIONS, migrate, schema_version
+from authclients.store.models import ALL_MODELS, database
 from tests.pgserver import PostgresServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -115,7 +115,7 @@ def test_a_database_newer_than_the_program_is_refused(fresh: str) -> None:
 MIGRATOR = textwrap.dedent(
     """
     import os, sys, time
-    from store import Store
+    from authclients.store import Store
 
     url, tag, go = sys.argv[1:4]
     while not os.path.exists(go):

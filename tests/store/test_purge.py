@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from store import NotFound, Store, ValidationError
-from store.clock import ManualClock
-from store.models import AccessToken, AuditEvent, AuthCode, RefreshToken
-from store.records import ClientInfo, IssuedToken, UserInfo
+from authclients.store import NotFound, Store, ValidationError
+from authclients.store.clock import ManualClock
+from authclients.store.models import AccessToken, AuditEvent, AuthCode, RefreshToken
+from authclients.store.records import ClientInfo, IssuedToken, UserInfo
 
 DAY = timedelta(days=1)
 

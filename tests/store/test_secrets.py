@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from store import Store, crypto
-from store.clock import ManualClock
-from store.models import AuditEvent
-from store.tokens import NEVER
+from authclients.store import Store, crypto
+from authclients.store.clock import ManualClock
+from authclients.store.models import AuditEvent
+from authclients.store.tokens import NEVER
 
 from .conftest import PASSWORD
 
@@ -120,7 +120,7 @@ def test_the_audit_log_never_holds_a_secret(store: Store, every_secret: list[str
 
 
 def test_rejected_secrets_are_not_echoed_in_errors(store: Store, every_secret: list[str]) -> None:
-    from store.errors import InvalidGrant
+    from authclients.store.errors import InvalidGrant
 
     client_id = store.clients.list().items[0].id
     for secret in every_secret:

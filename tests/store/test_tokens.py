@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from store import NotFound, Store, ValidationError
-from store.clock import ManualClock
-from store.errors import InvalidGrant
-from store.models import AccessToken, AuditEvent, AuthCode, RefreshToken
-from store.records import ClientInfo, IssuedToken, Lifetimes, UserInfo
+from authclients.store import NotFound, Store, ValidationError
+from authclients.store.clock import ManualClock
+from authclients.store.errors import InvalidGrant
+from authclients.store.models import AccessToken, AuditEvent, AuthCode, RefreshToken
+from authclients.store.records import ClientInfo, IssuedToken, Lifetimes, UserInfo
 
 HOUR = timedelta(hours=1)
 

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from store import NotFound, Store, ValidationError
-from store.clock import ManualClock
-from store.errors import InvalidGrant
-from store.models import AccessToken, AuditEvent, AuthCode, RefreshToken, User
-from store.records import ClientInfo, UserInfo
+from authclients.store import NotFound, Store, ValidationError
+from authclients.store.clock import ManualClock
+from authclients.store.errors import InvalidGrant
+from authclients.store.models import AccessToken, AuditEvent, AuthCode, RefreshToken, User
+from authclients.store.records import ClientInfo, UserInfo
 
 from .conftest import PASSWORD
 

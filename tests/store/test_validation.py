@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from store import Store, ValidationError
-from store.models import Client, User
+from authclients.store import Store, ValidationError
+from authclients.store.models import Client, User
 
 from .conftest import PASSWORD
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from store import Store
-from tui.app import AuthClientsApp, create_app
-from tui.clipboard import Clipboard
+from authclients.store import Store
+from authclients.tui.app import AuthClientsApp, create_app
+from authclients.tui.clipboard import Clipboard
 
 
 @pytest.hookimpl(tryfirst=True)

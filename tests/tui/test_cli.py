@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from store import Store
-from store.clock import ManualClock
-from tui import cli
+from authclients.store import Store
+from authclients.store.clock import ManualClock
+from authclients.tui import cli
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -601,10 +601,10 @@ def test_every_command_has_help(argv: list[str], capsys: pytest.CaptureFixture[s
 
 
 def test_no_command_opens_the_console(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    import tui.app
+    import authclients.tui.app
 
     calls: list[tuple[object, ...]] = []
-    monkeypatch.setattr(tui.app, "run_console", lambda *args: calls.append(args) or 7)
+    monkeypatch.setattr(authclients.tui.app, "run_console", lambda *args: calls.append(args) or 7)
     assert cli.main(["--db", db, "--port", "9000", "--no-server"]) == 7
     assert calls == [(db, 9000, True)]
 
@@ -625,7 +625,7 @@ def _subprocess(*argv: str, db: str, stdin: str | None = None) -> subprocess.Com
 
 
 def test_module_entry_point_creates_and_fails_cleanly(db: str) -> None:
-    module = [sys.executable, "-m", "tui.cli"]
+    module = [sys.executable, "-m", "authclients.tui.cli"]
     argv = ["clients", "create", "--name", "Sub", "--password-grant", "--json"]
     created = _subprocess(*module, *argv, db=db)
     assert created.returncode == 0, created.stderr

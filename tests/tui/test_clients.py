@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input, Switch
 
-from store import Store, crypto
-from store.models import Client
+from authclients.store import Store, crypto
+from authclients.store.models import Client
+from authclients.tui.screens.client_form import ClientFormScreen
+from authclients.tui.screens.clients import ClientsScreen
+from authclients.tui.screens.confirm import ConfirmScreen
+from authclients.tui.screens.secret_reveal import SecretRevealScreen
+from authclients.tui.widgets.client_table import ClientTable
 from tests.tui.conftest import notifications, screen_text, settle, type_text
-from tui.screens.client_form import ClientFormScreen
-from tui.screens.clients import ClientsScreen
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.secret_reveal import SecretRevealScreen
-from tui.widgets.client_table import ClientTable
 
 SIZE = (80, 24)
 SWITCH_ORDER = ("authorization_code", "password", "personal_access", "client_credentials")
@@ -383,7 +383,7 @@ async def test_copy_secret_with_working_local_clipboard(
 
 
 async def test_playground_key_opens_it_with_the_highlighted_client(store: Store, make_app) -> None:
-    from tui.screens.playground import PlaygroundScreen
+    from authclients.tui.screens.playground import PlaygroundScreen
 
     service = store.clients.create("Service", client_credentials=True).client
     app = make_app()
@@ -420,7 +420,7 @@ async def test_key_typed_right_after_slash_lands_in_the_filter(store: Store, mak
 async def test_over_ssh_the_copy_goes_to_the_admins_terminal(
     store: Store, make_app, local_clipboard
 ) -> None:
-    from tui.clipboard import Clipboard
+    from authclients.tui.clipboard import Clipboard
 
     store.clients.create("Service", client_credentials=True)
     # pyperclip would work, but on the server: over SSH the admin's terminal gets it.
@@ -436,7 +436,7 @@ async def test_over_ssh_the_copy_goes_to_the_admins_terminal(
 def test_ssh_session_is_detected_from_the_environment(
     monkeypatch: pytest.MonkeyPatch, local_clipboard
 ) -> None:
-    from tui.clipboard import Clipboard
+    from authclients.tui.clipboard import Clipboard
 
     class Host:
         clipboard = ""

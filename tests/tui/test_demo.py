@@ -19,22 +19,22 @@ from pathlib import Path
 from textual.binding import Binding
 from textual.widgets import Static
 
-from store import Store
-from store.clock import ManualClock
-from store.demo import DEMO_REDIRECT, seed_demo, temporary_store
-from store.records import (
+from authclients.store import Store
+from authclients.store.clock import ManualClock
+from authclients.store.demo import DEMO_REDIRECT, seed_demo, temporary_store
+from authclients.store.records import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_CLIENT_CREDENTIALS,
     GRANT_PASSWORD,
     GRANT_PERSONAL_ACCESS,
 )
+from authclients.tui.app import AuthClientsApp
+from authclients.tui.cli import main
+from authclients.tui.demo import DemoConsoleApp
+from authclients.tui.screens.clients import ClientsScreen
+from authclients.tui.screens.demo_welcome import DemoWelcomeScreen
+from authclients.tui.screens.help import HelpScreen
 from tests.tui.conftest import settle
-from tui.app import AuthClientsApp
-from tui.cli import main
-from tui.demo import DemoConsoleApp
-from tui.screens.clients import ClientsScreen
-from tui.screens.demo_welcome import DemoWelcomeScreen
-from tui.screens.help import HelpScreen
 
 
 def test_seed_demo_makes_a_user_and_one_client_per_grant_that_work(store: Store) -> None:

@@ -10,8 +10,8 @@ import urllib.request
 
 import pytest
 
-from store import Store
-from tui.app import UI_SWITCH_INTERVAL, start_endpoint
+from authclients.store import Store
+from authclients.tui.app import UI_SWITCH_INTERVAL, start_endpoint
 
 
 def metadata(url: str) -> dict[str, object]:

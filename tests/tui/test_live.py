@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from store import Store
+from authclients.store import Store
+from authclients.tui.screens.client_form import ClientFormScreen
+from authclients.tui.screens.tokens import TokensScreen
+from authclients.tui.screens.users import UsersScreen
+from authclients.tui.widgets.client_table import ClientTable
 from tests.tui.conftest import notifications, screen_text, settle
-from tui.screens.client_form import ClientFormScreen
-from tui.screens.tokens import TokensScreen
-from tui.screens.users import UsersScreen
-from tui.widgets.client_table import ClientTable
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZE = (80, 24)

@@ -5,15 +5,15 @@ from __future__ import annotations
 from textual.widgets import Button, DataTable, Input, Select, Switch
 from textual.widgets._footer import FooterKey
 
-from store import Store
+from authclients.store import Store
+from authclients.tui.screens.client_form import ClientFormScreen
+from authclients.tui.screens.clients import ClientsScreen
+from authclients.tui.screens.confirm import ConfirmScreen
+from authclients.tui.screens.secret_reveal import SecretRevealScreen
+from authclients.tui.screens.tokens import TokensScreen
+from authclients.tui.screens.users import UsersScreen
+from authclients.tui.widgets.client_table import ClientTable
 from tests.tui.conftest import notifications, settle, type_text
-from tui.screens.client_form import ClientFormScreen
-from tui.screens.clients import ClientsScreen
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.secret_reveal import SecretRevealScreen
-from tui.screens.tokens import TokensScreen
-from tui.screens.users import UsersScreen
-from tui.widgets.client_table import ClientTable
 
 SIZE = (80, 24)
 

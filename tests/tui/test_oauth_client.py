@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tui import oauth_client as oc
+from authclients.tui import oauth_client as oc
 
 TARGET = oc.Target.from_base("http://127.0.0.1:8765/")
 WEB = oc.ClientCredentials("3", "s3cr3t/with+chars")

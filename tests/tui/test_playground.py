@@ -15,13 +15,13 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 from textual.worker import WorkerState
 
-from store import Store
-from store.clock import ManualClock
-from store.records import CreatedClient, UserInfo
-from store.server import TokenEndpoint
-from tui.app import AuthClientsApp
-from tui.screens.authorize_here import AuthorizeHereScreen
-from tui.screens.playground import PlaygroundScreen
+from authclients.store import Store
+from authclients.store.clock import ManualClock
+from authclients.store.records import CreatedClient, UserInfo
+from authclients.store.server import TokenEndpoint
+from authclients.tui.app import AuthClientsApp
+from authclients.tui.screens.authorize_here import AuthorizeHereScreen
+from authclients.tui.screens.playground import PlaygroundScreen
 
 PASSWORD = "correct horse battery"
 REDIRECT = "https://app.example.com/callback"

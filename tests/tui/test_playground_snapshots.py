@@ -12,15 +12,15 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from store import Store
-from store.records import CreatedClient
-from store.server import TokenEndpoint
+from authclients.store import Store
+from authclients.store.records import CreatedClient
+from authclients.store.server import TokenEndpoint
+from authclients.tui import oauth_client as oc
+from authclients.tui.app import AuthClientsApp
+from authclients.tui.playground_scenes import SCENE_PKCE, stage
+from authclients.tui.screens.authorize_here import AuthorizeHereScreen
+from authclients.tui.screens.playground import PlaygroundScreen
 from tests.tui.conftest import settle
-from tui import oauth_client as oc
-from tui.app import AuthClientsApp
-from tui.playground_scenes import SCENE_PKCE, stage
-from tui.screens.authorize_here import AuthorizeHereScreen
-from tui.screens.playground import PlaygroundScreen
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 SECRET = "demo-secret-0001-abcdefghijklmnopqrstuvwxyz0123"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from store import crypto
-from tui import screenshots
-from tui.cli import main
+from authclients.store import crypto
+from authclients.tui import screenshots
+from authclients.tui.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 

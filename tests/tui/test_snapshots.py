@@ -14,11 +14,11 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from store import Store, crypto
-from store.clock import ManualClock
-from store.tokens import NEVER
+from authclients.store import Store, crypto
+from authclients.store.clock import ManualClock
+from authclients.store.tokens import NEVER
+from authclients.tui.app import AuthClientsApp
 from tests.tui.conftest import settle
-from tui.app import AuthClientsApp
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 

@@ -6,18 +6,18 @@ from datetime import timedelta
 
 from textual.widgets import DataTable, Input, Select
 
-from store import Store, crypto
-from store.clock import ManualClock
-from store.records import STATE_ACTIVE, STATE_REVOKED
+from authclients.store import Store, crypto
+from authclients.store.clock import ManualClock
+from authclients.store.records import STATE_ACTIVE, STATE_REVOKED
+from authclients.tui.screens.clients import ClientsScreen
+from authclients.tui.screens.confirm import ConfirmScreen
+from authclients.tui.screens.help import HelpScreen
+from authclients.tui.screens.secret_reveal import SecretRevealScreen
+from authclients.tui.screens.token_form import TokenFormScreen
+from authclients.tui.screens.tokens import TokensScreen
+from authclients.tui.screens.user_form import UserFormScreen
+from authclients.tui.screens.users import UsersScreen
 from tests.tui.conftest import notifications, screen_text, settle, type_text
-from tui.screens.clients import ClientsScreen
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.help import HelpScreen
-from tui.screens.secret_reveal import SecretRevealScreen
-from tui.screens.token_form import TokenFormScreen
-from tui.screens.tokens import TokensScreen
-from tui.screens.user_form import UserFormScreen
-from tui.screens.users import UsersScreen
 
 SIZE = (80, 24)
 
@@ -198,7 +198,7 @@ async def test_create_personal_access_token_revealed_once(store: Store, make_app
         info = store.tokens.authenticate_bearer(token)
         assert info is not None and info.username == "dave" and info.name == "ci"
         assert info.expires_at is not None  # one year by default, never "never" by accident
-        from store.models import AccessToken
+        from authclients.store.models import AccessToken
 
         assert AccessToken.get_by_id(info.id).token_hash == crypto.digest(token)
         await pilot.press("escape")

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
-from store.errors import NotFound
-from tui.jobs import failure_message, run_store_job
+from authclients.store.errors import NotFound
+from authclients.tui.jobs import failure_message, run_store_job
 
 if TYPE_CHECKING:
-    from store import Store
-    from tui.app import AuthClientsApp
+    from authclients.store import Store
+    from authclients.tui.app import AuthClientsApp
 
 T = TypeVar("T")
 R = TypeVar("R")

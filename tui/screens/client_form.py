@@ -11,12 +11,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Switch
 
-from store.errors import NotFound, ValidationError
-from store.records import ClientInfo, CreatedClient
-from tui.jobs import failure_message
-from tui.screens.base import ConsoleScreen
-from tui.screens.confirm import ConfirmScreen
-from tui.widgets.console_header import ConsoleHeader
+from authclients.store.errors import NotFound, ValidationError
+from authclients.store.records import ClientInfo, CreatedClient
+from authclients.tui.jobs import failure_message
+from authclients.tui.screens.base import ConsoleScreen
+from authclients.tui.screens.confirm import ConfirmScreen
+from authclients.tui.widgets.console_header import ConsoleHeader
 
 SWITCHES = (
     ("authorization_code", "Authorization code", "web and mobile apps; needs a redirect URL"),

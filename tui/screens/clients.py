@@ -10,17 +10,17 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Input, Label, Static
 
-from store.demo import DemoData, seed_demo
-from store.records import ClientInfo, ClientPage, CreatedClient
-from tui.formatting import count_text, curl_for
-from tui.screens.base import ConsoleScreen
-from tui.screens.client_form import ClientFormResult, ClientFormScreen
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.demo_welcome import show_demo
-from tui.screens.secret_reveal import Reveal, SecretRevealScreen
-from tui.widgets.client_table import SORTABLE, ClientTable
-from tui.widgets.console_footer import ConsoleFooter
-from tui.widgets.console_header import ConsoleHeader
+from authclients.store.demo import DemoData, seed_demo
+from authclients.store.records import ClientInfo, ClientPage, CreatedClient
+from authclients.tui.formatting import count_text, curl_for
+from authclients.tui.screens.base import ConsoleScreen
+from authclients.tui.screens.client_form import ClientFormResult, ClientFormScreen
+from authclients.tui.screens.confirm import ConfirmScreen
+from authclients.tui.screens.demo_welcome import show_demo
+from authclients.tui.screens.secret_reveal import Reveal, SecretRevealScreen
+from authclients.tui.widgets.client_table import SORTABLE, ClientTable
+from authclients.tui.widgets.console_footer import ConsoleFooter
+from authclients.tui.widgets.console_header import ConsoleHeader
 
 
 class ClientsScreen(ConsoleScreen[None]):

@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, Static
 
-from tui.screens.base import ConsoleModal
+from authclients.tui.screens.base import ConsoleModal
 
 
 class ConfirmScreen(ConsoleModal[bool]):

@@ -11,12 +11,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Label, Static
 
-from store.demo import DemoData
-from store.records import GRANT_LABELS
-from tui.screens.base import ConsoleModal
+from authclients.store.demo import DemoData
+from authclients.store.records import GRANT_LABELS
+from authclients.tui.screens.base import ConsoleModal
 
 if TYPE_CHECKING:
-    from tui.app import AuthClientsApp
+    from authclients.tui.app import AuthClientsApp
 
 
 class DemoWelcomeScreen(ConsoleModal[None]):

@@ -14,7 +14,7 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Label, Static, TabbedContent, TabPane, TextArea
 
-from tui.screens.base import ConsoleModal
+from authclients.tui.screens.base import ConsoleModal
 
 GRANTS_GUIDE = """\
 [b]Authorization code + PKCE[/b]: web, mobile and desktop apps acting for a user.

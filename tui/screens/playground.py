@@ -33,8 +33,8 @@ from textual.widgets import (
     TabPane,
 )
 
-from store.errors import NotFound
-from store.records import (
+from authclients.store.errors import NotFound
+from authclients.store.records import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_CLIENT_CREDENTIALS,
     GRANT_PASSWORD,
@@ -44,11 +44,11 @@ from store.records import (
     ClientPage,
     IssuedToken,
 )
-from tui import oauth_client as oc
-from tui.formatting import shell_lines
-from tui.screens.authorize_here import AuthorizeHereScreen, AuthorizeOutcome
-from tui.screens.base import ConsoleScreen
-from tui.widgets.console_header import ConsoleHeader
+from authclients.tui import oauth_client as oc
+from authclients.tui.formatting import shell_lines
+from authclients.tui.screens.authorize_here import AuthorizeHereScreen, AuthorizeOutcome
+from authclients.tui.screens.base import ConsoleScreen
+from authclients.tui.widgets.console_header import ConsoleHeader
 
 GRANTS = (
     (GRANT_PASSWORD, "Password"),
@@ -856,7 +856,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
         request = oc.HttpRequest(
             title="personal access token",
             method="STORE",
-            url="store.tokens.create_personal_access_token",
+            url="authclients.store.tokens.create_personal_access_token",
             body=urlencode(params),
         )
         tokens = self.store.tokens
@@ -878,7 +878,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
             self._received(oc.Exchange(request, response), self._token_received)
 
         def failed(exc: BaseException) -> None:
-            from tui.jobs import failure_message
+            from authclients.tui.jobs import failure_message
 
             self.pending -= 1
             # Here a missing user was mistyped, not deleted elsewhere.

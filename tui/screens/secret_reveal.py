@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Label, Static
 
-from tui.screens.base import ConsoleModal
+from authclients.tui.screens.base import ConsoleModal
 
 
 @dataclass(frozen=True)

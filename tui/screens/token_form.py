@@ -11,11 +11,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select
 
-from store.errors import NotFound, ValidationError
-from store.records import IssuedToken
-from store.tokens import NEVER
-from tui.jobs import failure_message
-from tui.screens.base import ConsoleModal
+from authclients.store.errors import NotFound, ValidationError
+from authclients.store.records import IssuedToken
+from authclients.store.tokens import NEVER
+from authclients.tui.jobs import failure_message
+from authclients.tui.screens.base import ConsoleModal
 
 LIFETIMES: tuple[tuple[str, timedelta | Literal["never"]], ...] = (
     ("1 hour", timedelta(hours=1)),

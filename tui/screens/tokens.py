@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Footer, Label
 
-from store.records import (
+from authclients.store.records import (
     STATE_ACTIVE,
     STATE_EXPIRED,
     ClientInfo,
@@ -19,12 +19,12 @@ from store.records import (
     PurgeResult,
     TokenInfo,
 )
-from tui.formatting import GRANT_ABBREVIATIONS, ago, expires_text, shell_lines
-from tui.screens.base import ConsoleScreen
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.secret_reveal import Reveal, SecretRevealScreen
-from tui.screens.token_form import TokenFormScreen
-from tui.widgets.console_header import ConsoleHeader
+from authclients.tui.formatting import GRANT_ABBREVIATIONS, ago, expires_text, shell_lines
+from authclients.tui.screens.base import ConsoleScreen
+from authclients.tui.screens.confirm import ConfirmScreen
+from authclients.tui.screens.secret_reveal import Reveal, SecretRevealScreen
+from authclients.tui.screens.token_form import TokenFormScreen
+from authclients.tui.widgets.console_header import ConsoleHeader
 
 LIST_LIMIT = 500
 """Newest first; more than this is what purge is for."""

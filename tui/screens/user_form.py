@@ -10,10 +10,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label
 
-from store.errors import ValidationError
-from store.records import UserInfo
-from tui.jobs import failure_message
-from tui.screens.base import ConsoleModal
+from authclients.store.errors import ValidationError
+from authclients.store.records import UserInfo
+from authclients.tui.jobs import failure_message
+from authclients.tui.screens.base import ConsoleModal
 
 FIELDS = ("username", "password", "again")
 

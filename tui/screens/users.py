@@ -9,12 +9,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Button, DataTable, Footer, Label
 
-from store.records import UserInfo
-from tui.formatting import ago, date_text
-from tui.screens.base import ConsoleScreen
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.user_form import UserFormScreen
-from tui.widgets.console_header import ConsoleHeader
+from authclients.store.records import UserInfo
+from authclients.tui.formatting import ago, date_text
+from authclients.tui.screens.base import ConsoleScreen
+from authclients.tui.screens.confirm import ConfirmScreen
+from authclients.tui.screens.user_form import UserFormScreen
+from authclients.tui.widgets.console_header import ConsoleHeader
 
 
 class UsersScreen(ConsoleScreen[None]):

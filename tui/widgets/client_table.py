@@ -15,8 +15,8 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
 
-from store.records import ClientInfo, ClientPage
-from tui.formatting import date_text, grant_summary
+from authclients.store.records import ClientInfo, ClientPage
+from authclients.tui.formatting import date_text, grant_summary
 
 
 @dataclass(frozen=True)
