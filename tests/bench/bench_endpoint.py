@@ -155,7 +155,14 @@ def run_wrk(
     Keys: scenario, connections, seconds, requests, rps, p50_ms, p99_ms, max_ms,
     non_2xx, socket_errors. ``ids`` comes from ``seed`` on the endpoint's store.
     """
-    request = request_for(scenario, ids)
+    result = run_wrk_request(url, request_for(scenario, ids), seconds, connections, threads=threads)
+    return {"scenario": scenario, **result}
+
+
+def run_wrk_request(
+    url: str, request: Request, seconds: int = 10, connections: int = 16, *, threads: int = 1
+) -> dict[str, object]:
+    """Load ``url`` with one fixed request (any server); wrk's figures as a dict."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(wrk_script(request))
         script = f.name
@@ -182,7 +189,6 @@ def run_wrk(
     raw = json.loads(line.removeprefix("WRK_JSON "))
     duration = raw["duration_us"] / 1e6
     return {
-        "scenario": scenario,
         "connections": connections,
         "seconds": duration,
         "requests": raw["requests"],
@@ -323,6 +329,7 @@ __all__ = [
     "count_tokens",
     "request_for",
     "run_wrk",
+    "run_wrk_request",
     "seed",
     "start_server",
     "stop_server",
