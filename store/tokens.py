@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import peewee as pw
 
 from authclients.store import crypto, validation
+from authclients.store.context import StoreContext
 from authclients.store.errors import InvalidGrant, NotFound, ValidationError
 from authclients.store.models import (
     AccessToken,
@@ -30,9 +31,6 @@ from authclients.store.records import (
     PurgeResult,
     TokenInfo,
 )
-
-if TYPE_CHECKING:
-    from authclients.store.service import Store
 
 NEVER: Literal["never"] = "never"
 """The lifetime an admin must choose explicitly for a token that never expires."""
@@ -64,7 +62,7 @@ class RefreshGrant:
 
 
 class Tokens:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreContext) -> None:
         self._store = store
 
     # -- issuing (the endpoint) -------------------------------------------
@@ -85,7 +83,7 @@ class Tokens:
         The response is built only after the commit, so every token handed out
         is already in the database.
         """
-        with self._store.db.atomic():
+        with self._store.atomic():
             return self._issue(
                 client.id,
                 client.name,
@@ -110,17 +108,18 @@ class Tokens:
         """A fresh single-use code, stored as a digest; returned in full once."""
         code = crypto.new_secret()
         now = self._store.clock.now()
-        AuthCode.create(
-            code_hash=crypto.digest(code),
-            client=client.id,
-            user=user_id,
-            redirect_uri=redirect_uri,
-            scopes=" ".join(scopes),
-            code_challenge=code_challenge,
-            code_challenge_method=code_challenge_method,
-            created_at=now,
-            expires_at=now + self._store.lifetimes.auth_code,
-        )
+        with self._store.writing():
+            AuthCode.create(
+                code_hash=crypto.digest(code),
+                client=client.id,
+                user=user_id,
+                redirect_uri=redirect_uri,
+                scopes=" ".join(scopes),
+                code_challenge=code_challenge,
+                code_challenge_method=code_challenge_method,
+                created_at=now,
+                expires_at=now + self._store.lifetimes.auth_code,
+            )
         return code
 
     def consume_auth_code(self, code: str, client_id: int) -> CodeGrant:
@@ -135,15 +134,18 @@ class Tokens:
             raise InvalidGrant("The authorization code is unknown or was issued to another client.")
         if row.revoked:
             raise InvalidGrant("The authorization code was revoked.")
-        claimed = (
-            AuthCode.update(used_at=now)
-            .where(
-                (AuthCode.id == row.id) & AuthCode.used_at.is_null() & (AuthCode.revoked == False)
+        with self._store.writing():
+            claimed = (
+                AuthCode.update(used_at=now)
+                .where(
+                    (AuthCode.id == row.id)
+                    & AuthCode.used_at.is_null()
+                    & (AuthCode.revoked == False)
+                )
+                .execute()
             )
-            .execute()
-        )
         if claimed != 1:
-            with self._store.db.atomic():
+            with self._store.atomic():
                 AuthCode.update(revoked=True).where(AuthCode.id == row.id).execute()
                 ids = [
                     t.id
@@ -206,7 +208,7 @@ class Tokens:
         raises ``InvalidGrant``.
         """
         now = self._store.clock.now()
-        with self._store.db.atomic():
+        with self._store.atomic():
             claimed = (
                 RefreshToken.update(used_at=now)
                 .where(
@@ -240,7 +242,7 @@ class Tokens:
         )
 
     def revoke_family(self, family: str) -> int:
-        with self._store.db.atomic():
+        with self._store.atomic():
             RefreshToken.update(revoked=True).where(RefreshToken.family == family).execute()
             ids = [
                 r.access_token_id
@@ -263,7 +265,8 @@ class Tokens:
         if info is None or info.state != STATE_ACTIVE:
             return None
         now = self._store.clock.now()
-        AccessToken.update(last_used_at=now).where(AccessToken.id == info.id).execute()
+        with self._store.writing():
+            AccessToken.update(last_used_at=now).where(AccessToken.id == info.id).execute()
         return info
 
     def introspect(self, token: str) -> dict[str, object]:
@@ -362,7 +365,7 @@ class Tokens:
         return top_token, top_event
 
     def revoke(self, token_id: int) -> TokenInfo:
-        with self._store.db.atomic():
+        with self._store.atomic():
             info = self.get(token_id)
             self._revoke_ids([info.id])
             self._store.audit.record("token.revoke", "token", info.id, f"client={info.client_id}")
@@ -371,7 +374,7 @@ class Tokens:
     def revoke_token(self, token: str) -> bool:
         """RFC 7009: revoke the access or refresh token presented; False when unknown."""
         digest = crypto.digest(token or "")
-        with self._store.db.atomic():
+        with self._store.atomic():
             row = AccessToken.get_or_none(AccessToken.token_hash == digest)
             if row is not None:
                 self._revoke_ids([row.id])
@@ -399,7 +402,7 @@ class Tokens:
 
     def revoke_all_of_client(self, client_id: int, *, _audit: bool = True) -> int:
         """Revoke every token of the client; returns how many were live."""
-        with self._store.db.atomic():
+        with self._store.atomic():
             ids = [
                 t.id
                 for t in AccessToken.select(AccessToken.id).where(AccessToken.client == client_id)
@@ -412,7 +415,7 @@ class Tokens:
         return count
 
     def revoke_all_of_user(self, user_id: int, *, _audit: bool = True) -> int:
-        with self._store.db.atomic():
+        with self._store.atomic():
             ids = [
                 t.id for t in AccessToken.select(AccessToken.id).where(AccessToken.user == user_id)
             ]
@@ -451,7 +454,7 @@ class Tokens:
                 )
         if errors:
             raise ValidationError(errors)
-        with self._store.db.atomic():
+        with self._store.atomic():
             user = User.get_or_none(User.username == (username or "").strip())
             if user is None:
                 raise NotFound("user", username)
@@ -519,7 +522,7 @@ class Tokens:
             AuthCode.used_at.is_null() | (AuthCode.used_at <= cutoff)
         )
         stale_attempts = FailedAttempt.at <= now - timedelta(days=1)
-        with self._store.db.atomic():
+        with self._store.atomic():
             doomed = [
                 self._info(r)
                 for r in self._query().where(dead & ~keep_condition).order_by(AccessToken.id)
