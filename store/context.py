@@ -52,6 +52,10 @@ class StoreContext(Protocol):
     audit: AuditRecorder
     tokens: TokenRevoker
 
+    def as_actor(self, actor: str) -> StoreContext:
+        """The same database and clock, acting as someone else (the endpoint)."""
+        ...
+
     def writing(self) -> AbstractContextManager[None]:
         """Hold this process's turn at the database's writer (SQLite; free on PostgreSQL)."""
         ...

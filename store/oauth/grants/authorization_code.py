@@ -8,7 +8,7 @@ from authclients.store.oauth.errors import InvalidGrant, InvalidRequest, OAuthEr
 from authclients.store.oauth.grants.base import Grant
 from authclients.store.oauth.pkce import check_verifier_syntax, verifier_matches
 from authclients.store.records import GRANT_AUTHORIZATION_CODE, IssuedToken
-from authclients.store.tokens import CodeGrant
+from authclients.store.token_exchange import CodeGrant
 
 
 class AuthorizationCodeGrant(Grant):
