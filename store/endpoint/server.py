@@ -127,7 +127,6 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if headers is None:
             return  # the client hung up half-way
-        self.headers = headers  # type: ignore[assignment]
         self.close_connection = not keeps_alive(headers, line.version)
         if wants_continue(headers, line.version):
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
