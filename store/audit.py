@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from authclients.store.context import StoreContext
 from authclients.store.models import AuditEvent
 from authclients.store.records import AuditEntry
 
-if TYPE_CHECKING:
-    from authclients.store.service import Store
-
 
 class AuditLog:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreContext) -> None:
         self._store = store
 
     def record(

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 import peewee as pw
 
 from authclients.store import crypto, validation
+from authclients.store.context import StoreContext
 from authclients.store.errors import NotFound, ValidationError
 from authclients.store.models import AccessToken, AuthCode, Client
 from authclients.store.records import ClientInfo, ClientPage, CreatedClient
-
-if TYPE_CHECKING:
-    from authclients.store.service import Store
 
 SORT_KEYS = (
     "id",
@@ -31,7 +28,7 @@ _UNSET = object()
 
 
 class Clients:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreContext) -> None:
         self._store = store
 
     # -- reading -----------------------------------------------------------
@@ -141,7 +138,7 @@ class Clients:
         )
         secret = None if public else crypto.new_secret()
         now = self._store.clock.now()
-        with self._store.db.atomic():
+        with self._store.atomic():
             row = Client.create(
                 **fields,
                 secret_hash=crypto.digest(secret) if secret else None,
@@ -184,7 +181,7 @@ class Clients:
             }.items()
             if value is not _UNSET
         }
-        with self._store.db.atomic():
+        with self._store.atomic():
             row = self._row(client_id)
             current = self._info(row)
             merged = {
@@ -219,7 +216,7 @@ class Clients:
         its id is never reused. Returns how many live access tokens were revoked.
         """
         now = self._store.clock.now()
-        with self._store.db.atomic():
+        with self._store.atomic():
             row = self._row(client_id)
             revoked = self._store.tokens.revoke_all_of_client(row.id, _audit=False)
             AuthCode.update(revoked=True).where(
@@ -236,7 +233,7 @@ class Clients:
 
     def rotate_secret(self, client_id: int) -> CreatedClient:
         """A new secret; the old one stops authenticating at once. Tokens live on."""
-        with self._store.db.atomic():
+        with self._store.atomic():
             row = self._row(client_id)
             if row.public:
                 raise ValidationError.single(

@@ -35,3 +35,15 @@ class NotFound(StoreError):
 
 class InvalidGrant(StoreError):
     """A presented code or refresh token is unknown, expired, used or revoked (RFC 6749 §5.2)."""
+
+
+class RateLimited(StoreError):
+    """Too many failed attempts for one key within the window (``store.ratelimit``).
+
+    Attributes:
+        retry_after: whole seconds until the oldest counted failure leaves the window.
+    """
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))

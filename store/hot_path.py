@@ -14,18 +14,13 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from authclients.store import crypto
+from authclients.store.context import StoreContext
 from authclients.store.models import UTCDateTimeField
 from authclients.store.ratelimit import KIND_CLIENT
 from authclients.store.records import STATE_ACTIVE, ClientInfo, IssuedToken, TokenInfo
-
-if TYPE_CHECKING:
-    from authclients.store.service import Store
 
 _UTC = UTCDateTimeField()
 log = logging.getLogger("authclients.endpoint")
@@ -59,16 +54,14 @@ class GroupCommitter:
 
     def __init__(
         self,
-        store: Store,
+        store: StoreContext,
         insert: str,
         values: str,
-        writing: Callable[[], AbstractContextManager[None]],
     ) -> None:
         self._store = store
         self._insert = insert
         self._values = values
         self._batch_sql: dict[int, str] = {}
-        self._writing = writing
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lifecycle = threading.Lock()
@@ -137,7 +130,7 @@ class GroupCommitter:
     def _commit(self, db: object, batch: list[_Job]) -> None:
         try:
             params = [value for job in batch for value in job.params]
-            with self._writing(), self._store.db.atomic():
+            with self._store.atomic():
                 cursor = self._store.db.execute_sql(self._sql_for(len(batch)), params)
                 # RETURNING lists rows in no promised order: match them by digest.
                 ids = {digest: row_id for row_id, digest in cursor.fetchall()}
@@ -163,9 +156,8 @@ class GroupCommitter:
 class HotPath:
     """The token endpoint's fast lane over one store."""
 
-    def __init__(self, store: Store, writing: Callable[[], AbstractContextManager[None]]) -> None:
+    def __init__(self, store: StoreContext) -> None:
         self._store = store
-        self._writing = writing
         p = store.db.param
         self._client_sql = (
             "SELECT c.id, c.name, c.redirect_uris, c.scopes, c.grant_authorization_code, "
@@ -181,7 +173,7 @@ class HotPath:
         )
         values = f"({p}, {p}, {p}, NULL, NULL, {p}, {p}, {p}, {p}, {p}, {p})"
         self._insert_sql = f"{insert} VALUES {values} RETURNING id"
-        self.committer = GroupCommitter(store, insert, values, writing)
+        self.committer = GroupCommitter(store, insert, values)
 
     def client_for_auth(
         self, key: str, window: timedelta
@@ -241,7 +233,7 @@ class HotPath:
         if self.committer.running:
             token_id = self.committer.insert(params)
         else:
-            with self._writing():
+            with self._store.writing():
                 cursor = self._store.db.execute_sql(self._insert_sql, params)
                 # Read to the end and close: SQLite commits the implicit
                 # transaction of an INSERT ... RETURNING only when it is reset.

@@ -1,7 +1,8 @@
 """Brute-force limits on passwords and client secrets, kept in the database.
 
 After ``limit`` failures for one key within ``window``, further attempts are
-refused with 429 and ``Retry-After`` before any bcrypt or secret check runs.
+refused before any bcrypt or secret check runs: ``RateLimited``, which the
+OAuth layer answers with 429 and ``Retry-After``.
 The failures live in the ``failed_attempt`` table, so a lock-out holds across
 processes sharing one database (RFC 6749 §10.10, RFC 6819 §5.1.4.2.3). The
 bound on bcrypt runs while a lock-out builds up is per process (see ``slot``):
@@ -16,13 +17,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
+from authclients.store.context import StoreContext
+from authclients.store.errors import RateLimited
 from authclients.store.models import FailedAttempt
-from authclients.store.oauth_errors import SlowDown
-
-if TYPE_CHECKING:
-    from authclients.store.service import Store
 
 KIND_PASSWORD = "password"
 """Failed resource-owner passwords, keyed by the username presented."""
@@ -53,7 +51,7 @@ class RateLimiter:
 
     def __init__(
         self,
-        store: Store,
+        store: StoreContext,
         *,
         limit: int = DEFAULT_LIMIT,
         window: timedelta = DEFAULT_WINDOW,
@@ -67,7 +65,7 @@ class RateLimiter:
     # -- client secrets: check, then record on failure ------------------------
 
     def check(self, kind: str, key: str) -> int:
-        """Raise ``SlowDown`` if ``key`` is locked out; else return failures in the window."""
+        """Raise ``RateLimited`` if ``key`` is locked out; else return failures in the window."""
         now = self._store.clock.now()
         recent = self._recent(kind, key, now, self.limit)
         if len(recent) >= self.limit:
@@ -75,13 +73,15 @@ class RateLimiter:
         return len(recent)
 
     def record_failure(self, kind: str, key: str) -> None:
-        FailedAttempt.create(kind=kind, key=_key(key), at=self._store.clock.now())
+        with self._store.writing():
+            FailedAttempt.create(kind=kind, key=_key(key), at=self._store.clock.now())
 
     def clear(self, kind: str, key: str) -> None:
         """Forget the failures of ``key`` (after a success, so a user is not locked out later)."""
-        FailedAttempt.delete().where(
-            (FailedAttempt.kind == kind) & (FailedAttempt.key == _key(key))
-        ).execute()
+        with self._store.writing():
+            FailedAttempt.delete().where(
+                (FailedAttempt.kind == kind) & (FailedAttempt.key == _key(key))
+            ).execute()
 
     # -- passwords: a bounded number of bcrypt checks in flight -------------------
 
@@ -129,7 +129,7 @@ class RateLimiter:
 
     def _slow_down(
         self, kind: str, oldest: tuple[int, datetime] | datetime, now: datetime
-    ) -> SlowDown:
+    ) -> RateLimited:
         at = oldest[1] if isinstance(oldest, tuple) else oldest
         wait = math.ceil((at + self.window - now).total_seconds())
         what = (
@@ -137,9 +137,7 @@ class RateLimiter:
             if kind == KIND_PASSWORD
             else ("client authentication attempts for this client")
         )
-        return SlowDown(
-            f"Too many failed {what}; try again in {max(1, wait)} s.", retry_after=max(1, wait)
-        )
+        return RateLimited(f"Too many failed {what}; try again in {max(1, wait)} s.", max(1, wait))
 
 
 def _key(key: str) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import peewee as pw
 
@@ -13,6 +15,7 @@ from authclients.store.db import describe, open_database, resolve_target
 from authclients.store.records import Lifetimes
 from authclients.store.tokens import Tokens
 from authclients.store.users import Users
+from authclients.store.writer_lock import holding, writer_lock
 
 
 class Store:
@@ -39,6 +42,7 @@ class Store:
         self.clock: Clock = clock or SystemClock()
         self.lifetimes = lifetimes or Lifetimes()
         self.actor = actor or _os_user()
+        self._writer = writer_lock(db)
         self.audit = AuditLog(self)
         self.clients = Clients(self)
         self.users = Users(self)
@@ -68,6 +72,23 @@ class Store:
         return Store(
             self.db, target=self.target, clock=self.clock, lifetimes=self.lifetimes, actor=actor
         )
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold this process's writer lock (SQLite only) around a write.
+
+        Every write in the process takes it: the console's, the endpoint's and
+        the group committer's, so they queue here instead of in SQLite's busy
+        handler. Re-entrant; on PostgreSQL it is not taken.
+        """
+        with holding(self._writer):
+            yield
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """A write transaction inside ``writing`` (nested calls become savepoints)."""
+        with holding(self._writer), self.db.atomic():
+            yield
 
     def close(self) -> None:
         """Close this thread's connection."""

@@ -1,15 +1,14 @@
-"""Access and refresh tokens, authorization codes: issue, find, revoke, introspect, purge."""
+"""Tokens as the admin sees them: list, revoke, purge, personal access tokens."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from datetime import timedelta
+from typing import Literal
 
 import peewee as pw
 
-from authclients.store import crypto, validation
-from authclients.store.errors import InvalidGrant, NotFound, ValidationError
+from authclients.store import validation
+from authclients.store.errors import NotFound, ValidationError
 from authclients.store.models import (
     AccessToken,
     AuditEvent,
@@ -21,293 +20,23 @@ from authclients.store.models import (
 )
 from authclients.store.records import (
     GRANT_PERSONAL_ACCESS,
-    STATE_ACTIVE,
-    STATE_EXPIRED,
     STATE_REVOKED,
-    TOKEN_STATES,
-    ClientInfo,
     IssuedToken,
     PurgeResult,
     TokenInfo,
 )
-
-if TYPE_CHECKING:
-    from authclients.store.service import Store
+from authclients.store.token_exchange import CodeGrant, RefreshGrant, TokenExchange
+from authclients.store.token_rows import chunks
 
 NEVER: Literal["never"] = "never"
 """The lifetime an admin must choose explicitly for a token that never expires."""
 
 
-@dataclass(frozen=True)
-class CodeGrant:
-    """What an authorization code was issued for, once it has been consumed."""
+class Tokens(TokenExchange):
+    """Every token operation of the store: the endpoint's (``TokenExchange``) and the admin's.
 
-    id: int
-    client_id: int
-    user_id: int
-    redirect_uri: str
-    scopes: tuple[str, ...]
-    code_challenge: str | None
-    code_challenge_method: str | None
-
-
-@dataclass(frozen=True)
-class RefreshGrant:
-    """A live refresh token's context, before rotation."""
-
-    id: int
-    client_id: int
-    user_id: int | None
-    scopes: tuple[str, ...]
-    family: str
-    grant_type: str
-
-
-class Tokens:
-    def __init__(self, store: Store) -> None:
-        self._store = store
-
-    # -- issuing (the endpoint) -------------------------------------------
-
-    def issue(
-        self,
-        client: ClientInfo,
-        *,
-        grant_type: str,
-        user_id: int | None = None,
-        scopes: tuple[str, ...] = (),
-        with_refresh: bool = False,
-        auth_code_id: int | None = None,
-        family: str | None = None,
-    ) -> IssuedToken:
-        """Issue an access token (and a refresh token) in one transaction.
-
-        The response is built only after the commit, so every token handed out
-        is already in the database.
-        """
-        with self._store.db.atomic():
-            return self._issue(
-                client.id,
-                client.name,
-                grant_type=grant_type,
-                user_id=user_id,
-                scopes=scopes,
-                with_refresh=with_refresh,
-                auth_code_id=auth_code_id,
-                family=family,
-            )
-
-    def create_auth_code(
-        self,
-        client: ClientInfo,
-        *,
-        user_id: int,
-        redirect_uri: str,
-        scopes: tuple[str, ...],
-        code_challenge: str | None,
-        code_challenge_method: str | None,
-    ) -> str:
-        """A fresh single-use code, stored as a digest; returned in full once."""
-        code = crypto.new_secret()
-        now = self._store.clock.now()
-        AuthCode.create(
-            code_hash=crypto.digest(code),
-            client=client.id,
-            user=user_id,
-            redirect_uri=redirect_uri,
-            scopes=" ".join(scopes),
-            code_challenge=code_challenge,
-            code_challenge_method=code_challenge_method,
-            created_at=now,
-            expires_at=now + self._store.lifetimes.auth_code,
-        )
-        return code
-
-    def consume_auth_code(self, code: str, client_id: int) -> CodeGrant:
-        """Mark the code used, exactly once, even across processes.
-
-        A second presentation revokes every token issued from the code
-        (RFC 6749 §4.1.2) and raises ``InvalidGrant``.
-        """
-        now = self._store.clock.now()
-        row = AuthCode.get_or_none(AuthCode.code_hash == crypto.digest(code or ""))
-        if row is None or row.client_id != client_id:
-            raise InvalidGrant("The authorization code is unknown or was issued to another client.")
-        if row.revoked:
-            raise InvalidGrant("The authorization code was revoked.")
-        claimed = (
-            AuthCode.update(used_at=now)
-            .where(
-                (AuthCode.id == row.id) & AuthCode.used_at.is_null() & (AuthCode.revoked == False)
-            )
-            .execute()
-        )
-        if claimed != 1:
-            with self._store.db.atomic():
-                AuthCode.update(revoked=True).where(AuthCode.id == row.id).execute()
-                ids = [
-                    t.id
-                    for t in AccessToken.select(AccessToken.id).where(
-                        AccessToken.auth_code == row.id
-                    )
-                ]
-                count = self._revoke_ids(ids)
-                self._store.as_actor("endpoint").audit.record(
-                    "auth_code.replay",
-                    "client",
-                    row.client_id,
-                    f"revoked {count} tokens issued from it",
-                )
-            raise InvalidGrant(
-                "The authorization code was already used; tokens issued from it are revoked."
-            )
-        if row.expires_at <= now:
-            raise InvalidGrant("The authorization code expired; start the authorization again.")
-        return CodeGrant(
-            id=row.id,
-            client_id=row.client_id,
-            user_id=row.user_id,
-            redirect_uri=row.redirect_uri,
-            scopes=tuple(row.scopes.split()),
-            code_challenge=row.code_challenge,
-            code_challenge_method=row.code_challenge_method,
-        )
-
-    def find_refresh(self, refresh_token: str, client_id: int) -> RefreshGrant:
-        """The refresh token's context, if it may still be used by this client."""
-        row = (
-            RefreshToken.select(RefreshToken, AccessToken)
-            .join(AccessToken)
-            .where(RefreshToken.token_hash == crypto.digest(refresh_token or ""))
-            .first()
-        )
-        if row is None or row.access_token.client_id != client_id:
-            raise InvalidGrant("The refresh token is unknown or was issued to another client.")
-        if row.revoked:
-            raise InvalidGrant("The refresh token was revoked.")
-        if row.used_at is None and row.expires_at <= self._store.clock.now():
-            raise InvalidGrant("The refresh token expired; sign in again.")
-        access = row.access_token
-        return RefreshGrant(
-            id=row.id,
-            client_id=access.client_id,
-            user_id=access.user_id,
-            scopes=tuple(access.scopes.split()),
-            family=row.family,
-            grant_type=access.grant_type,
-        )
-
-    def rotate_refresh(
-        self, grant: RefreshGrant, client: ClientInfo, scopes: tuple[str, ...]
-    ) -> IssuedToken:
-        """Use the refresh token once: a new access and refresh token of the same family.
-
-        Presenting it again revokes the whole family (RFC 6819 §5.2.2.3) and
-        raises ``InvalidGrant``.
-        """
-        now = self._store.clock.now()
-        with self._store.db.atomic():
-            claimed = (
-                RefreshToken.update(used_at=now)
-                .where(
-                    (RefreshToken.id == grant.id)
-                    & RefreshToken.used_at.is_null()
-                    & (RefreshToken.revoked == False)
-                )
-                .execute()
-            )
-            if claimed == 1:
-                # The old access token dies with its refresh token.
-                old = RefreshToken.get_by_id(grant.id)
-                AccessToken.update(revoked=True, revoked_at=now).where(
-                    (AccessToken.id == old.access_token_id) & (AccessToken.revoked == False)
-                ).execute()
-                return self._issue(
-                    client.id,
-                    client.name,
-                    grant_type=grant.grant_type,
-                    user_id=grant.user_id,
-                    scopes=scopes,
-                    with_refresh=True,
-                    family=grant.family,
-                )
-        count = self.revoke_family(grant.family)
-        self._store.as_actor("endpoint").audit.record(
-            "refresh_token.reuse", "client", client.id, f"revoked a family of {count} tokens"
-        )
-        raise InvalidGrant(
-            "The refresh token was already used; every token of its line is revoked."
-        )
-
-    def revoke_family(self, family: str) -> int:
-        with self._store.db.atomic():
-            RefreshToken.update(revoked=True).where(RefreshToken.family == family).execute()
-            ids = [
-                r.access_token_id
-                for r in RefreshToken.select(RefreshToken.access_token).where(
-                    RefreshToken.family == family
-                )
-            ]
-            return self._revoke_ids(ids)
-
-    # -- using (the endpoint and the playground) ----------------------------
-
-    def find(self, token: str) -> TokenInfo | None:
-        """The access token presented, in any state, by its digest."""
-        row = self._query().where(AccessToken.token_hash == crypto.digest(token or "")).first()
-        return self._info(row) if row else None
-
-    def authenticate_bearer(self, token: str) -> TokenInfo | None:
-        """The active access token presented, touching its last use; None if not active."""
-        info = self.find(token)
-        if info is None or info.state != STATE_ACTIVE:
-            return None
-        now = self._store.clock.now()
-        AccessToken.update(last_used_at=now).where(AccessToken.id == info.id).execute()
-        return info
-
-    def introspect(self, token: str) -> dict[str, object]:
-        """RFC 7662 §2.2: ``{"active": false}`` for anything not live, else its claims.
-
-        Accepts an access token or a refresh token.
-        """
-        info = self.find(token)
-        token_type = "access_token"
-        if info is None:
-            refresh = (
-                RefreshToken.select(RefreshToken, AccessToken)
-                .join(AccessToken)
-                .where(RefreshToken.token_hash == crypto.digest(token or ""))
-                .first()
-            )
-            if refresh is None or refresh.revoked or refresh.used_at is not None:
-                return {"active": False}
-            if refresh.expires_at <= self._store.clock.now():
-                return {"active": False}
-            info = self._info(
-                self._query().where(AccessToken.id == refresh.access_token_id).first()
-            )
-            expires_at: datetime | None = refresh.expires_at
-            token_type = "refresh_token"
-        else:
-            if info.state != STATE_ACTIVE:
-                return {"active": False}
-            expires_at = info.expires_at
-        body: dict[str, object] = {
-            "active": True,
-            "scope": " ".join(info.scopes),
-            "client_id": str(info.client_id),
-            "token_type": "Bearer" if token_type == "access_token" else "refresh_token",
-            "iat": int(info.created_at.timestamp()),
-        }
-        if expires_at is not None:
-            body["exp"] = int(expires_at.timestamp())
-        if info.username:
-            body["username"] = info.username
-            body["sub"] = str(info.user_id)
-        return body
-
-    # -- admin -------------------------------------------------------------
+    Admins list, revoke and purge tokens and create personal access tokens.
+    """
 
     def get(self, token_id: int) -> TokenInfo:
         row = self._query().where(AccessToken.id == token_id).first()
@@ -362,44 +91,15 @@ class Tokens:
         return top_token, top_event
 
     def revoke(self, token_id: int) -> TokenInfo:
-        with self._store.db.atomic():
+        with self._store.atomic():
             info = self.get(token_id)
             self._revoke_ids([info.id])
             self._store.audit.record("token.revoke", "token", info.id, f"client={info.client_id}")
         return self.get(token_id)
 
-    def revoke_token(self, token: str) -> bool:
-        """RFC 7009: revoke the access or refresh token presented; False when unknown."""
-        digest = crypto.digest(token or "")
-        with self._store.db.atomic():
-            row = AccessToken.get_or_none(AccessToken.token_hash == digest)
-            if row is not None:
-                self._revoke_ids([row.id])
-                return True
-            refresh = RefreshToken.get_or_none(RefreshToken.token_hash == digest)
-            if refresh is not None:
-                # Revoking a refresh token ends its whole line (RFC 7009 §2.1).
-                self.revoke_family(refresh.family)
-                return True
-        return False
-
-    def owner_of(self, token: str) -> int | None:
-        """The client id an access or refresh token was issued to (RFC 7009 §2.1 check)."""
-        digest = crypto.digest(token or "")
-        row = AccessToken.get_or_none(AccessToken.token_hash == digest)
-        if row is not None:
-            return row.client_id
-        refresh = (
-            RefreshToken.select(RefreshToken, AccessToken)
-            .join(AccessToken)
-            .where(RefreshToken.token_hash == digest)
-            .first()
-        )
-        return refresh.access_token.client_id if refresh else None
-
     def revoke_all_of_client(self, client_id: int, *, _audit: bool = True) -> int:
         """Revoke every token of the client; returns how many were live."""
-        with self._store.db.atomic():
+        with self._store.atomic():
             ids = [
                 t.id
                 for t in AccessToken.select(AccessToken.id).where(AccessToken.client == client_id)
@@ -412,7 +112,7 @@ class Tokens:
         return count
 
     def revoke_all_of_user(self, user_id: int, *, _audit: bool = True) -> int:
-        with self._store.db.atomic():
+        with self._store.atomic():
             ids = [
                 t.id for t in AccessToken.select(AccessToken.id).where(AccessToken.user == user_id)
             ]
@@ -451,7 +151,7 @@ class Tokens:
                 )
         if errors:
             raise ValidationError(errors)
-        with self._store.db.atomic():
+        with self._store.atomic():
             user = User.get_or_none(User.username == (username or "").strip())
             if user is None:
                 raise NotFound("user", username)
@@ -519,7 +219,7 @@ class Tokens:
             AuthCode.used_at.is_null() | (AuthCode.used_at <= cutoff)
         )
         stale_attempts = FailedAttempt.at <= now - timedelta(days=1)
-        with self._store.db.atomic():
+        with self._store.atomic():
             doomed = [
                 self._info(r)
                 for r in self._query().where(dead & ~keep_condition).order_by(AccessToken.id)
@@ -536,7 +236,7 @@ class Tokens:
                 RefreshToken.delete().where(
                     dead_refresh | RefreshToken.access_token.in_(doomed_ids)
                 ).execute()
-                for chunk in _chunks(doomed_ids, 500):
+                for chunk in chunks(doomed_ids, 500):
                     AccessToken.delete().where(AccessToken.id.in_(chunk)).execute()
                 # A code whose tokens remain keeps them: the FK is SET NULL.
                 AuthCode.delete().where(dead_codes).execute()
@@ -557,92 +257,6 @@ class Tokens:
             kept_for_refresh=kept,
             dry_run=dry_run,
         )
-
-    # -- internals ---------------------------------------------------------
-
-    def _issue(
-        self,
-        client_id: int,
-        client_name: str,
-        *,
-        grant_type: str,
-        user_id: int | None,
-        scopes: tuple[str, ...],
-        with_refresh: bool = False,
-        auth_code_id: int | None = None,
-        family: str | None = None,
-        name: str = "",
-        lifetime: timedelta | None = None,
-        never_expires: bool = False,
-    ) -> IssuedToken:
-        now = self._store.clock.now()
-        lifetime = lifetime or self._store.lifetimes.access
-        expires_at = None if never_expires else now + lifetime
-        token = crypto.new_secret()
-        row = AccessToken.create(
-            token_hash=crypto.digest(token),
-            token_hint=crypto.hint(token),
-            client=client_id,
-            user=user_id,
-            auth_code=auth_code_id,
-            name=name,
-            scopes=" ".join(scopes),
-            grant_type=grant_type,
-            created_at=now,
-            expires_at=expires_at,
-        )
-        refresh = None
-        if with_refresh:
-            refresh = crypto.new_secret()
-            RefreshToken.create(
-                token_hash=crypto.digest(refresh),
-                access_token=row.id,
-                family=family or crypto.new_secret()[:32],
-                created_at=now,
-                expires_at=now + self._store.lifetimes.refresh,
-            )
-        username = None
-        if user_id is not None:
-            username = User.select(User.username).where(User.id == user_id).scalar()
-        info = TokenInfo(
-            id=row.id,
-            client_id=client_id,
-            client_name=client_name,
-            user_id=user_id,
-            username=username,
-            name=name,
-            scopes=tuple(scopes),
-            grant_type=grant_type,
-            created_at=now,
-            expires_at=expires_at,
-            revoked=False,
-            revoked_at=None,
-            last_used_at=None,
-            token_hint=crypto.hint(token),
-            state=STATE_ACTIVE,
-        )
-        expires_in = None if expires_at is None else int(lifetime.total_seconds())
-        return IssuedToken(
-            info=info, access_token=token, refresh_token=refresh, expires_in=expires_in
-        )
-
-    def _revoke_ids(self, ids: list[int]) -> int:
-        """Revoke these access tokens and their refresh tokens; returns how many were live."""
-        if not ids:
-            return 0
-        now = self._store.clock.now()
-        live = 0
-        for chunk in _chunks(ids, 500):
-            live += (
-                AccessToken.select()
-                .where(AccessToken.id.in_(chunk) & self._state_condition(STATE_ACTIVE))
-                .count()
-            )
-            AccessToken.update(revoked=True, revoked_at=now).where(
-                AccessToken.id.in_(chunk) & (AccessToken.revoked == False)
-            ).execute()
-            RefreshToken.update(revoked=True).where(RefreshToken.access_token.in_(chunk)).execute()
-        return live
 
     def _personal_access_client(self, client_id: int | None) -> Client:
         query = Client.select().where(
@@ -665,59 +279,5 @@ class Tokens:
             )
         return row
 
-    def _state_condition(self, state: str) -> pw.Expression:
-        now = self._store.clock.now()
-        if state == STATE_ACTIVE:
-            return (AccessToken.revoked == False) & (
-                AccessToken.expires_at.is_null() | (AccessToken.expires_at > now)
-            )
-        if state == STATE_EXPIRED:
-            return (AccessToken.revoked == False) & (AccessToken.expires_at <= now)
-        if state == STATE_REVOKED:
-            return AccessToken.revoked == True
-        raise ValidationError.single("state", f"State is one of: {', '.join(TOKEN_STATES)}.")
 
-    @staticmethod
-    def _query() -> pw.ModelSelect:
-        return (
-            AccessToken.select(
-                AccessToken, Client.id, Client.name, Client.revoked, User.id, User.username
-            )
-            .join(Client, on=(AccessToken.client == Client.id))
-            .switch(AccessToken)
-            .join(User, pw.JOIN.LEFT_OUTER, on=(AccessToken.user == User.id))
-        )
-
-    def _info(self, row: AccessToken) -> TokenInfo:
-        now = self._store.clock.now()
-        # A deleted client's tokens are dead even if their own row says otherwise: a
-        # token whose INSERT raced the deletion (another process, or the endpoint's
-        # writer queued behind the delete) commits unrevoked after it.
-        if row.revoked or row.client.revoked:
-            state = STATE_REVOKED
-        elif row.expires_at is not None and row.expires_at <= now:
-            state = STATE_EXPIRED
-        else:
-            state = STATE_ACTIVE
-        user = getattr(row, "user", None) if row.user_id is not None else None
-        return TokenInfo(
-            id=row.id,
-            client_id=row.client_id,
-            client_name=row.client.name,
-            user_id=row.user_id,
-            username=user.username if user is not None else None,
-            name=row.name,
-            scopes=tuple(row.scopes.split()),
-            grant_type=row.grant_type,
-            created_at=row.created_at,
-            expires_at=row.expires_at,
-            revoked=row.revoked,
-            revoked_at=row.revoked_at,
-            last_used_at=row.last_used_at,
-            token_hint=row.token_hint,
-            state=state,
-        )
-
-
-def _chunks(items: list[int], size: int) -> list[list[int]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
+__all__ = ["NEVER", "CodeGrant", "RefreshGrant", "Tokens"]

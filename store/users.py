@@ -2,31 +2,29 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import peewee as pw
 
 from authclients.store import crypto, validation
+from authclients.store.context import StoreContext
 from authclients.store.errors import NotFound, ValidationError
 from authclients.store.models import AccessToken, AuthCode, User
 from authclients.store.records import UserInfo
 
-if TYPE_CHECKING:
-    from authclients.store.service import Store
-
 
 class Users:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreContext) -> None:
         self._store = store
 
     def add(self, username: str, password: str) -> UserInfo:
         username = self._check(username, password)
         now = self._store.clock.now()
+        # bcrypt before the transaction: it must not hold the process's writer lock.
+        password_hash = crypto.hash_password(password)
         try:
-            with self._store.db.atomic():
+            with self._store.atomic():
                 row = User.create(
                     username=username,
-                    password_hash=crypto.hash_password(password),
+                    password_hash=password_hash,
                     created_at=now,
                     updated_at=now,
                 )
@@ -52,9 +50,10 @@ class Users:
         error = validation.check_password(password)
         if error:
             raise ValidationError.single("password", error)
-        with self._store.db.atomic():
+        password_hash = crypto.hash_password(password)
+        with self._store.atomic():
             row = self._row(username)
-            row.password_hash = crypto.hash_password(password)
+            row.password_hash = password_hash
             row.updated_at = self._store.clock.now()
             row.save()
             self._store.audit.record("user.set_password", "user", row.id)
@@ -62,7 +61,7 @@ class Users:
 
     def set_active(self, username: str, active: bool) -> UserInfo:
         """Deactivating stops sign-in and revokes the user's tokens."""
-        with self._store.db.atomic():
+        with self._store.atomic():
             row = self._row(username)
             row.active = active
             row.updated_at = self._store.clock.now()
@@ -82,7 +81,7 @@ class Users:
 
     def delete(self, username: str) -> int:
         """Remove the user and every token and code of theirs; returns live tokens revoked."""
-        with self._store.db.atomic():
+        with self._store.atomic():
             row = self._row(username)
             revoked = self._store.tokens.revoke_all_of_user(row.id, _audit=False)
             AuthCode.delete().where(AuthCode.user == row.id).execute()

@@ -28,7 +28,7 @@ CHANGE_POLL_SECONDS = 1.0
 
 
 class Endpoint(Protocol):
-    """What the app needs of ``store.server.TokenEndpoint`` (tests pass a stand-in)."""
+    """What the app needs of ``store.endpoint.TokenEndpoint`` (tests pass a stand-in)."""
 
     url: str
     running: bool
@@ -217,7 +217,7 @@ def start_endpoint(store: Store, port: int) -> tuple[Any | None, str]:
     Returns:
         (endpoint or None, a note for the header when it is not as asked).
     """
-    from authclients.store.server import PortInUse, TokenEndpoint
+    from authclients.store.endpoint import PortInUse, TokenEndpoint
 
     endpoint = TokenEndpoint(store, port=port)
     note = ""

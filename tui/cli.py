@@ -732,9 +732,9 @@ def _unrecognized(extras: list[str], command: str | None) -> str:
 def _serve(store: Store, args: argparse.Namespace) -> int:
     # The endpoint loads only when asked for, so admin commands stay quick.
     try:
-        from authclients.store.server import run_headless
+        from authclients.store.endpoint import run_headless
     except ModuleNotFoundError as exc:
-        if exc.name != "authclients.store.server":
+        if exc.name != "authclients.store.endpoint":
             raise
         raise Failure("the headless endpoint is not built yet in this version") from None
     status = run_headless(store, host=args.host, port=args.port)

@@ -23,7 +23,7 @@ from authclients.store import Store
 from authclients.store.clock import ManualClock
 from authclients.store.crypto import deterministic_secrets
 from authclients.store.demo import DemoData, seed_demo, temporary_store
-from authclients.store.server import TokenEndpoint
+from authclients.store.endpoint import TokenEndpoint
 from authclients.tui import oauth_client as oc
 from authclients.tui.app import DEFAULT_PORT, AuthClientsApp, create_app
 from authclients.tui.clipboard import Clipboard

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from authclients.store import Store
-from authclients.store.server import TokenEndpoint
+from authclients.store.endpoint import TokenEndpoint
 from authclients.tui.app import create_app
 from authclients.tui.clipboard import Clipboard
 from authclients.tui.screens.secret_reveal import SecretRevealScreen

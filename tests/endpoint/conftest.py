@@ -19,9 +19,9 @@ import pytest
 import requests
 
 from authclients.store import Store
+from authclients.store.endpoint import TokenEndpoint
 from authclients.store.models import AccessToken, AuthCode, RefreshToken
 from authclients.store.records import CreatedClient, UserInfo
-from authclients.store.server import TokenEndpoint
 from tests.backends import BACKENDS
 
 PASSWORD = "correct horse battery"

@@ -13,8 +13,8 @@ import requests
 
 from authclients.store import Store
 from authclients.store.clock import ManualClock
+from authclients.store.endpoint.http import MAX_BODY
 from authclients.store.records import CreatedClient, UserInfo
-from authclients.store.server import MAX_BODY
 from tests.endpoint.conftest import (
     PASSWORD,
     REDIRECT,

@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from authclients.store import Store
-from authclients.store.server import TokenEndpoint
+from authclients.store.endpoint import TokenEndpoint
 from tests.bench.bench_endpoint import SCENARIOS, request_for, run_wrk, seed, wrk_script
 
 pytestmark = [

@@ -8,8 +8,8 @@ import peewee as pw
 import pytest
 import requests
 
+from authclients.store.endpoint import TokenEndpoint
 from authclients.store.records import CreatedClient, UserInfo
-from authclients.store.server import TokenEndpoint
 from authclients.store.users import Users
 from tests.endpoint.conftest import PASSWORD, basic, issued_rows
 

@@ -12,10 +12,10 @@ import peewee as pw
 import requests
 
 from authclients.store import Store, crypto
-from authclients.store.authorization_server import AuthorizationServer
+from authclients.store.endpoint import TokenEndpoint
+from authclients.store.oauth.authorization_server import AuthorizationServer
 from authclients.store.ratelimit import DEFAULT_WINDOW
 from authclients.store.records import CreatedClient
-from authclients.store.server import TokenEndpoint
 from tests.endpoint.conftest import basic
 
 

@@ -15,9 +15,9 @@ import pytest
 import requests
 
 from authclients.store import Store
-from authclients.store import server as server_module
+from authclients.store.endpoint import PortInUse, TokenEndpoint
+from authclients.store.endpoint import server as server_module
 from authclients.store.records import CreatedClient
-from authclients.store.server import PortInUse, TokenEndpoint
 from tests.endpoint.conftest import AUTHCLIENTS, basic, serving
 
 SOCKETS_ONLY = pytest.mark.sqlite_only("sockets and processes, the same on every database")

@@ -10,8 +10,8 @@ import pytest
 import requests
 
 from authclients.store import Store
+from authclients.store.endpoint import LoggedRequest, RequestLog, TokenEndpoint
 from authclients.store.records import CreatedClient, UserInfo
-from authclients.store.server import LoggedRequest, RequestLog, TokenEndpoint
 from tests.endpoint.conftest import PASSWORD, REDIRECT, authorize, basic, pkce_pair
 
 pytestmark = pytest.mark.sqlite_only("the request log does not depend on the database")

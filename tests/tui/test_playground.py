@@ -17,8 +17,8 @@ from textual.worker import WorkerState
 
 from authclients.store import Store
 from authclients.store.clock import ManualClock
+from authclients.store.endpoint import TokenEndpoint
 from authclients.store.records import CreatedClient, UserInfo
-from authclients.store.server import TokenEndpoint
 from authclients.tui.app import AuthClientsApp
 from authclients.tui.screens.authorize_here import AuthorizeHereScreen
 from authclients.tui.screens.playground import PlaygroundScreen

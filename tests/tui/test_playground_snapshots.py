@@ -13,8 +13,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from authclients.store import Store
+from authclients.store.endpoint import TokenEndpoint
 from authclients.store.records import CreatedClient
-from authclients.store.server import TokenEndpoint
 from authclients.tui import oauth_client as oc
 from authclients.tui.app import AuthClientsApp
 from authclients.tui.playground_scenes import SCENE_PKCE, stage

@@ -7,9 +7,32 @@ The HTTP layer serialises them; nothing in them ever holds a secret.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import ClassVar
 
+from authclients.store.errors import RateLimited
+
 REALM = "authclients"
+
+_SPELLED = {"\u00a7": "section ", "\u2026": "...", '"': "'", "\\": "/"}
+"""Characters a sentence may hold that RFC 6749 §5.2 does not allow, and what is sent instead."""
+
+
+def description_text(text: str) -> str:
+    """``text`` in RFC 6749 §5.2's ``error_description`` set: %x20-21 / %x23-5B / %x5D-7E.
+
+    Our sentences are written in that set already; this also holds for the
+    parts a request supplies (an echoed grant_type or scope), whatever they hold.
+    """
+    if all(_allowed(ch) for ch in text):
+        return text
+    spelled = "".join(_SPELLED.get(ch, ch) for ch in text)
+    return "".join(ch if _allowed(ch) else "?" for ch in spelled)
+
+
+def _allowed(ch: str) -> bool:
+    return 0x20 <= ord(ch) <= 0x7E and ch not in '"\\'
 
 
 class OAuthError(Exception):
@@ -25,6 +48,7 @@ class OAuthError(Exception):
     status: ClassVar[int] = 400
 
     def __init__(self, description: str = "", *, headers: dict[str, str] | None = None) -> None:
+        description = description_text(description)
         super().__init__(description or self.error)
         self.description = description
         self._headers = dict(headers or {})
@@ -197,6 +221,15 @@ class HeaderTooLarge(OAuthError):
 
     error = "invalid_request"
     status = 431
+
+
+@contextmanager
+def slowed_down() -> Iterator[None]:
+    """Turn the store's ``RateLimited`` into ``SlowDown``, as ``InvalidGrant`` is turned."""
+    try:
+        yield
+    except RateLimited as exc:
+        raise SlowDown(str(exc), retry_after=exc.retry_after) from None
 
 
 def _quoted(text: str) -> str:

@@ -1,14 +1,14 @@
 """The minimal HTML of the authorization endpoint: sign-in, consent and error pages.
 
 Every value is escaped; the pages load nothing from anywhere (RFC 6749 §10.13:
-they also refuse to be framed, see the headers in ``store.server``).
+they also refuse to be framed, see the headers in ``store.endpoint.http``).
 """
 
 from __future__ import annotations
 
 from html import escape
 
-from authclients.store.authorization_server import AuthorizationRequest
+from authclients.store.oauth.authorize import AuthorizationRequest
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; background: #f4f5f7; color: #1d2330; }

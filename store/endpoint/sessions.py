@@ -15,7 +15,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from authclients.store.authorization_server import AuthorizationRequest
+from authclients.store.oauth.authorize import AuthorizationRequest
 
 COOKIE_NAME = "authclients_session"
 SESSION_TTL = 30 * 60.0

@@ -1,0 +1,65 @@
+"""What the persistence modules need of the ``Store``, as protocols: no import of ``service``.
+
+``Store`` builds ``Clients``, ``Users``, ``Tokens`` and ``AuditLog`` and hands
+itself to each; typing them against ``Store`` would make every one of them
+import ``service`` and ``service`` import them (a circle). They type against
+``StoreContext`` instead, which ``Store`` satisfies.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+import peewee as pw
+
+from authclients.store.clock import Clock
+from authclients.store.records import Lifetimes
+
+
+class AuditRecorder(Protocol):
+    """Writes one audit event (``store.audit.AuditLog``)."""
+
+    def record(
+        self, action: str, object_type: str, object_id: object = "", detail: str = ""
+    ) -> None: ...
+
+
+class TokenRevoker(Protocol):
+    """Ends the tokens of a client or a user (``store.tokens.Tokens``)."""
+
+    def revoke_all_of_client(self, client_id: int, *, _audit: bool = True) -> int: ...
+
+    def revoke_all_of_user(self, user_id: int, *, _audit: bool = True) -> int: ...
+
+
+class StoreContext(Protocol):
+    """The database, clock, lifetimes and actor of a store, its writer lock, and its siblings.
+
+    Attributes:
+        db: the Peewee database.
+        clock: the clock every timestamp comes from.
+        lifetimes: how long tokens and codes live.
+        actor: who is acting, for the audit log.
+        audit: the audit log.
+        tokens: the tokens, for the revocations a client or user deletion causes.
+    """
+
+    db: pw.Database
+    clock: Clock
+    lifetimes: Lifetimes
+    actor: str
+    audit: AuditRecorder
+    tokens: TokenRevoker
+
+    def as_actor(self, actor: str) -> StoreContext:
+        """The same database and clock, acting as someone else (the endpoint)."""
+        ...
+
+    def writing(self) -> AbstractContextManager[None]:
+        """Hold this process's turn at the database's writer (SQLite; free on PostgreSQL)."""
+        ...
+
+    def atomic(self) -> AbstractContextManager[None]:
+        """A write transaction, inside ``writing``."""
+        ...

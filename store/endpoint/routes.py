@@ -1,0 +1,191 @@
+"""The endpoint's routes: each path and method to the OAuth decision that answers it.
+
+A route takes a ``Request`` and returns a ``Response``; the connection handling
+reads the one and writes the other. Every failure becomes a JSON error, never
+a traceback (as oauthlib's endpoints do): ``OAuthError`` as itself, a database
+that is busy or gone as 503, anything else as a logged 500.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+
+import peewee as pw
+
+from authclients.store.endpoint.authorize_flow import AuthorizeFlow
+from authclients.store.endpoint.http import (
+    NO_STORE,
+    Request,
+    Response,
+    client_credentials,
+    error_response,
+    form_params,
+    json_response,
+    parse_form,
+    safe_client_id,
+)
+from authclients.store.endpoint.sessions import BrowserSessions
+from authclients.store.oauth.authorization_server import AuthorizationServer
+from authclients.store.oauth.errors import (
+    InvalidRequest,
+    InvalidToken,
+    MethodNotAllowed,
+    NotFoundError,
+    OAuthError,
+    ServerError,
+    TemporarilyUnavailable,
+)
+from authclients.store.oauth.requests import ClientCredentials
+
+log = logging.getLogger("authclients.endpoint")
+
+_B64TOKEN = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
+"""RFC 6750 §2.1: b64token."""
+
+Route = Callable[[Request], Response]
+
+
+class Router:
+    """Dispatches on path and method; turns every failure into a JSON answer.
+
+    Attributes:
+        authorization: the OAuth decisions.
+        flow: the sign-in and consent pages of ``/oauth/authorize``.
+    """
+
+    def __init__(
+        self,
+        authorization: AuthorizationServer,
+        sessions: BrowserSessions,
+        issuer: Callable[[], str],
+    ) -> None:
+        self.authorization = authorization
+        self.flow = AuthorizeFlow(authorization, sessions)
+        self._issuer = issuer
+        self.routes: dict[str, dict[str, Route]] = {
+            "/oauth/token": {"POST": self._token},
+            "/oauth/authorize": {"GET": self.flow.show, "POST": self.flow.answer},
+            "/oauth/revoke": {"POST": self._revoke},
+            "/oauth/introspect": {"POST": self._introspect},
+            "/.well-known/oauth-authorization-server": {"GET": self._metadata},
+            "/api/1.0/users/me": {"GET": self._users_me},
+        }
+
+    def handle(self, request: Request) -> Response:
+        """The answer to ``request``; an ``OSError`` (the client went away) passes through."""
+        try:
+            route = self.routes.get(request.path)
+            if route is None:
+                raise NotFoundError(
+                    "No such endpoint here; see /.well-known/oauth-authorization-server."
+                )
+            handler = route.get(request.method)
+            if handler is None:
+                raise MethodNotAllowed(request.method, list(route))
+            return handler(request)
+        except OAuthError as exc:
+            return error_response(exc)
+        except OSError:
+            raise
+        except (pw.OperationalError, pw.InterfaceError) as exc:
+            if not _transient(exc):
+                log.exception(
+                    "Database error answering %s %s", request.method[:16], request.path[:200]
+                )
+                return _server_error()
+            # The database said no for now (PostgreSQL out of connections or restarting,
+            # SQLite locked past its busy timeout); the transaction was rolled back, so
+            # the client may simply retry. Driver messages about connections carry no
+            # request parameters.
+            log.warning(
+                "Database unavailable answering %s %s: %s",
+                request.method[:16],
+                request.path[:200],
+                _first_line(exc),
+            )
+            return error_response(
+                TemporarilyUnavailable(
+                    "The database is busy or unreachable; retry soon.",
+                    headers={"Retry-After": "1"},
+                ),
+                close=True,
+            )
+        except Exception:
+            # Method and path only: parameters and headers may hold secrets.
+            log.exception(
+                "Unexpected error answering %s %s", request.method[:16], request.path[:200]
+            )
+            return _server_error()
+
+    # -- the OAuth routes ---------------------------------------------------------------
+
+    def _token(self, request: Request) -> Response:
+        params = form_params(request.query, request.headers, request.body)
+        credentials = self._credentials(request, params)
+        issued = self.authorization.token(params, credentials)
+        return json_response(200, issued.response())
+
+    def _revoke(self, request: Request) -> Response:
+        params = form_params(request.query, request.headers, request.body)
+        self.authorization.revoke(params, self._credentials(request, params))
+        return Response(200, b"", None, NO_STORE)
+
+    def _introspect(self, request: Request) -> Response:
+        params = form_params(request.query, request.headers, request.body)
+        _client, claims = self.authorization.introspect(params, self._credentials(request, params))
+        return json_response(200, claims)
+
+    def _metadata(self, request: Request) -> Response:
+        return json_response(200, self.authorization.metadata(self._issuer()))
+
+    def _users_me(self, request: Request) -> Response:
+        if request.query and "access_token" in parse_form(request.query, where="query"):
+            raise InvalidRequest(
+                "Send the access token in the Authorization header (RFC 6750 section 2.1); "
+                "tokens in the URL are refused."
+            )
+        headers = request.headers.get_all("Authorization") or []
+        if len(headers) > 1:
+            raise InvalidRequest("The Authorization header is given more than once.")
+        if not headers:
+            raise InvalidToken("No access token: send Authorization: Bearer <token>.", code=False)
+        scheme, _, token = headers[0].strip().partition(" ")
+        if scheme.lower() != "bearer":
+            raise InvalidToken("Use the Bearer scheme: Authorization: Bearer <token>.", code=False)
+        token = token.strip()
+        if not token or not _B64TOKEN.match(token):
+            raise InvalidToken("The access token is malformed.")
+        owner = self.authorization.resource_owner(token)
+        request.client_id = str(owner["client"]["id"])  # type: ignore[index]
+        return json_response(200, owner)
+
+    @staticmethod
+    def _credentials(request: Request, params: dict[str, str]) -> ClientCredentials:
+        credentials = client_credentials(request.headers.get_all("Authorization") or [], params)
+        request.client_id = safe_client_id(credentials.client_id)
+        return credentials
+
+
+def _server_error() -> Response:
+    return error_response(
+        ServerError("The server failed unexpectedly; it has been logged."), close=True
+    )
+
+
+def _transient(exc: Exception) -> bool:
+    """Worth a retry: SQLite busy or locked; PostgreSQL connections refused or dropped.
+
+    SQLite also reports lasting faults (no such table, read-only file, disk I/O)
+    as OperationalError; those stay 500s rather than invite endless retries.
+    """
+    if isinstance(exc, pw.InterfaceError):
+        return True  # a connection that died under us (peewee's rollback says so)
+    text = str(exc).lower()
+    lasting = ("no such", "readonly", "read-only", "disk i/o", "malformed", "syntax error")
+    return not any(word in text for word in lasting)
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]

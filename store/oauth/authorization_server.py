@@ -1,0 +1,207 @@
+"""The OAuth 2.0 authorization server over the store, free of HTTP: the endpoint's logic.
+
+``store.endpoint`` parses requests and serialises answers; everything decided
+about clients, grants, codes and tokens is decided here and in the grant and
+endpoint classes it holds (RFC 6749, RFC 7009, RFC 7636, RFC 7662, RFC 8414).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+from authclients.store import crypto
+from authclients.store.hot_path import HotPath
+from authclients.store.oauth.authorize import (
+    AuthorizationEndpoint,
+    AuthorizationRequest,
+    AuthorizeError,
+    AuthorizeRedirectError,
+)
+from authclients.store.oauth.errors import InvalidClient, InvalidGrant, InvalidToken, slowed_down
+from authclients.store.oauth.grants import GRANTS, GrantRegistry
+from authclients.store.oauth.introspection import IntrospectionEndpoint
+from authclients.store.oauth.metadata import MetadataEndpoint
+from authclients.store.oauth.requests import ClientCredentials, client_key
+from authclients.store.oauth.revocation import RevocationEndpoint
+from authclients.store.ratelimit import KIND_CLIENT, KIND_PASSWORD, RateLimiter
+from authclients.store.records import ClientInfo, IssuedToken, UserInfo
+from authclients.store.service import Store
+
+ENDPOINT_ACTOR = "endpoint"
+BEARER_MAX = 512
+
+
+class AuthorizationServer:
+    """The endpoint's decisions: client authentication, grants, codes, revocation, introspection.
+
+    Attributes:
+        store: the store acting as ``endpoint`` (so the audit log says who).
+        limiter: the brute-force limits, kept in the database.
+        grants: the grant registry dispatching on ``grant_type``.
+        hot_path: precompiled SQL for client authentication and client tokens.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        limiter: RateLimiter | None = None,
+        grants: GrantRegistry = GRANTS,
+    ) -> None:
+        self.store = store if store.actor == ENDPOINT_ACTOR else store.as_actor(ENDPOINT_ACTOR)
+        self.limiter = limiter or RateLimiter(self.store)
+        self.grants = grants
+        self.hot_path = HotPath(self.store)
+        self.authorize_endpoint = AuthorizationEndpoint(self)
+        self.revocation = RevocationEndpoint(self)
+        self.introspection = IntrospectionEndpoint(self)
+        self.metadata_endpoint = MetadataEndpoint(grants.grant_types)
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """The store's writer lock around a write (SQLite only; see ``Store.writing``)."""
+        with self.store.writing():
+            yield
+
+    # -- client authentication (RFC 6749 §2.3) ------------------------------------
+
+    def authenticate_client(self, credentials: ClientCredentials) -> ClientInfo:
+        """The authenticated client, or ``InvalidClient``; ``SlowDown`` when locked out.
+
+        A confidential client must present its secret (Basic or body); a public
+        client presents only its id. A revoked or deleted client never passes.
+        """
+        client_id = credentials.client_id
+        if not client_id:
+            raise InvalidClient(
+                "Client authentication is missing: send HTTP Basic credentials, or "
+                "client_id (and client_secret) in the body."
+            )
+        key = client_key(client_id)
+        if key is None:
+            raise InvalidClient("Unknown client_id: client ids are positive integers.")
+        secret = credentials.client_secret
+        found = self.hot_path.client_for_auth(key, self.limiter.window)
+        if found is None:
+            # Nothing to guess a secret for; still hash, so timing says nothing.
+            crypto.matches_digest(secret or "", None)
+            raise InvalidClient("Client authentication failed: unknown client or wrong secret.")
+        client, secret_hash, failures = found
+        if client.public:
+            if secret:
+                raise InvalidClient("A public client has no secret: send only its client_id.")
+            return client
+        if not secret:
+            raise InvalidClient(
+                f"Client {client.id} is confidential: authenticate it with its secret."
+            )
+        if failures >= self.limiter.limit:
+            # Raises SlowDown with Retry-After; the secret is not even compared.
+            with slowed_down():
+                self.limiter.check(KIND_CLIENT, key)
+        if not crypto.matches_digest(secret, secret_hash):
+            self.limiter.record_failure(KIND_CLIENT, key)
+            raise InvalidClient("Client authentication failed: unknown client or wrong secret.")
+        if failures:
+            self.limiter.clear(KIND_CLIENT, key)
+        return client
+
+    # -- the token endpoint (RFC 6749 §3.2) -------------------------------------
+
+    def token(self, params: Mapping[str, str], credentials: ClientCredentials) -> IssuedToken:
+        """Dispatch a token request on ``grant_type``; the token is committed when returned."""
+        grant_class = self.grants.lookup(params.get("grant_type", ""))
+        client = self.authenticate_client(credentials)
+        grant = grant_class(self, client, params)
+        grant.validate()
+        return grant.issue()
+
+    def sign_in(self, username: str, password: str) -> UserInfo:
+        """Check a resource owner's password; locked out after ``limit`` failures a window.
+
+        Raises ``SlowDown`` (without bcrypt) when locked out, ``InvalidGrant``
+        when wrong (RFC 6749 §5.2: the owner credentials are invalid).
+        """
+        username = username.strip()
+        with slowed_down():
+            self.limiter.check(KIND_PASSWORD, username)
+        with self.limiter.slot(KIND_PASSWORD, username):
+            # Attempts that failed while this one waited for its slot count too.
+            with slowed_down():
+                failures = self.limiter.check(KIND_PASSWORD, username)
+            user = self.store.users.verify(username, password)
+            if user is None:
+                # Recorded before the slot is freed: the next attempt in line must see it,
+                # or a slow write lets every queued attempt run bcrypt.
+                self.limiter.record_failure(KIND_PASSWORD, username)
+        if user is None:
+            raise InvalidGrant("The username or password is incorrect.")
+        if failures:
+            self.limiter.clear(KIND_PASSWORD, username)
+        return user
+
+    def user_active(self, user_id: int) -> bool:
+        """Is the resource owner still there and active? Their codes and refresh tokens die
+        with them."""
+        user = self.store.users.find_by_id(user_id)
+        return user is not None and user.active
+
+    # -- RFC 7009, RFC 7662, RFC 8414: their endpoint classes ------------------------
+
+    def revoke(self, params: Mapping[str, str], credentials: ClientCredentials) -> int:
+        """RFC 7009 §2.1 (``RevocationEndpoint``); returns the client id."""
+        return self.revocation.revoke(params, credentials)
+
+    def introspect(
+        self, params: Mapping[str, str], credentials: ClientCredentials
+    ) -> tuple[int, dict[str, object]]:
+        """RFC 7662 §2 (``IntrospectionEndpoint``): the client id and the claims."""
+        return self.introspection.introspect(params, credentials)
+
+    def metadata(self, issuer: str) -> dict[str, object]:
+        """Authorization server metadata (RFC 8414 §2, ``MetadataEndpoint``)."""
+        return self.metadata_endpoint.document(issuer)
+
+    # -- the resource API (RFC 6750) ------------------------------------------------
+
+    def resource_owner(self, bearer: str) -> dict[str, object]:
+        """Who an access token speaks for; touches its last use. ``InvalidToken`` if not live."""
+        if len(bearer) > BEARER_MAX:
+            raise InvalidToken("The access token is malformed.")
+        info = self.store.tokens.authenticate_bearer(bearer)
+        if info is None:
+            raise InvalidToken("The access token is unknown, expired or revoked.")
+        user = None
+        if info.user_id is not None:
+            user = {"id": info.user_id, "username": info.username}
+        return {
+            "user": user,
+            "client": {"id": info.client_id, "name": info.client_name},
+            "scopes": list(info.scopes),
+            "grant_type": info.grant_type,
+            "expires_at": info.expires_at.isoformat() if info.expires_at else None,
+        }
+
+    # -- the authorization endpoint (RFC 6749 §4.1): ``AuthorizationEndpoint`` ----------
+
+    def validate_authorization_request(self, params: Mapping[str, str]) -> AuthorizationRequest:
+        """See ``AuthorizationEndpoint.validate``."""
+        return self.authorize_endpoint.validate(params)
+
+    def approve(self, request: AuthorizationRequest, user_id: int) -> str:
+        """Issue a code; the redirect ``Location`` (RFC 6749 §4.1.2)."""
+        return self.authorize_endpoint.approve(request, user_id)
+
+    def deny(self, request: AuthorizationRequest) -> str:
+        """``error=access_denied`` (RFC 6749 §4.1.2.1)."""
+        return self.authorize_endpoint.deny(request)
+
+
+__all__ = [
+    "AuthorizationRequest",
+    "AuthorizationServer",
+    "AuthorizeError",
+    "AuthorizeRedirectError",
+    "ClientCredentials",
+]

@@ -1,0 +1,170 @@
+"""The authorization endpoint's decisions (RFC 6749 §4.1.1-4.1.2): validate, approve, deny.
+
+The pages a browser sees are ``store.endpoint.pages``; this module decides
+what they may show and where the browser goes next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from authclients.store.oauth.context import ServerContext
+from authclients.store.oauth.errors import (
+    InvalidRequest,
+    OAuthError,
+    UnauthorizedClient,
+    UnsupportedResponseType,
+)
+from authclients.store.oauth.pkce import check_challenge
+from authclients.store.oauth.scopes import check_scopes
+from authclients.store.records import GRANT_AUTHORIZATION_CODE, ClientInfo
+
+STATE_MAX = 1024
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    """A validated authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3)."""
+
+    client_id: int
+    client_name: str
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    state: str | None
+    code_challenge: str | None
+    code_challenge_method: str | None
+
+
+class AuthorizeError(Exception):
+    """An authorization request that must NOT be redirected: unknown client or bad redirect URI.
+
+    RFC 6749 §4.1.2.1: the user is told on a page of ours instead, which also
+    names the RFC error code.
+    """
+
+    def __init__(self, message: str, error: str = "invalid_request") -> None:
+        super().__init__(message)
+        self.message = message
+        self.error = error
+
+
+class AuthorizeRedirectError(Exception):
+    """An authorization error that goes back to the (validated) redirect URI (RFC 6749 §4.1.2.1)."""
+
+    def __init__(self, request_uri: str, error: OAuthError, state: str | None) -> None:
+        super().__init__(error.description)
+        self.error = error
+        self.location = redirect_location(
+            request_uri,
+            {"error": error.error, "error_description": error.description, "state": state},
+        )
+
+
+class AuthorizationEndpoint:
+    """Validates authorization requests and turns the owner's answer into a redirect."""
+
+    def __init__(self, server: ServerContext) -> None:
+        self.server = server
+        self.store = server.store
+
+    def validate(self, params: Mapping[str, str]) -> AuthorizationRequest:
+        """Check an authorization request completely before anything is shown or redirected.
+
+        The client and the redirect URI come first: when either is wrong,
+        ``AuthorizeError`` (a page of ours, never a redirect). Then everything
+        else, whose errors go back to the redirect URI (``AuthorizeRedirectError``).
+        """
+        client = self.store.clients.find_active(params.get("client_id", ""))
+        if client is None:
+            raise AuthorizeError("Unknown client: the application's client_id is not registered.")
+        redirect_uri = params.get("redirect_uri", "")
+        if not redirect_uri:
+            raise AuthorizeError("The redirect_uri parameter is missing.")
+        if redirect_uri not in client.redirect_uris:
+            raise AuthorizeError(
+                "The redirect_uri is not registered for this application (exact match required)."
+            )
+        state = params.get("state") or None
+        if state is not None and len(state) > STATE_MAX:
+            raise AuthorizeRedirectError(
+                redirect_uri, InvalidRequest(f"state is too long (at most {STATE_MAX})."), None
+            )
+        try:
+            response_type = params.get("response_type", "")
+            if not response_type:
+                raise InvalidRequest("The response_type parameter is missing.")
+            if response_type != "code":
+                raise UnsupportedResponseType("Only response_type=code is supported.")
+            if not client.allows(GRANT_AUTHORIZATION_CODE):
+                raise UnauthorizedClient(
+                    f"Client {client.id} may not use the authorization_code grant."
+                )
+            challenge = params.get("code_challenge", "")
+            method = params.get("code_challenge_method", "")
+            if challenge:
+                check_challenge(challenge, method)
+            elif method:
+                raise InvalidRequest("code_challenge_method given without a code_challenge.")
+            elif client.public:
+                raise InvalidRequest("A public client must use PKCE: send an S256 code_challenge.")
+            raw_scope = params.get("scope", "")
+            scopes = check_scopes(raw_scope, client) if raw_scope else ()
+        except OAuthError as exc:
+            raise AuthorizeRedirectError(redirect_uri, exc, state) from None
+        return AuthorizationRequest(
+            client_id=client.id,
+            client_name=client.name,
+            redirect_uri=redirect_uri,
+            scopes=scopes,
+            state=state,
+            code_challenge=challenge or None,
+            code_challenge_method=method or None,
+        )
+
+    def approve(self, request: AuthorizationRequest, user_id: int) -> str:
+        """Issue a code for the signed-in owner; the redirect ``Location`` (RFC 6749 §4.1.2)."""
+        client = self._still_allowed(request)
+        code = self.store.tokens.create_auth_code(
+            client,
+            user_id=user_id,
+            redirect_uri=request.redirect_uri,
+            scopes=request.scopes,
+            code_challenge=request.code_challenge,
+            code_challenge_method=request.code_challenge_method,
+        )
+        return redirect_location(request.redirect_uri, {"code": code, "state": request.state})
+
+    def deny(self, request: AuthorizationRequest) -> str:
+        """The owner said no: ``error=access_denied`` (RFC 6749 §4.1.2.1)."""
+        self._still_allowed(request)
+        return redirect_location(
+            request.redirect_uri,
+            {
+                "error": "access_denied",
+                "error_description": "The user denied the request.",
+                "state": request.state,
+            },
+        )
+
+    def _still_allowed(self, request: AuthorizationRequest) -> ClientInfo:
+        """Between the request and the decision the client may have been deleted or changed."""
+        client = self.store.clients.find_active(request.client_id)
+        if (
+            client is None
+            or not client.allows(GRANT_AUTHORIZATION_CODE)
+            or request.redirect_uri not in client.redirect_uris
+        ):
+            raise AuthorizeError(
+                "This application is no longer registered for sign-in.", "unauthorized_client"
+            )
+        return client
+
+
+def redirect_location(uri: str, params: Mapping[str, str | None]) -> str:
+    """``uri`` with ``params`` added to its query, keeping the query it had (RFC 6749 §3.1.2)."""
+    parts = urlsplit(uri)
+    extra = urlencode({k: v for k, v in params.items() if v})
+    query = f"{parts.query}&{extra}" if parts.query else extra
+    return urlunsplit(parts._replace(query=query))

@@ -1,0 +1,81 @@
+"""Authorization code exchange (RFC 6749 §4.1.3) with PKCE S256 (RFC 7636 §4.5-4.6)."""
+
+from __future__ import annotations
+
+from authclients.store import errors as store_errors
+from authclients.store import validation
+from authclients.store.oauth.errors import InvalidGrant, InvalidRequest, OAuthError
+from authclients.store.oauth.grants.base import Grant
+from authclients.store.oauth.pkce import check_verifier_syntax, verifier_matches
+from authclients.store.records import GRANT_AUTHORIZATION_CODE, IssuedToken
+from authclients.store.token_exchange import CodeGrant
+
+
+class AuthorizationCodeGrant(Grant):
+    """Authorization code exchange (RFC 6749 §4.1.3) with PKCE S256 (RFC 7636 §4.5-4.6).
+
+    The code is single use: a second presentation is ``invalid_grant`` and
+    revokes every token issued from it (RFC 6749 §4.1.2).
+    """
+
+    GRANT_TYPE = GRANT_AUTHORIZATION_CODE
+
+    def validate(self) -> None:
+        super().validate()
+        self.code = self.required("code")
+        self.redirect_uri = self.required("redirect_uri", validation.URI_MAX)
+        self.verifier = self.params.get("code_verifier", "")
+        check_verifier_syntax(self.verifier)
+
+    def issue(self) -> IssuedToken:
+        # Consume and issue in one transaction: a concurrent replay (in any
+        # process) waits for our commit, then revokes what we issued. A failed
+        # check still commits the consumption (the code is burnt) and a replay
+        # still commits its revocations, because nothing is raised inside.
+        failure: OAuthError | None = None
+        issued: IssuedToken | None = None
+        with self.store.atomic():
+            try:
+                grant = self.store.tokens.consume_auth_code(self.code, self.client.id)
+            except store_errors.InvalidGrant as exc:
+                failure = InvalidGrant(str(exc))
+            else:
+                try:
+                    self._check(grant)
+                except OAuthError as exc:
+                    failure = exc
+                else:
+                    issued = self.store.tokens.issue(
+                        self.client,
+                        grant_type=self.GRANT_TYPE,
+                        user_id=grant.user_id,
+                        scopes=grant.scopes,
+                        with_refresh=True,
+                        auth_code_id=grant.id,
+                    )
+        if failure is not None:
+            raise failure
+        assert issued is not None
+        return issued
+
+    def _check(self, grant: CodeGrant) -> None:
+        if not self.server.user_active(grant.user_id):
+            raise InvalidGrant("The user who approved this code is no longer active.")
+        if self.redirect_uri != grant.redirect_uri:
+            raise InvalidGrant(
+                "redirect_uri differs from the one of the authorization request "
+                "(RFC 6749 section 4.1.3)."
+            )
+        if grant.code_challenge:
+            if not self.verifier:
+                raise InvalidRequest("code_verifier is required: the code was issued with PKCE.")
+            if not verifier_matches(
+                self.verifier, grant.code_challenge, grant.code_challenge_method
+            ):
+                raise InvalidGrant("code_verifier does not match the code_challenge.")
+        elif self.verifier:
+            # OAuth 2.1 §4.1.3: a verifier without a challenge is a downgrade attempt.
+            raise InvalidGrant("code_verifier given, but the code was issued without PKCE.")
+        elif self.client.public:
+            # /oauth/authorize never issues such a code; one made elsewhere is refused too.
+            raise InvalidGrant("A public client's code must have been issued with PKCE (S256).")

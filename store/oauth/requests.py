@@ -1,0 +1,50 @@
+"""What a request presents to the OAuth layer, already parsed: client credentials, a token.
+
+The HTTP layer builds these from headers and form fields; the decisions take
+them without knowing where they came from (RFC 6749 §2.3.1, RFC 7009 §2.1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from authclients.store.oauth.errors import InvalidRequest
+
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+"""Client authentication methods, as RFC 8414 metadata names them."""
+TOKEN_MAX = 512
+"""Our codes and tokens are 43 characters; anything much longer is not one of ours."""
+
+
+@dataclass(frozen=True)
+class ClientCredentials:
+    """What a request presented to authenticate its client (RFC 6749 §2.3.1).
+
+    Attributes:
+        client_id: the presented id, as text; None when absent.
+        client_secret: the presented secret; None when absent (public clients).
+        method: ``client_secret_basic``, ``client_secret_post`` or ``none``.
+    """
+
+    client_id: str | None
+    client_secret: str | None
+    method: str
+
+
+def client_key(client_id: str) -> str | None:
+    """The canonical text of a presented client id, or None if it cannot be one."""
+    if not client_id.isascii() or not client_id.isdigit() or len(client_id) > 18:
+        return None
+    value = int(client_id)
+    return str(value) if value > 0 else None
+
+
+def token_param(params: Mapping[str, str]) -> str:
+    """The ``token`` parameter of a revocation or introspection request (RFC 7009, RFC 7662)."""
+    token = params.get("token", "")
+    if not token:
+        raise InvalidRequest("The token parameter is missing.")
+    if len(token) > TOKEN_MAX:
+        raise InvalidRequest("The token parameter is too long.")
+    return token
