@@ -43,16 +43,21 @@ def add_user(run: CLI, name: str, password: str = "correct horse") -> None:
     assert result.code == 0, result.err
 
 
-def run_subprocess(*argv: str, db: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    """``argv --db db`` as a child process, with cheap bcrypt and no inherited database."""
+def run_subprocess(
+    *argv: str, db: str, stdin: str | None = None, text: bool = True
+) -> subprocess.CompletedProcess:
+    """``argv --db db`` as a child process, with cheap bcrypt and no inherited database.
+
+    ``text=False`` keeps stdout and stderr as the exact bytes written.
+    """
     env = {**os.environ, "AUTHCLIENTS_BCRYPT_ROUNDS": "4"}
     env.pop("AUTHCLIENTS_DB", None)
     return subprocess.run(
         [*argv, "--db", db],
-        input=stdin,
+        input=stdin if text or stdin is None else stdin.encode(),
         stdin=None if stdin is not None else subprocess.DEVNULL,
         capture_output=True,
-        text=True,
+        text=text,
         cwd=REPO,
         env=env,
         timeout=60,
