@@ -136,7 +136,7 @@ JSON_COMMANDS = [
 @pytest.mark.parametrize(
     ("argv", "pick", "expected"),
     JSON_COMMANDS,
-    ids=lambda v: " ".join(v[:2]) if isinstance(v, list) else None,
+    ids=[" ".join(argv[:2]) for argv, _, _ in JSON_COMMANDS],
 )
 def test_json_escapes_every_control_and_keeps_the_values(
     hostile_db: str, argv: list[str], pick: object, expected: str
