@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -146,3 +147,23 @@ def test_purge_dry_run_lists_then_purge_deletes(run: CLI, open_store: Callable[.
     assert done["dry_run"] is False and [t["id"] for t in done["access_tokens"]] == [old.info.id]
     remaining = run("tokens", "list", "--json").json()["items"]
     assert [t["id"] for t in remaining] == [fresh["id"]]
+
+
+def test_tokens_list_pages_with_the_total_and_console_times(run: CLI) -> None:
+    create(run, "--name", "PAT", "--personal-access")
+    add_user(run, "alice")
+    for name in ("one", "two", "three"):
+        argv = ["tokens", "create-pat", "--user", "alice", "--name", name, "--expires-in", "30"]
+        assert run(*argv).code == 0
+
+    page = run("tokens", "list", "--limit", "2", "--offset", "1", "--json").json()
+    assert list(page) == ["total", "offset", "limit", "items"]
+    assert page["total"] == 3 and page["offset"] == 1 and page["limit"] == 2
+    assert [t["name"] for t in page["items"]] == ["two", "one"]
+
+    human = run("tokens", "list", "--limit", "1")
+    lines = human.out.splitlines()
+    assert lines[-1] == "1-1 of 3 tokens"
+    # The console's relative times: "just now" (or "2 s ago" on a slow machine), "in 30 d".
+    assert re.search(r"(just now|\d+ s ago)  +in 30 d$", lines[1]), lines[1]
+    assert run("tokens", "list", "--offset", "9").out == "No tokens on this page; 3 matched.\n"

@@ -72,3 +72,19 @@ def test_a_password_on_the_command_line_is_refused_and_not_echoed(run: CLI) -> N
         result = run(*argv)
         assert result.code == 2
         assert "s3cret-on-argv" not in result.error_line()
+
+
+def test_users_list_pages_with_the_total(run: CLI) -> None:
+    for name in ("carol", "alice", "bob"):
+        add_user(run, name)
+
+    page = run("users", "list", "--limit", "2", "--offset", "1", "--json").json()
+    assert page["total"] == 3 and page["offset"] == 1 and page["limit"] == 2
+    assert [u["username"] for u in page["items"]] == ["bob", "carol"]
+
+    human = run("users", "list", "--limit", "1", "--offset", "1")
+    assert human.out.splitlines()[1].split()[0] == "bob"
+    assert human.out.splitlines()[-1] == "2-2 of 3 users"
+    assert run("users", "list", "--offset", "5").out == "No users on this page; 3 matched.\n"
+    assert run("users", "list").out.splitlines()[-1] == "3 users"
+    assert run("users", "list", "--limit", "0").code == 2
