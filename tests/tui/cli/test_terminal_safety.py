@@ -170,6 +170,7 @@ def test_list_envelopes_page_with_the_total(hostile_db: str) -> None:
         ["tokens", "list", "--user", f"nobody{TITLE}{RLO}"],
         ["tokens", "list", "--state", f"gone{CLEAR}{C1_CSI}"],
         ["clients", "list", "--sort", f"name{TITLE}"],
+        ["clients", "list", f"--bogus{CLEAR}{RLO}"],
         ["users", "passwd", f"nobody{OSC52}", "--password-stdin"],
         ["tokens", "create-pat", "--user", USERNAME, "--name", "x", "--scopes", f"a{C1_CSI}"],
     ],
