@@ -54,6 +54,27 @@ class Tokens(TokenExchange):
         limit: int = 500,
     ) -> list[TokenInfo]:
         """Newest first, filtered by client, user and state."""
+        query = self._matching(client_id, username, state)
+        query = (
+            query.order_by(AccessToken.id.desc())
+            .offset(max(0, offset))
+            .limit(min(max(1, limit), 10_000))
+        )
+        return [self._info(r) for r in query]
+
+    def count(
+        self,
+        *,
+        client_id: int | None = None,
+        username: str | None = None,
+        state: str | None = None,
+    ) -> int:
+        """How many tokens :meth:`list` pages through with these filters."""
+        return self._matching(client_id, username, state).count()
+
+    def _matching(
+        self, client_id: int | None, username: str | None, state: str | None
+    ) -> pw.ModelSelect:
         query = self._query()
         if client_id is not None:
             query = query.where(AccessToken.client == client_id)
@@ -71,12 +92,7 @@ class Tokens(TokenExchange):
             else:
                 condition = condition & (Client.revoked == False)
             query = query.where(condition)
-        query = (
-            query.order_by(AccessToken.id.desc())
-            .offset(max(0, offset))
-            .limit(min(max(1, limit), 10_000))
-        )
-        return [self._info(r) for r in query]
+        return query
 
     def change_stamp(self) -> tuple[int, int]:
         """A value that changes when tokens are issued or an admin changes tokens or users.

@@ -38,13 +38,27 @@ class Users:
     def get(self, username: str) -> UserInfo:
         return self._info(self._row(username))
 
-    def list(self, filter: str = "") -> list[UserInfo]:
-        query = User.select().order_by(User.username)
-        if filter.strip():
-            query = query.where(User.username.contains(filter.strip()))
+    def list(
+        self, filter: str = "", *, offset: int = 0, limit: int | None = None
+    ) -> list[UserInfo]:
+        """By username; ``offset``/``limit`` page through them (no limit: every match)."""
+        query = self._matching(filter).order_by(User.username).offset(max(0, offset))
+        if limit is not None:
+            query = query.limit(max(1, limit))
         rows = list(query)
         counts = self._active_counts([r.id for r in rows])
         return [self._info(r, counts.get(r.id, 0)) for r in rows]
+
+    def count(self, filter: str = "") -> int:
+        """How many users :meth:`list` would page through with this filter."""
+        return self._matching(filter).count()
+
+    @staticmethod
+    def _matching(filter: str) -> pw.ModelSelect:
+        query = User.select()
+        if filter.strip():
+            query = query.where(User.username.contains(filter.strip()))
+        return query
 
     def set_password(self, username: str, password: str) -> UserInfo:
         error = validation.check_password(password)

@@ -214,6 +214,7 @@ def test_command_line_block_runs_as_written(tmp_path: Path) -> None:
     assert "Created confidential client 1 (Web app)" in out
     assert '"name": "Nightly job"' in out and '"secret": ' in out
     assert "Created personal access token" in out
+    assert '"total": 1,\n  "offset": 0,\n  "limit": 1,\n  "items": [' in out
     assert "Deleted client 4 (Nightly job)" in out
 
 

@@ -1,0 +1,40 @@
+"""``authclients serve``: the OAuth endpoint without the console."""
+
+from __future__ import annotations
+
+import argparse
+
+from authclients.store import Store
+from authclients.tui.cli.parser import DEFAULT_HOST, DEFAULT_PORT, Commands, port
+
+
+def register(commands: Commands) -> None:
+    """Add ``serve`` and its options."""
+    serve = commands.command(
+        commands.top,
+        "serve",
+        "Run the OAuth endpoint without the console (for servers and scripts).",
+        _serve,
+        example_lines=(
+            "authclients serve",
+            "authclients serve --host 0.0.0.0 --port 9000 --db postgresql://auth@db/auth",
+        ),
+    )
+    serve.add_argument(
+        "--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})"
+    )
+    # SUPPRESS: without --port here, the top-level --port (default 8765) holds.
+    serve.add_argument(
+        "--port",
+        type=port,
+        default=argparse.SUPPRESS,
+        help=f"port to listen on (default {DEFAULT_PORT}; 0 for a free one)",
+    )
+
+
+def _serve(store: Store, args: argparse.Namespace) -> int:
+    # The endpoint loads only when asked for, so admin commands stay quick.
+    from authclients.store.endpoint import run_headless
+
+    status = run_headless(store, host=args.host, port=args.port)
+    return status if isinstance(status, int) else 0

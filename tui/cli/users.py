@@ -1,0 +1,204 @@
+"""``authclients users``: add, list, passwd, deactivate, activate and delete resource owners."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from authclients.store import NotFound, Store, ValidationError
+from authclients.store.records import UserInfo
+from authclients.tui.cli import prompts
+from authclients.tui.cli.output import envelope, iso, plural, print_json, say, table
+from authclients.tui.cli.parser import Commands, Handler, add_page_options
+from authclients.tui.formatting import date_text
+
+PASSWORD_HELP = (
+    "read the password from the first line of standard input instead of prompting "
+    "(a password is never taken from the command line)"
+)
+
+
+def register(commands: Commands) -> None:
+    """Add ``users`` and its actions."""
+    users = commands.noun("users", "Manage resource owners (the users who sign in and own tokens).")
+    u_add = commands.command(
+        users,
+        "add",
+        "Add a user; the password is asked twice (or read with --password-stdin).",
+        _add,
+        example_lines=(
+            "authclients users add alice",
+            "printf '%s\\n' \"$PASSWORD\" | authclients users add alice --password-stdin",
+        ),
+        json_output=True,
+    )
+    u_add.add_argument("username", metavar="NAME", help="the username (no spaces)")
+    u_add.add_argument("--password-stdin", action="store_true", help=PASSWORD_HELP)
+
+    u_list = commands.command(
+        users,
+        "list",
+        "List users with their live token counts, a page at a time.",
+        _list,
+        example_lines=(
+            "authclients users list",
+            "authclients users list --filter ali --json",
+            "authclients users list --limit 20 --offset 40",
+        ),
+        json_output=True,
+    )
+    u_list.add_argument("--filter", default="", metavar="TEXT", help="usernames containing TEXT")
+    add_page_options(u_list, default_limit=50)
+
+    u_passwd = commands.command(
+        users,
+        "passwd",
+        "Set a user's password (asked twice, or read with --password-stdin).",
+        _passwd,
+        example_lines=("authclients users passwd alice",),
+        json_output=True,
+    )
+    u_passwd.add_argument("username", metavar="NAME", help="the username")
+    u_passwd.add_argument("--password-stdin", action="store_true", help=PASSWORD_HELP)
+
+    u_deactivate = commands.command(
+        users,
+        "deactivate",
+        "Stop a user from signing in and revoke their tokens.",
+        _set_active(False),
+        example_lines=("authclients users deactivate alice",),
+        json_output=True,
+    )
+    u_deactivate.add_argument("username", metavar="NAME", help="the username")
+    u_activate = commands.command(
+        users,
+        "activate",
+        "Let a deactivated user sign in again.",
+        _set_active(True),
+        example_lines=("authclients users activate alice",),
+        json_output=True,
+    )
+    u_activate.add_argument("username", metavar="NAME", help="the username")
+
+    u_delete = commands.command(
+        users,
+        "delete",
+        "Delete a user and every token and code of theirs.",
+        _delete,
+        example_lines=("authclients users delete alice --yes",),
+        json_output=True,
+    )
+    u_delete.add_argument("username", metavar="NAME", help="the username")
+    u_delete.add_argument(
+        "--yes", action="store_true", help="do not ask; required when not on a terminal"
+    )
+
+
+# -- handlers ------------------------------------------------------------------------------------
+
+
+def _add(store: Store, args: argparse.Namespace) -> int:
+    # Refuse a taken name before asking for a password that would be thrown away.
+    try:
+        store.users.get(args.username)
+    except NotFound:
+        pass
+    else:
+        raise ValidationError.single(
+            "username", f"{args.username.strip()!r} is taken; choose another username."
+        )
+    password = prompts.read_new_password(args.username, args.password_stdin)
+    user = store.users.add(args.username, password)
+    if args.json:
+        print_json(user_json(user))
+    else:
+        say(f"Added user {user.username}.")
+    return 0
+
+
+def _list(store: Store, args: argparse.Namespace) -> int:
+    users = store.users.list(args.filter, offset=args.offset, limit=args.limit)
+    total = store.users.count(args.filter)
+    if args.json:
+        print_json(envelope(total, args.offset, args.limit, [user_json(u) for u in users]))
+        return 0
+    if not users:
+        if total:
+            say(f"No users on this page; {total} matched.")
+        else:
+            say("No users." if not args.filter else "No users match.")
+        return 0
+    rows = [
+        [
+            u.username,
+            "active" if u.active else "deactivated",
+            str(u.active_tokens),
+            date_text(u.created_at),
+        ]
+        for u in users
+    ]
+    say(*table(["USERNAME", "STATUS", "TOKENS", "CREATED"], rows, right={2}))
+    if len(users) == total:
+        say(plural(total, "user"))
+    else:
+        say(f"{args.offset + 1}-{args.offset + len(users)} of {total} users")
+    return 0
+
+
+def _passwd(store: Store, args: argparse.Namespace) -> int:
+    store.users.get(args.username)  # an unknown user fails before the prompt
+    password = prompts.read_new_password(args.username, args.password_stdin)
+    user = store.users.set_password(args.username, password)
+    if args.json:
+        print_json(user_json(user))
+    else:
+        say(f"Set the password of {user.username}.")
+    return 0
+
+
+def _set_active(active: bool) -> Handler:
+    def handler(store: Store, args: argparse.Namespace) -> int:
+        live = _live_tokens(store, args.username)
+        user = store.users.set_active(args.username, active)
+        if args.json:
+            print_json(user_json(user))
+        elif active:
+            say(f"Activated {user.username}.")
+        else:
+            say(f"Deactivated {user.username}; revoked {plural(live, 'live token')}.")
+        return 0
+
+    return handler
+
+
+def _delete(store: Store, args: argparse.Namespace) -> int:
+    live = _live_tokens(store, args.username)
+    username = store.users.get(args.username).username
+    if not args.yes:
+        prompts.confirm(
+            f"Delete user {username}? It revokes {plural(live, 'live token')}.",
+            refusal="to delete a user without a terminal, pass --yes",
+        )
+    revoked = store.users.delete(username)
+    if args.json:
+        print_json({"username": username, "deleted": True, "revoked": revoked})
+    else:
+        say(f"Deleted user {username}; revoked {plural(revoked, 'live token')}.")
+    return 0
+
+
+def _live_tokens(store: Store, username: str) -> int:
+    name = store.users.get(username).username
+    return next((u.active_tokens for u in store.users.list(name) if u.username == name), 0)
+
+
+def user_json(user: UserInfo) -> dict[str, Any]:
+    """One user as ``--json`` shows it (never the password hash)."""
+    return {
+        "id": user.id,
+        "username": user.username,
+        "active": user.active,
+        "active_tokens": user.active_tokens,
+        "created_at": iso(user.created_at),
+        "updated_at": iso(user.updated_at),
+    }
