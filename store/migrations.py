@@ -314,8 +314,11 @@ def _v4_identities(db: pw.Database) -> None:
         f"INSERT INTO setting (name, value) VALUES ({db.param}, {db.param})",
         (ATTEMPT_KEY_SETTING, key),
     )
-    # Existing failures are rehashed, not dropped: a lock-out building up goes on counting.
-    rows = db.execute_sql("SELECT id, key FROM failed_attempt").fetchall()
+    # Usernames typed at sign-in are rehashed, not dropped: a lock-out building up goes on
+    # counting. Client failures stay keyed by the canonical client id: digits, never free text.
+    rows = db.execute_sql(
+        f"SELECT id, key FROM failed_attempt WHERE kind = {db.param}", ("password",)
+    ).fetchall()
     for row_id, text in rows:
         db.execute_sql(
             f"UPDATE failed_attempt SET key = {db.param} WHERE id = {db.param}",

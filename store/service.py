@@ -11,6 +11,8 @@ from authclients.store.clients import Clients
 from authclients.store.clock import Clock, SystemClock
 from authclients.store.db import describe, open_database, resolve_target
 from authclients.store.records import Lifetimes
+from authclients.store.scopes import Scopes
+from authclients.store.settings import Settings
 from authclients.store.tokens import Tokens
 from authclients.store.users import Users
 
@@ -21,6 +23,8 @@ class Store:
     Attributes:
         clients: create, list, update, delete, rotate secret.
         users: add, list, set password, deactivate, delete.
+        scopes: the scopes the server knows: list, add, delete.
+        settings: small per-database values (the failed-attempt key).
         tokens: issue, find, introspect, revoke, list, purge, personal access tokens.
         audit: the record of admin actions.
     """
@@ -43,6 +47,8 @@ class Store:
         self.clients = Clients(self)
         self.users = Users(self)
         self.tokens = Tokens(self)
+        self.scopes = Scopes(self)
+        self.settings = Settings(self)
 
     @classmethod
     def open(

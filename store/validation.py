@@ -143,6 +143,34 @@ def clean_scopes(scopes: Iterable[str] | str) -> tuple[tuple[str, ...], str | No
     return tuple(out), None
 
 
+SCOPE_MAX = 100
+SCOPE_DESCRIPTION_MAX = 255
+
+
+def clean_scope_name(value: str) -> tuple[str, str | None]:
+    """One scope name (RFC 6749 §3.3 scope-token), trimmed; returns (name, error or None)."""
+    name = (value or "").strip()
+    if not name:
+        return name, "Give a scope name, such as read or users:write."
+    if len(name) > SCOPE_MAX:
+        return name, f"Too long: {len(name)} characters, at most {SCOPE_MAX}."
+    if not _SCOPE_TOKEN.match(name):
+        return name, (
+            f"{_short(name)}: a scope is printable ASCII without spaces, quotes or backslashes."
+        )
+    return name, None
+
+
+def clean_description(value: str, maximum: int = SCOPE_DESCRIPTION_MAX) -> tuple[str, str | None]:
+    """An optional one-line description, trimmed; returns (cleaned, error or None)."""
+    text = (value or "").strip()
+    if len(text) > maximum:
+        return text, f"Too long: {len(text)} characters, at most {maximum}."
+    if has_control_characters(text):
+        return text, "Remove the control characters (tabs, newlines, escapes)."
+    return text, None
+
+
 def check_grants(
     *,
     authorization_code: bool,
