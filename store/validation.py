@@ -10,7 +10,7 @@ import ipaddress
 import re
 import unicodedata
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 NAME_MAX = 255
 USERNAME_MAX = 150
@@ -106,11 +106,58 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+_URI_SAFE = "!#$%&'()*+,-./:;=?@[]_~"
+"""What ``quote`` leaves alone: every reserved and unreserved URI character, and ``%``
+(an existing escape is kept as typed, never escaped twice)."""
+
+
+def to_ascii_uri(uri: str) -> tuple[str, str | None]:
+    """An IRI as the URI it maps to (RFC 3987 §3.1); returns (uri, error or None).
+
+    Non-ASCII characters become percent-encoded UTF-8, and a non-ASCII host
+    its IDNA (``xn--``) form, so a ``Location`` header carries the URL
+    exactly, byte for byte. The endpoint maps a presented ``redirect_uri`` the
+    same way before comparing it with the registered ones. Control and bidi
+    characters are refused first: encoding must not hide them.
+    """
+    if uri.isascii():
+        return uri, None
+    if has_control_characters(uri) or any(ch.isspace() for ch in uri):
+        return uri, f"{_short(uri)}: remove the spaces and control characters."
+    try:
+        parts = urlsplit(uri)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        return uri, f"{_short(uri)}: malformed URL (check the host and port)."
+    netloc = parts.netloc
+    if not netloc.isascii():
+        userinfo, at, _hostport = netloc.rpartition("@")
+        try:
+            ascii_host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return uri, f"{_short(uri)}: {host} is not a valid international domain name."
+        netloc = quote(userinfo, safe=_URI_SAFE) + at + ascii_host + port
+    encoded = urlunsplit(
+        (
+            parts.scheme,
+            netloc,
+            quote(parts.path, safe=_URI_SAFE),
+            quote(parts.query, safe=_URI_SAFE),
+            quote(parts.fragment, safe=_URI_SAFE),
+        )
+    )
+    return encoded, None
+
+
 def clean_redirect_uris(uris: Iterable[str]) -> tuple[tuple[str, ...], str | None]:
-    """Trimmed, de-duplicated, order kept; returns (uris, first error or None)."""
+    """Trimmed, mapped to ASCII (``to_ascii_uri``), de-duplicated, order kept;
+    returns (uris, first error or None)."""
     seen: list[str] = []
     for raw in uris:
-        uri = raw.strip()
+        uri, error = to_ascii_uri(raw.strip())
+        if error:
+            return tuple(seen), error
         if not uri:
             continue
         error = check_redirect_uri(uri)
