@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from authclients.store import Store
@@ -12,6 +16,7 @@ from authclients.store.records import ClientInfo, IssuedToken, UserInfo
 
 from .conftest import PASSWORD
 
+REPO = Path(__file__).resolve().parents[2]
 NEW_PASSWORD = "a brand new passphrase"
 
 
@@ -100,11 +105,20 @@ def test_the_check_reads_the_database_not_the_process(
     store: Store, db_target: str, alice: UserInfo
 ) -> None:
     generation = store.users.session_generation(alice.id)
-    other = Store.open(db_target, clock=store.clock, actor="other admin")
-    try:
-        other.users.set_password("alice", NEW_PASSWORD)
-    finally:
-        other.close()
+    assert store.users.session_valid(alice.id, generation)  # this process has asked once
+    script = (
+        "import sys; from authclients.store import Store; "
+        "s = Store.open(sys.argv[1], actor='other admin'); "
+        "s.users.set_password('alice', sys.argv[2]); s.close()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, db_target, NEW_PASSWORD],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
     assert not store.users.session_valid(alice.id, generation)
 
 
