@@ -113,13 +113,18 @@ class Scopes:
         had to be defined keep working, and are told what was defined. Runs
         inside the caller's transaction; the names are already validated.
         """
-        missing = self.undefined(names)
         now = self._store.clock.now()
-        for name in missing:
-            Scope.create(name=name, description="", created_at=now)
-        if missing:
-            self._store.audit.record("scope.add", "scope", "", f"names={' '.join(missing)!r}")
-        return tuple(missing)
+        added: list[str] = []
+        for name in self.undefined(names):
+            try:
+                with self._store.db.atomic():  # a savepoint: losing a race is not an error
+                    Scope.create(name=name, description="", created_at=now)
+                added.append(name)
+            except pw.IntegrityError:
+                continue  # another process defined it just now
+        if added:
+            self._store.audit.record("scope.add", "scope", "", f"names={' '.join(added)!r}")
+        return tuple(added)
 
     def _clients_listing(self, name: str) -> list[int]:
         query = (
