@@ -444,13 +444,19 @@ def _foreign_keys_off_if(db: pw.Database, needed: bool) -> Iterator[None]:
         db.execute_sql(f"PRAGMA foreign_keys = {int(before)}")
 
 
-def _check_foreign_keys(db: pw.Database) -> None:
-    """Refuse to commit a step that left a row pointing at nothing (SQLite checks late)."""
+def _broken_foreign_keys(db: pw.Database) -> int:
     if not isinstance(db, pw.SqliteDatabase):
-        return
-    broken = db.execute_sql("PRAGMA foreign_key_check").fetchall()
-    if broken:
-        raise RuntimeError(f"migration left {len(broken)} rows with broken foreign keys")
+        return 0
+    return len(db.execute_sql("PRAGMA foreign_key_check").fetchall())
+
+
+def _check_foreign_keys(db: pw.Database, before: int) -> None:
+    """Refuse to commit a step that left more rows pointing at nothing than it found
+    (with foreign keys off SQLite checks nothing; rows orphaned by a tool that ran with
+    them off before are not the step's doing, and must not block the upgrade)."""
+    after = _broken_foreign_keys(db)
+    if after > before:
+        raise RuntimeError(f"migration left {after - before} rows with broken foreign keys")
 
 
 def migrate(db: pw.Database, target: int = CURRENT_VERSION) -> int:
@@ -471,8 +477,9 @@ def migrate(db: pw.Database, target: int = CURRENT_VERSION) -> int:
                 current = schema_version(db)
                 if current >= version:
                     continue
+                broken = _broken_foreign_keys(db)
                 step(db)
-                _check_foreign_keys(db)
+                _check_foreign_keys(db, broken)
                 _SchemaVersion.delete().execute()
                 _SchemaVersion.create(version=version)
                 current = version
