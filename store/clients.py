@@ -8,9 +8,20 @@ import peewee as pw
 
 from authclients.store import crypto, validation
 from authclients.store.context import StoreContext
-from authclients.store.errors import NotFound, ValidationError
+from authclients.store.errors import NotFound, StaleEdit, ValidationError
 from authclients.store.models import AccessToken, AuthCode, Client
-from authclients.store.records import ClientInfo, ClientPage, CreatedClient
+from authclients.store.records import (
+    GRANT_AUTHORIZATION_CODE,
+    GRANT_CLIENT_CREDENTIALS,
+    GRANT_PASSWORD,
+    GRANT_PERSONAL_ACCESS,
+    ClientInfo,
+    ClientPage,
+    CreatedClient,
+    Impact,
+    UpdatedClient,
+)
+from authclients.store.revocation import end_access
 
 SORT_KEYS = (
     "id",
@@ -23,6 +34,26 @@ SORT_KEYS = (
     "updated_at",
 )
 MAX_PAGE = 1000
+
+_GRANT_COLUMNS = {
+    "grant_authorization_code": GRANT_AUTHORIZATION_CODE,
+    "grant_password": GRANT_PASSWORD,
+    "grant_personal_access": GRANT_PERSONAL_ACCESS,
+    "grant_client_credentials": GRANT_CLIENT_CREDENTIALS,
+}
+"""Each grant flag and the ``grant_type`` its tokens carry (refreshed ones keep it)."""
+
+_EDITABLE = (
+    "name",
+    "redirect_uris",
+    "authorization_code",
+    "password",
+    "personal_access",
+    "client_credentials",
+    "public",
+    "scopes",
+)
+"""The fields of a client form, compared field by field when a save is stale."""
 
 _UNSET = object()
 
@@ -139,6 +170,7 @@ class Clients:
         secret = None if public else crypto.new_secret()
         now = self._store.clock.now()
         with self._store.atomic():
+            added = self._store.scopes.ensure(str(fields["scopes"]).split())
             row = Client.create(
                 **fields,
                 secret_hash=crypto.digest(secret) if secret else None,
@@ -147,7 +179,7 @@ class Clients:
                 updated_at=now,
             )
             self._store.audit.record("client.create", "client", row.id, _describe(fields))
-        return CreatedClient(client=self._info(row, 0), secret=secret)
+        return CreatedClient(client=self._info(row, 0), secret=secret, scopes_added=added)
 
     def update(
         self,
@@ -161,53 +193,71 @@ class Clients:
         client_credentials: bool | object = _UNSET,
         public: bool | object = _UNSET,
         scopes: Iterable[str] | str | object = _UNSET,
-    ) -> ClientInfo:
-        """Change what is given; the rules are checked on the result as a whole.
+        expected_version: int | None = None,
+        base: ClientInfo | None = None,
+        force: bool = False,
+    ) -> UpdatedClient:
+        """Change what is given (nothing else); the rules are checked on the result as a whole.
 
         Making a confidential client public drops its secret; making a public
-        client confidential needs a secret: rotate it afterwards.
+        client confidential needs a secret: rotate it afterwards. A grant
+        switched off ends the tokens issued under it (with their refresh
+        tokens) and, for the code grant, codes not yet exchanged: the result's
+        ``ended`` says how many. Scopes not yet defined are defined
+        (``scopes_added``).
+
+        A form passes ``base`` (the record it loaded) or ``expected_version``:
+        if the client changed since, ``StaleEdit`` names what changed, unless
+        ``force``. Without either, only the given fields are written, over
+        whatever the row holds now.
         """
-        given = {
-            key: value
-            for key, value in {
-                "name": name,
-                "redirect_uris": redirect_uris,
-                "authorization_code": authorization_code,
-                "password": password,
-                "personal_access": personal_access,
-                "client_credentials": client_credentials,
-                "public": public,
-                "scopes": scopes,
-            }.items()
-            if value is not _UNSET
-        }
+        given = self._given(
+            name=name,
+            redirect_uris=redirect_uris,
+            authorization_code=authorization_code,
+            password=password,
+            personal_access=personal_access,
+            client_credentials=client_credentials,
+            public=public,
+            scopes=scopes,
+        )
         with self._store.atomic():
-            row = self._row(client_id)
-            current = self._info(row)
-            merged = {
-                "name": current.name,
-                "redirect_uris": current.redirect_uris,
-                "authorization_code": current.authorization_code,
-                "password": current.password,
-                "personal_access": current.personal_access,
-                "client_credentials": current.client_credentials,
-                "public": current.public,
-                "scopes": current.scopes,
-                **given,
-            }
-            fields = self._validate(**merged)
+            row = self._row(client_id, lock=True)
+            if not force:
+                self._check_version(row, expected_version, base)
+            fields = self._merged(row, given)
             changed = [k for k, v in fields.items() if getattr(row, k) != v]
+            added = self._store.scopes.ensure(str(fields["scopes"]).split())
+            ended = self._end_switched_off(row, fields)
             for key, value in fields.items():
                 setattr(row, key, value)
             if fields["public"] and row.secret_hash:
                 row.secret_hash = None
                 row.secret_hint = ""
-            row.updated_at = self._store.clock.now()
-            row.save()
-            self._store.audit.record(
-                "client.update", "client", row.id, "changed: " + (", ".join(changed) or "nothing")
-            )
-        return self.get(row.id)
+            self._save(row)
+            detail = "changed: " + (", ".join(changed) or "nothing")
+            if not ended.nothing:
+                detail += f"; {ended.describe().replace('ends', 'ended', 1)}"
+            self._store.audit.record("client.update", "client", row.id, detail)
+        current = self.get(row.id)
+        return UpdatedClient(**_fields_of(current), ended=ended, scopes_added=added)
+
+    def impact(
+        self,
+        client_id: int,
+        *,
+        rotate_secret: bool = False,
+        **changes: object,
+    ) -> Impact:
+        """What ``update(client_id, **changes)`` (or a secret rotation) would end; changes nothing.
+
+        For the confirmation: "Save? This ends 3 access tokens."
+        """
+        row = self._row(client_id)
+        if rotate_secret:
+            return self._end_secret(row, dry_run=True)
+        fields = self._merged(row, self._given(**changes))
+        return self._end_switched_off(row, fields, dry_run=True)
 
     def delete(self, client_id: int) -> int:
         """Delete the client: every token and code it holds dies in the same transaction.
@@ -215,37 +265,48 @@ class Clients:
         The row is kept, marked revoked, so its tokens keep their history and
         its id is never reused. Returns how many live access tokens were revoked.
         """
-        now = self._store.clock.now()
         with self._store.atomic():
-            row = self._row(client_id)
+            row = self._row(client_id, lock=True)
             revoked = self._store.tokens.revoke_all_of_client(row.id, _audit=False)
             AuthCode.update(revoked=True).where(
                 (AuthCode.client == row.id) & (AuthCode.revoked == False)
             ).execute()
             row.revoked = True
             row.secret_hash = None
-            row.updated_at = now
-            row.save()
+            self._save(row)
             self._store.audit.record(
                 "client.delete", "client", row.id, f"name={row.name!r}; revoked {revoked} tokens"
             )
         return revoked
 
     def rotate_secret(self, client_id: int) -> CreatedClient:
-        """A new secret; the old one stops authenticating at once. Tokens live on."""
+        """A new secret; the old one stops authenticating at once, and what it won ends.
+
+        Whoever held the old secret may hold what it obtains on its own: the
+        client's ``client_credentials`` tokens and its refresh tokens (a
+        refresh needs the secret). Both are revoked; users' access tokens
+        from the other grants live on to their (short) expiry, and personal
+        access tokens, which no secret obtained, are untouched. ``ended``
+        says how many.
+        """
         with self._store.atomic():
-            row = self._row(client_id)
+            row = self._row(client_id, lock=True)
             if row.public:
                 raise ValidationError.single(
                     "public", "A public client has no secret to rotate; make it confidential first."
                 )
+            ended = self._end_secret(row)
             secret = crypto.new_secret()
             row.secret_hash = crypto.digest(secret)
             row.secret_hint = crypto.hint(secret)
-            row.updated_at = self._store.clock.now()
-            row.save()
-            self._store.audit.record("client.rotate_secret", "client", row.id)
-        return CreatedClient(client=self.get(row.id), secret=secret)
+            self._save(row)
+            self._store.audit.record(
+                "client.rotate_secret",
+                "client",
+                row.id,
+                "" if ended.nothing else ended.describe().replace("ends", "ended", 1),
+            )
+        return CreatedClient(client=self.get(row.id), secret=secret, ended=ended)
 
     # -- for the endpoint --------------------------------------------------
 
@@ -280,11 +341,79 @@ class Clients:
             return None
         return Client.get_or_none((Client.id == key) & (Client.revoked == False))
 
-    def _row(self, client_id: int) -> Client:
+    def _row(self, client_id: int, *, lock: bool = False) -> Client:
         row = self._active_row(client_id)
         if row is None:
             raise NotFound("client", client_id)
+        if lock and isinstance(self._store.db, pw.PostgresqlDatabase):
+            # Locked until commit: a concurrent save waits for this one, then sees it.
+            # (SQLite's writes are serialised by BEGIN IMMEDIATE already.)
+            row = Client.select().where(Client.id == row.id).for_update().get()
         return row
+
+    @staticmethod
+    def _given(**values: object) -> dict[str, object]:
+        return {key: value for key, value in values.items() if value is not _UNSET}
+
+    def _merged(self, row: Client, given: dict[str, object]) -> dict[str, object]:
+        """The row's fields with the given ones over them, validated as a whole."""
+        unknown = set(given) - set(_EDITABLE)
+        if unknown:
+            raise TypeError(f"unknown client fields: {', '.join(sorted(unknown))}")
+        current = self._info(row)
+        return self._validate(**{**{f: getattr(current, f) for f in _EDITABLE}, **given})
+
+    def _check_version(
+        self, row: Client, expected_version: int | None, base: ClientInfo | None
+    ) -> None:
+        expected = base.version if base is not None else expected_version
+        if expected is None or expected == row.version:
+            return
+        now = self._info(row)
+        changes = {}
+        if base is not None:
+            changes = {
+                f: (getattr(base, f), getattr(now, f))
+                for f in (*_EDITABLE, "secret_hint")
+                if getattr(base, f) != getattr(now, f)
+            }
+        raise StaleEdit(
+            "client", row.id, expected=expected, found=row.version, changes=changes, current=now
+        )
+
+    def _save(self, row: Client) -> None:
+        """Write the row with its version moved on."""
+        row.version += 1
+        row.updated_at = self._store.clock.now()
+        row.save()
+
+    def _end_switched_off(
+        self, row: Client, fields: dict[str, object], *, dry_run: bool = False
+    ) -> Impact:
+        """End the tokens of each grant this save switches off (and pending codes)."""
+        off = [
+            grant_type
+            for column, grant_type in _GRANT_COLUMNS.items()
+            if getattr(row, column) and not fields[column]
+        ]
+        if not off:
+            return Impact()
+        return end_access(
+            self._store.clock.now(),
+            access=(AccessToken.client == row.id) & AccessToken.grant_type.in_(off),
+            codes=(AuthCode.client == row.id) if GRANT_AUTHORIZATION_CODE in off else None,
+            dry_run=dry_run,
+        )
+
+    def _end_secret(self, row: Client, *, dry_run: bool = False) -> Impact:
+        """End what the old secret could obtain or keep alive on its own."""
+        return end_access(
+            self._store.clock.now(),
+            access=(AccessToken.client == row.id)
+            & (AccessToken.grant_type == GRANT_CLIENT_CREDENTIALS),
+            refresh=AccessToken.client == row.id,
+            dry_run=dry_run,
+        )
 
     def _validate(
         self,
@@ -383,7 +512,12 @@ class Clients:
             created_at=row.created_at,
             updated_at=row.updated_at,
             active_tokens=active_tokens,
+            version=row.version,
         )
+
+
+def _fields_of(info: ClientInfo) -> dict[str, object]:
+    return {f: getattr(info, f) for f in ClientInfo.__dataclass_fields__}
 
 
 def _describe(fields: dict[str, object]) -> str:

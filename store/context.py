@@ -8,6 +8,7 @@ import ``service`` and ``service`` import them (a circle). They type against
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from typing import Protocol
 
@@ -33,6 +34,18 @@ class TokenRevoker(Protocol):
     def revoke_all_of_user(self, user_id: int, *, _audit: bool = True) -> int: ...
 
 
+class ScopeDefiner(Protocol):
+    """Defines the scopes a client lists (``store.scopes.Scopes``)."""
+
+    def ensure(self, names: Iterable[str]) -> tuple[str, ...]: ...
+
+
+class SettingsReader(Protocol):
+    """The database's own settings (``store.settings.Settings``)."""
+
+    def attempt_key(self) -> str: ...
+
+
 class StoreContext(Protocol):
     """The database, clock, lifetimes and actor of a store, its writer lock, and its siblings.
 
@@ -43,6 +56,8 @@ class StoreContext(Protocol):
         actor: who is acting, for the audit log.
         audit: the audit log.
         tokens: the tokens, for the revocations a client or user deletion causes.
+        scopes: the defined scopes, which a client's scope list extends.
+        settings: the database's settings (the failed-attempt key).
     """
 
     db: pw.Database
@@ -51,6 +66,8 @@ class StoreContext(Protocol):
     actor: str
     audit: AuditRecorder
     tokens: TokenRevoker
+    scopes: ScopeDefiner
+    settings: SettingsReader
 
     def as_actor(self, actor: str) -> StoreContext:
         """The same database and clock, acting as someone else (the endpoint)."""

@@ -65,6 +65,14 @@ def digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def keyed_digest(key: str, value: str) -> str:
+    """HMAC-SHA256 (hex) of ``value`` under ``key``: equal inputs still meet in an index,
+    but without the key the stored digest says nothing, even of a short guessable input."""
+    return hmac.new(
+        key.encode(), value.encode("utf-8", "surrogatepass"), hashlib.sha256
+    ).hexdigest()
+
+
 def hint(value: str) -> str:
     """The last characters of a secret, kept so admins can tell secrets apart."""
     return value[-HINT_LENGTH:]

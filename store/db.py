@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -13,6 +14,7 @@ from playhouse.db_url import connect as connect_url
 from playhouse.db_url import parse as parse_url
 from playhouse.shortcuts import ReconnectMixin
 
+from authclients.store.errors import StoreError
 from authclients.store.migrations import migrate
 from authclients.store.models import database
 
@@ -30,6 +32,10 @@ machine) and, in WAL mode, much faster than FULL."""
 WAL_DEADLINE_S = 10.0
 
 POSTGRESQL_SCHEMES = ("postgresql", "postgres")
+MYSQL_SCHEMES = ("mysql", "mysql+pool", "mysqlx", "mariadb")
+
+NO_POSTGRESQL_DRIVER = "PostgreSQL needs its driver: pip install 'authclients[postgresql]'"
+MYSQL_REFUSED = "MySQL is not supported: use a SQLite path or a postgresql:// URL"
 
 
 class ReconnectingPostgresqlDatabase(ReconnectMixin, pw.PostgresqlDatabase):
@@ -81,11 +87,17 @@ def open_database(target: str | None = None) -> pw.Database:
     """Open (creating if needed), configure and migrate the database; bind the models.
 
     Peewee keeps one connection per thread, so the UI and the endpoint thread
-    can share the returned database safely.
+    can share the returned database safely. What cannot be opened raises a
+    one-line ``StoreError``: a symlink at the path, a file that is not a
+    database, a missing PostgreSQL driver, a MySQL URL.
     """
     target = resolve_target(target)
-    scheme = urlsplit(target).scheme if is_url(target) else ""
+    scheme = urlsplit(target).scheme.lower() if is_url(target) else ""
+    path = ""
+    if scheme in MYSQL_SCHEMES:
+        raise StoreError(MYSQL_REFUSED)
     if scheme in POSTGRESQL_SCHEMES:
+        _require_postgresql_driver()
         db = ReconnectingPostgresqlDatabase(**parse_url(target))
     elif is_url(target) and not target.startswith("sqlite"):
         db = connect_url(target)
@@ -95,11 +107,34 @@ def open_database(target: str | None = None) -> pw.Database:
             _prepare_file(Path(path))
         db = pw.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=10, lock_type="IMMEDIATE")
     database.initialize(db)
-    db.connect(reuse_if_open=True)
-    if isinstance(db, pw.SqliteDatabase) and path != ":memory:":
-        _ensure_wal(db)
-    migrate(db)
+    if not isinstance(db, pw.SqliteDatabase):
+        db.connect(reuse_if_open=True)
+        migrate(db)
+        return db
+    try:
+        db.connect(reuse_if_open=True)
+        if path != ":memory:":
+            _ensure_wal(db)
+        migrate(db)
+    except pw.DatabaseError as exc:
+        if isinstance(exc, pw.OperationalError) and not _is_corruption(exc):
+            raise  # locked, read-only, no space: not the file's fault
+        db.close()
+        raise StoreError(f"{path} is not an authclients database: {exc}") from None
     return db
+
+
+def _is_corruption(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "not a database" in text or "malformed" in text or "corrupt" in text
+
+
+def _require_postgresql_driver() -> None:
+    """psycopg2 is the ``postgresql`` extra: say how to get it, not peewee's own words."""
+    try:
+        import psycopg2  # noqa: F401
+    except ImportError:
+        raise StoreError(NO_POSTGRESQL_DRIVER) from None
 
 
 def _ensure_wal(db: pw.SqliteDatabase) -> None:
@@ -129,15 +164,58 @@ def _sqlite_path(target: str) -> str:
 
 def _prepare_file(path: Path) -> None:
     """Create the folder (0700) and the file (0600) before SQLite does, so no
-    other user can ever read a byte of it; tighten an existing file too."""
+    other user can ever read a byte of it; tighten an existing file too.
+
+    A symbolic link at the path (or at its -wal/-shm files) is refused, never
+    followed: it could point the chmod, or a dangling one the new file, at
+    someone else's file. The file is opened with ``O_NOFOLLOW`` and changed
+    through that descriptor, so a link swapped in meanwhile is not followed
+    either. Links in the folders above are the admin's own layout and allowed.
+    """
     folder = path.parent
     if not folder.exists():
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    os.close(fd)
-    if (path.stat().st_mode & 0o777) != 0o600:
-        os.chmod(path, 0o600)
-    for suffix in ("-wal", "-shm"):
-        side = path.with_name(path.name + suffix)
-        if side.exists() and (side.stat().st_mode & 0o077):
-            os.chmod(side, 0o600)
+    for candidate in (path, *_side_files(path)):
+        _refuse_symlink(candidate)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        if os.path.islink(path):
+            _refuse_symlink(path)
+        raise StoreError(f"cannot open {path}: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise StoreError(f"{path} is not a regular file; give the path of a database file")
+        if (info.st_mode & 0o777) != 0o600:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    for side in _side_files(path):
+        try:
+            fd = os.open(side, os.O_RDONLY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            _refuse_symlink(side)
+            raise
+        try:
+            if os.fstat(fd).st_mode & 0o077:
+                os.fchmod(fd, 0o600)
+        finally:
+            os.close(fd)
+
+
+def _side_files(path: Path) -> tuple[Path, Path]:
+    return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+
+
+def _refuse_symlink(path: Path) -> None:
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(info.st_mode):
+        raise StoreError(
+            f"{path} is a symbolic link; refusing to follow it: give the real path of the database"
+        )

@@ -47,3 +47,39 @@ class RateLimited(StoreError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = max(1, int(retry_after))
+
+
+class StaleEdit(StoreError):
+    """A save was made from a form older than the row: someone changed it meanwhile.
+
+    ``changes`` maps each field changed since the form was loaded to
+    ``(value the form started from, value now)``; ``current`` is the row now,
+    for a form that offers to reload. Saving again with ``force=True``
+    overwrites.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        key: object,
+        *,
+        expected: int,
+        found: int,
+        changes: dict[str, tuple[object, object]],
+        current: object = None,
+    ) -> None:
+        self.kind = kind
+        self.key = key
+        self.expected = expected
+        self.found = found
+        self.changes = dict(changes)
+        self.current = current
+        what = ", ".join(
+            f"{field} {before!r} → {after!r}" for field, (before, after) in self.changes.items()
+        )
+        super().__init__(
+            f"{kind} {key} was changed by someone else since you opened it "
+            f"(version {expected}, now {found})"
+            + (f": {what}" if what else "")
+            + "; reload it, or save again to overwrite."
+        )

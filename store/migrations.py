@@ -8,12 +8,16 @@ empty database yields exactly the schema ``store.models`` declares.
 
 from __future__ import annotations
 
+import re
+import secrets
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import peewee as pw
 
-from authclients.store.models import UTCDateTimeField
+from authclients.store.crypto import keyed_digest
+from authclients.store.models import SerialKey, UTCDateTimeField
 
 
 def _v1_initial(db: pw.Database) -> None:
@@ -131,10 +135,253 @@ def _v3_list_indexes(db: pw.Database) -> None:
         db.execute_sql(statement)
 
 
+def _v4_models(db: pw.Database) -> list[type[pw.Model]]:
+    """Every table as of version 4, parents before children."""
+
+    class Base(pw.Model):
+        id = SerialKey()
+
+        class Meta:
+            database = db
+            legacy_table_names = False
+
+    class User(Base):
+        username = pw.CharField(max_length=150, unique=True)
+        password_hash = pw.CharField(max_length=100)
+        active = pw.BooleanField(default=True)
+        session_generation = pw.IntegerField(default=0)
+        failure_runs = pw.IntegerField(default=0)
+        locked_at = UTCDateTimeField(null=True)
+        version = pw.IntegerField(default=1)
+        created_at = UTCDateTimeField()
+        updated_at = UTCDateTimeField()
+
+    class Client(Base):
+        name = pw.CharField(max_length=255)
+        secret_hash = pw.CharField(max_length=64, null=True)
+        secret_hint = pw.CharField(max_length=8, default="")
+        redirect_uris = pw.TextField(default="")
+        scopes = pw.TextField(default="")
+        grant_authorization_code = pw.BooleanField(default=False)
+        grant_password = pw.BooleanField(default=False)
+        grant_personal_access = pw.BooleanField(default=False)
+        grant_client_credentials = pw.BooleanField(default=False)
+        public = pw.BooleanField(default=False)
+        revoked = pw.BooleanField(default=False, index=True)
+        version = pw.IntegerField(default=1)
+        created_at = UTCDateTimeField()
+        updated_at = UTCDateTimeField()
+
+        class Meta:
+            indexes = (
+                (("revoked", "name"), False),
+                (("revoked", "created_at"), False),
+                (("revoked", "updated_at"), False),
+            )
+
+    class AuthCode(Base):
+        code_hash = pw.CharField(max_length=64, unique=True)
+        client = pw.ForeignKeyField(Client, backref="+", on_delete="CASCADE")
+        user = pw.ForeignKeyField(User, backref="+", on_delete="CASCADE")
+        redirect_uri = pw.TextField()
+        scopes = pw.TextField(default="")
+        code_challenge = pw.CharField(max_length=128, null=True)
+        code_challenge_method = pw.CharField(max_length=10, null=True)
+        created_at = UTCDateTimeField()
+        expires_at = UTCDateTimeField()
+        used_at = UTCDateTimeField(null=True)
+        revoked = pw.BooleanField(default=False)
+
+    class AccessToken(Base):
+        token_hash = pw.CharField(max_length=64, unique=True)
+        token_hint = pw.CharField(max_length=8, default="")
+        client = pw.ForeignKeyField(Client, backref="+", on_delete="CASCADE")
+        user = pw.ForeignKeyField(User, backref="+", null=True, on_delete="CASCADE")
+        auth_code = pw.ForeignKeyField(AuthCode, backref="+", null=True, on_delete="SET NULL")
+        name = pw.CharField(max_length=255, default="")
+        scopes = pw.TextField(default="")
+        grant_type = pw.CharField(max_length=40)
+        created_at = UTCDateTimeField(index=True)
+        expires_at = UTCDateTimeField(null=True, index=True)
+        revoked = pw.BooleanField(default=False)
+        revoked_at = UTCDateTimeField(null=True)
+        last_used_at = UTCDateTimeField(null=True)
+
+        class Meta:
+            indexes = ((("client", "revoked", "expires_at"), False),)
+
+    class RefreshToken(Base):
+        token_hash = pw.CharField(max_length=64, unique=True)
+        access_token = pw.ForeignKeyField(AccessToken, backref="+", on_delete="CASCADE")
+        family = pw.CharField(max_length=64, index=True)
+        created_at = UTCDateTimeField()
+        expires_at = UTCDateTimeField()
+        used_at = UTCDateTimeField(null=True)
+        revoked = pw.BooleanField(default=False)
+
+    class AuditEvent(Base):
+        at = UTCDateTimeField(index=True)
+        actor = pw.CharField(max_length=150)
+        action = pw.CharField(max_length=64)
+        object_type = pw.CharField(max_length=32)
+        object_id = pw.CharField(max_length=64, default="")
+        detail = pw.TextField(default="")
+
+    class FailedAttempt(Base):
+        kind = pw.CharField(max_length=16)
+        key = pw.CharField(max_length=255)
+        at = UTCDateTimeField()
+
+        class Meta:
+            indexes = ((("kind", "key", "at"), False),)
+
+    class Scope(Base):
+        name = pw.CharField(max_length=100, unique=True)
+        description = pw.TextField(default="")
+        created_at = UTCDateTimeField()
+
+    class Setting(Base):
+        name = pw.CharField(max_length=64, unique=True)
+        value = pw.TextField()
+
+    return [
+        User,
+        Client,
+        AuthCode,
+        AccessToken,
+        RefreshToken,
+        AuditEvent,
+        FailedAttempt,
+        Scope,
+        Setting,
+    ]
+
+
+_V4_NEW_COLUMNS = {
+    "user": {"session_generation": "0", "failure_runs": "0", "locked_at": "NULL", "version": "1"},
+    "client": {"version": "1"},
+}
+"""Columns version 4 adds to existing tables, with the value existing rows get."""
+
+_V4_SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]{1,100}$")
+
+ATTEMPT_KEY_SETTING = "failed_attempt_key"
+"""The ``setting`` row holding the HMAC key of ``failed_attempt.key``."""
+
+
+def _v4_identities(db: pw.Database) -> None:
+    """Ids never reused, session generations, versions, defined scopes, hashed failure keys.
+
+    SQLite: every table is rebuilt with ``INTEGER PRIMARY KEY AUTOINCREMENT``,
+    keeping every row and id; ``sqlite_sequence`` starts above the highest id
+    the audit log ever names, so even a user deleted before the upgrade
+    (whose id plain SQLite would have handed out again) stays retired. The
+    caller runs this with foreign keys off (``rebuilds_tables``): dropping a
+    parent table with them on would cascade-delete its children's rows.
+    PostgreSQL: keys are sequences already; the columns are added.
+    """
+    models = _v4_models(db)
+    by_name = {m._meta.table_name: m for m in models}
+    existing = set(db.get_tables())
+    if isinstance(db, pw.SqliteDatabase):
+        for model in models:
+            if model._meta.table_name in existing:
+                _rebuild_sqlite_table(db, model)
+        for table, object_type in (
+            ("user", "user"),
+            ("client", "client"),
+            ("access_token", "token"),
+        ):
+            _retire_audited_ids(db, table, object_type)
+    else:
+        for table, columns in _V4_NEW_COLUMNS.items():
+            model = by_name[table]
+            for column, value in columns.items():
+                field = model._meta.columns[column]
+                kind = "BIGINT" if isinstance(field, UTCDateTimeField) else "INTEGER"
+                if value == "NULL":
+                    db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {kind}')
+                    continue
+                # The default fills existing rows; dropped after, as the models declare none.
+                db.execute_sql(
+                    f'ALTER TABLE "{table}" ADD COLUMN "{column}" {kind} NOT NULL DEFAULT {value}'
+                )
+                db.execute_sql(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" DROP DEFAULT')
+    db.create_tables([by_name["scope"], by_name["setting"]])
+    _define_scopes_in_use(db)
+    key = secrets.token_hex(32)
+    db.execute_sql(
+        f"INSERT INTO setting (name, value) VALUES ({db.param}, {db.param})",
+        (ATTEMPT_KEY_SETTING, key),
+    )
+    # Usernames typed at sign-in are rehashed, not dropped: a lock-out building up goes on
+    # counting. Client failures stay keyed by the canonical client id: digits, never free text.
+    rows = db.execute_sql(
+        f"SELECT id, key FROM failed_attempt WHERE kind = {db.param}", ("password",)
+    ).fetchall()
+    for row_id, text in rows:
+        db.execute_sql(
+            f"UPDATE failed_attempt SET key = {db.param} WHERE id = {db.param}",
+            (keyed_digest(key, text), row_id),
+        )
+
+
+_v4_identities.rebuilds_tables = True  # type: ignore[attr-defined]
+
+
+def _rebuild_sqlite_table(db: pw.SqliteDatabase, model: type[pw.Model]) -> None:
+    """SQLite's documented twelve-step table change: new table, copy, drop, rename, indexes."""
+    table = model._meta.table_name
+    temp_meta = type("Meta", (), {"table_name": f"{table}__v4"})
+    temp = type(f"{model.__name__}V4", (model,), {"Meta": temp_meta})
+    temp._schema.create_table(safe=False)
+    old_columns = {c.name for c in db.get_columns(table)}
+    new_columns = [f.column_name for f in model._meta.sorted_fields]
+    fills = _V4_NEW_COLUMNS.get(table, {})
+    source = [f'"{c}"' if c in old_columns else fills[c] for c in new_columns]
+    db.execute_sql(
+        f'INSERT INTO "{table}__v4" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in new_columns)}) '
+        f'SELECT {", ".join(source)} FROM "{table}"'
+    )
+    db.execute_sql(f'DROP TABLE "{table}"')
+    db.execute_sql(f'ALTER TABLE "{table}__v4" RENAME TO "{table}"')
+    model._schema.create_indexes(safe=False)
+
+
+def _retire_audited_ids(db: pw.SqliteDatabase, table: str, object_type: str) -> None:
+    """Start the table's AUTOINCREMENT above every id it ever gave, as far as the audit knows."""
+    top = db.execute_sql(f'SELECT MAX(id) FROM "{table}"').fetchone()[0] or 0
+    audited = db.execute_sql(
+        "SELECT MAX(CAST(object_id AS INTEGER)) FROM audit_event "
+        "WHERE object_type = ? AND object_id GLOB '[0-9]*' AND length(object_id) < 19",
+        (object_type,),
+    ).fetchone()[0]
+    top = max(top, audited or 0)
+    if top:
+        db.execute_sql("DELETE FROM sqlite_sequence WHERE name = ?", (table,))
+        db.execute_sql("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (table, top))
+
+
+def _define_scopes_in_use(db: pw.Database) -> None:
+    """Every scope a client lists or a token or code carries becomes a defined scope."""
+    names: set[str] = set()
+    for table in ("client", "access_token", "auth_code"):
+        for (scopes,) in db.execute_sql(f"SELECT DISTINCT scopes FROM {table}").fetchall():
+            names.update(s for s in (scopes or "").split() if _V4_SCOPE_TOKEN.match(s))
+    now = time.time_ns() // 1000  # microseconds, as UTCDateTimeField stores them
+    for name in sorted(names):
+        db.execute_sql(
+            f"INSERT INTO scope (name, description, created_at) "
+            f"VALUES ({db.param}, '', {db.param})",
+            (name, now),
+        )
+
+
 MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (1, _v1_initial),
     (2, _v2_failed_attempts),
     (3, _v3_list_indexes),
+    (4, _v4_identities),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 
@@ -179,6 +426,39 @@ def _migration_lock(db: pw.Database) -> Iterator[None]:
         db.execute_sql("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
 
 
+@contextmanager
+def _foreign_keys_off_if(db: pw.Database, needed: bool) -> Iterator[None]:
+    """SQLite foreign keys off around a step that drops and recreates tables.
+
+    ``PRAGMA foreign_keys`` is ignored inside a transaction, so it is switched
+    outside the step's one; the connection gets back the value it had.
+    """
+    if not needed or not isinstance(db, pw.SqliteDatabase):
+        yield
+        return
+    before = db.execute_sql("PRAGMA foreign_keys").fetchone()[0]
+    db.execute_sql("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        db.execute_sql(f"PRAGMA foreign_keys = {int(before)}")
+
+
+def _broken_foreign_keys(db: pw.Database) -> int:
+    if not isinstance(db, pw.SqliteDatabase):
+        return 0
+    return len(db.execute_sql("PRAGMA foreign_key_check").fetchall())
+
+
+def _check_foreign_keys(db: pw.Database, before: int) -> None:
+    """Refuse to commit a step that left more rows pointing at nothing than it found
+    (with foreign keys off SQLite checks nothing; rows orphaned by a tool that ran with
+    them off before are not the step's doing, and must not block the upgrade)."""
+    after = _broken_foreign_keys(db)
+    if after > before:
+        raise RuntimeError(f"migration left {after - before} rows with broken foreign keys")
+
+
 def migrate(db: pw.Database, target: int = CURRENT_VERSION) -> int:
     """Run every step above the database's version up to ``target``; returns the version.
 
@@ -193,11 +473,13 @@ def migrate(db: pw.Database, target: int = CURRENT_VERSION) -> int:
             if version > target:
                 break
             # Re-read inside the write transaction: another process may have migrated.
-            with db.atomic():
+            with _foreign_keys_off_if(db, getattr(step, "rebuilds_tables", False)), db.atomic():
                 current = schema_version(db)
                 if current >= version:
                     continue
+                broken = _broken_foreign_keys(db)
                 step(db)
+                _check_foreign_keys(db, broken)
                 _SchemaVersion.delete().execute()
                 _SchemaVersion.create(version=version)
                 current = version

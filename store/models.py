@@ -36,7 +36,28 @@ class UTCDateTimeField(pw.BigIntegerField):
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+class SerialKey(pw.AutoField):
+    """An integer key never handed out twice: ``AUTOINCREMENT`` on SQLite.
+
+    A plain SQLite ``INTEGER PRIMARY KEY`` reuses the highest id after its row
+    is deleted, so a deleted user's id (and whatever still names it: a browser
+    session, a log line) would name the next user. PostgreSQL's ``SERIAL`` is a
+    sequence and never goes back, so the keyword is added on SQLite only
+    (peewee's ``AutoIncrementField`` would add it everywhere).
+    """
+
+    def ddl(self, ctx: pw.Context) -> pw.NodeList:
+        nodes = super().ddl(ctx)
+        db = self.model._meta.database
+        db = getattr(db, "obj", db)  # a DatabaseProxy: the database it stands for
+        if isinstance(db, pw.SqliteDatabase):
+            return pw.NodeList((nodes, pw.SQL("AUTOINCREMENT")))
+        return nodes
+
+
 class BaseModel(pw.Model):
+    id = SerialKey()
+
     class Meta:
         database = database
         legacy_table_names = False
@@ -48,6 +69,14 @@ class User(BaseModel):
     username = pw.CharField(max_length=150, unique=True)
     password_hash = pw.CharField(max_length=100)
     active = pw.BooleanField(default=True)
+    session_generation = pw.IntegerField(default=0)
+    """Bumped by deactivation, deletion and a password change: a browser session
+    carries the generation it began in, and is dead once the two differ."""
+    failure_runs = pw.IntegerField(default=0)
+    """Runs of failed sign-ins, for a later lock-out rule."""
+    locked_at = UTCDateTimeField(null=True)
+    version = pw.IntegerField(default=1)
+    """Bumped by every change, so a save from a stale form can be refused."""
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
 
@@ -69,6 +98,8 @@ class Client(BaseModel):
     public = pw.BooleanField(default=False)
     revoked = pw.BooleanField(default=False, index=True)
     """Set when the client is deleted: the row stays so its tokens keep their history."""
+    version = pw.IntegerField(default=1)
+    """Bumped by every change, so a save from a stale form can be refused."""
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
 
@@ -152,10 +183,27 @@ class FailedAttempt(BaseModel):
     kind = pw.CharField(max_length=16)
     """``password`` (keyed by username) or ``client`` (keyed by client id)."""
     key = pw.CharField(max_length=255)
+    """HMAC-SHA256 (hex) of what was typed, under the database's own key: a
+    password typed into the username field is never stored."""
     at = UTCDateTimeField()
 
     class Meta:
         indexes = ((("kind", "key", "at"), False),)
+
+
+class Scope(BaseModel):
+    """A scope the server knows (Passport's ``tokensCan``): nothing else may be asked for."""
+
+    name = pw.CharField(max_length=100, unique=True)
+    description = pw.TextField(default="")
+    created_at = UTCDateTimeField()
+
+
+class Setting(BaseModel):
+    """Small per-database values, such as the key of the failed-attempt hashes."""
+
+    name = pw.CharField(max_length=64, unique=True)
+    value = pw.TextField()
 
 
 ALL_MODELS: list[type[BaseModel]] = [
@@ -166,4 +214,6 @@ ALL_MODELS: list[type[BaseModel]] = [
     RefreshToken,
     AuditEvent,
     FailedAttempt,
+    Scope,
+    Setting,
 ]

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from authclients.store.context import StoreContext
 from authclients.store.errors import RateLimited
+from authclients.store.crypto import keyed_digest
 from authclients.store.models import FailedAttempt
 
 KIND_PASSWORD = "password"
@@ -74,13 +75,15 @@ class RateLimiter:
 
     def record_failure(self, kind: str, key: str) -> None:
         with self._store.writing():
-            FailedAttempt.create(kind=kind, key=_key(key), at=self._store.clock.now())
+            FailedAttempt.create(
+                kind=kind, key=self._stored_key(kind, key), at=self._store.clock.now()
+            )
 
     def clear(self, kind: str, key: str) -> None:
         """Forget the failures of ``key`` (after a success, so a user is not locked out later)."""
         with self._store.writing():
             FailedAttempt.delete().where(
-                (FailedAttempt.kind == kind) & (FailedAttempt.key == _key(key))
+                (FailedAttempt.kind == kind) & (FailedAttempt.key == self._stored_key(kind, key))
             ).execute()
 
     # -- passwords: a bounded number of bcrypt checks in flight -------------------
@@ -119,13 +122,19 @@ class RateLimiter:
             FailedAttempt.select(FailedAttempt.id, FailedAttempt.at)
             .where(
                 (FailedAttempt.kind == kind)
-                & (FailedAttempt.key == _key(key))
+                & (FailedAttempt.key == self._stored_key(kind, key))
                 & (FailedAttempt.at > now - self.window)
             )
             .order_by(FailedAttempt.at.desc())
             .limit(limit)
         )
         return [(row.id, row.at) for row in query]
+
+    def _stored_key(self, kind: str, key: str) -> str:
+        """A username is kept as a keyed hash: what was typed may have been a password."""
+        if kind == KIND_PASSWORD:
+            return keyed_digest(self._store.settings.attempt_key(), key)
+        return _key(key)
 
     def _slow_down(
         self, kind: str, oldest: tuple[int, datetime] | datetime, now: datetime

@@ -53,6 +53,8 @@ class ClientInfo:
     created_at: datetime
     updated_at: datetime
     active_tokens: int = 0
+    version: int = 1
+    """Bumped by every change: a form saves with the version it loaded."""
 
     @property
     def grant_types(self) -> tuple[str, ...]:
@@ -73,11 +75,58 @@ class ClientInfo:
 
 
 @dataclass(frozen=True)
+class Impact:
+    """What a change ends (or would end): live tokens and codes revoked."""
+
+    access_tokens: int = 0
+    refresh_tokens: int = 0
+    auth_codes: int = 0
+    personal_tokens_kept: int = 0
+    """Live personal access tokens left alone (``keep_personal_tokens``)."""
+
+    @property
+    def nothing(self) -> bool:
+        return not (self.access_tokens or self.refresh_tokens or self.auth_codes)
+
+    def describe(self) -> str:
+        """For a confirmation: ``ends 3 access tokens and 1 refresh token``."""
+        parts = [
+            _count(n, what)
+            for n, what in (
+                (self.access_tokens, "access token"),
+                (self.refresh_tokens, "refresh token"),
+                (self.auth_codes, "pending authorization code"),
+            )
+            if n
+        ]
+        if not parts:
+            return "ends no live token"
+        text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        return "ends " + text
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
+
+
+@dataclass(frozen=True)
 class CreatedClient:
     """A client just created or rotated: the only time its secret is seen in full."""
 
     client: ClientInfo
     secret: str | None
+    ended: Impact = field(default_factory=Impact)
+    """Rotation: what the old secret's tokens were (revoked)."""
+    scopes_added: tuple[str, ...] = ()
+    """Scopes this save defined because no one had yet (say so to the admin)."""
+
+
+@dataclass(frozen=True)
+class UpdatedClient(ClientInfo):
+    """A client just saved, with what the save ended and the scopes it defined."""
+
+    ended: Impact = field(default_factory=Impact)
+    scopes_added: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,6 +147,26 @@ class UserInfo:
     created_at: datetime
     updated_at: datetime
     active_tokens: int = 0
+    version: int = 1
+    """Bumped by every change: a form saves with the version it loaded."""
+    locked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class UpdatedUser(UserInfo):
+    """A user just changed, with what the change ended."""
+
+    ended: Impact = field(default_factory=Impact)
+
+
+@dataclass(frozen=True)
+class ScopeInfo:
+    """A scope the server knows, and the live clients that list it."""
+
+    name: str
+    description: str
+    created_at: datetime
+    clients: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

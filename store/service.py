@@ -13,6 +13,8 @@ from authclients.store.clients import Clients
 from authclients.store.clock import Clock, SystemClock
 from authclients.store.db import describe, open_database, resolve_target
 from authclients.store.records import Lifetimes
+from authclients.store.scopes import Scopes
+from authclients.store.settings import Settings
 from authclients.store.tokens import Tokens
 from authclients.store.users import Users
 from authclients.store.writer_lock import holding, writer_lock
@@ -24,6 +26,8 @@ class Store:
     Attributes:
         clients: create, list, update, delete, rotate secret.
         users: add, list, set password, deactivate, delete.
+        scopes: the scopes the server knows: list, add, delete.
+        settings: small per-database values (the failed-attempt key).
         tokens: issue, find, introspect, revoke, list, purge, personal access tokens.
         audit: the record of admin actions.
     """
@@ -47,6 +51,8 @@ class Store:
         self.clients = Clients(self)
         self.users = Users(self)
         self.tokens = Tokens(self)
+        self.scopes = Scopes(self)
+        self.settings = Settings(self)
 
     @classmethod
     def open(

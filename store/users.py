@@ -6,9 +6,10 @@ import peewee as pw
 
 from authclients.store import crypto, validation
 from authclients.store.context import StoreContext
-from authclients.store.errors import NotFound, ValidationError
+from authclients.store.errors import NotFound, StaleEdit, ValidationError
 from authclients.store.models import AccessToken, AuthCode, User
-from authclients.store.records import UserInfo
+from authclients.store.records import Impact, UpdatedUser, UserInfo
+from authclients.store.revocation import end_access, not_personal
 
 
 class Users:
@@ -60,54 +61,111 @@ class Users:
             query = query.where(User.username.contains(filter.strip()))
         return query
 
-    def set_password(self, username: str, password: str) -> UserInfo:
+    def set_password(
+        self,
+        username: str,
+        password: str,
+        *,
+        keep_personal_tokens: bool = False,
+        expected_version: int | None = None,
+        base: UserInfo | None = None,
+    ) -> UpdatedUser:
+        """A new password ends every access the old one gave, in one transaction.
+
+        Access and refresh tokens, codes not yet exchanged and browser sessions
+        (the session generation moves on) all end; personal access tokens too,
+        unless ``keep_personal_tokens``. ``expected_version`` (or ``base``, the
+        record the form loaded) refuses a stale save with ``StaleEdit``.
+        """
         error = validation.check_password(password)
         if error:
             raise ValidationError.single("password", error)
-        password_hash = crypto.hash_password(password)
+        password_hash = crypto.hash_password(password)  # bcrypt outside the write lock
         with self._store.atomic():
             row = self._row(username)
+            self._check_version(row, expected_version, base)
+            ended = self._end_sessions(row, keep_personal_tokens=keep_personal_tokens)
             row.password_hash = password_hash
-            row.updated_at = self._store.clock.now()
-            row.save()
-            self._store.audit.record("user.set_password", "user", row.id)
-        return self._info(row)
+            self._save(row)
+            self._store.audit.record("user.set_password", "user", row.id, _ended_detail(ended))
+        return self._updated(row, ended)
 
-    def set_active(self, username: str, active: bool) -> UserInfo:
-        """Deactivating stops sign-in and revokes the user's tokens."""
+    def set_active(
+        self,
+        username: str,
+        active: bool,
+        *,
+        keep_personal_tokens: bool = False,
+        expected_version: int | None = None,
+        base: UserInfo | None = None,
+    ) -> UpdatedUser:
+        """Deactivating stops sign-in and ends the user's access and sessions at once."""
         with self._store.atomic():
             row = self._row(username)
+            self._check_version(row, expected_version, base)
+            ended = Impact()
+            if not active and row.active:
+                ended = self._end_sessions(row, keep_personal_tokens=keep_personal_tokens)
             row.active = active
-            row.updated_at = self._store.clock.now()
-            row.save()
-            detail = ""
-            if not active:
-                revoked = self._store.tokens.revoke_all_of_user(row.id, _audit=False)
-                # Codes approved but not yet exchanged die too: they would become tokens.
-                AuthCode.update(revoked=True).where(
-                    (AuthCode.user == row.id) & AuthCode.used_at.is_null()
-                ).execute()
-                detail = f"revoked {revoked} tokens"
+            self._save(row)
             self._store.audit.record(
-                "user.activate" if active else "user.deactivate", "user", row.id, detail
+                "user.activate" if active else "user.deactivate",
+                "user",
+                row.id,
+                "" if active else _ended_detail(ended),
             )
-        return self._info(row)
+        return self._updated(row, ended)
 
-    def delete(self, username: str) -> int:
-        """Remove the user and every token and code of theirs; returns live tokens revoked."""
+    def delete(
+        self,
+        username: str,
+        *,
+        expected_version: int | None = None,
+        base: UserInfo | None = None,
+    ) -> int:
+        """Remove the user and every token and code of theirs; returns live tokens revoked.
+
+        The id is never handed out again (AUTOINCREMENT, sequences), so
+        anything still naming it (a browser session) names no one.
+        """
         with self._store.atomic():
             row = self._row(username)
-            revoked = self._store.tokens.revoke_all_of_user(row.id, _audit=False)
-            AuthCode.delete().where(AuthCode.user == row.id).execute()
+            self._check_version(row, expected_version, base)
+            ended = self._end_sessions(row, keep_personal_tokens=False)
             # Tokens go with the user (cascade): a deleted user's history has no owner to show.
             row.delete_instance(recursive=True, delete_nullable=True)
             self._store.audit.record(
                 "user.delete",
                 "user",
                 row.id,
-                f"username={row.username!r}; revoked {revoked} tokens",
+                f"username={row.username!r}; revoked {ended.access_tokens} tokens",
             )
-        return revoked
+        return ended.access_tokens
+
+    def impact(self, username: str, *, keep_personal_tokens: bool = False) -> Impact:
+        """What a password change, deactivation or deletion would end, changing nothing."""
+        row = self._row(username)
+        return self._end_sessions(row, keep_personal_tokens=keep_personal_tokens, dry_run=True)
+
+    # -- browser sessions (the endpoint) -------------------------------------
+
+    def session_generation(self, user_id: int) -> int | None:
+        """The generation a new browser session of this user starts in; None if no such
+        active user."""
+        row = (
+            User.select(User.session_generation, User.active)
+            .where(User.id == user_id)
+            .tuples()
+            .first()
+        )
+        if row is None or not row[1]:
+            return None
+        return row[0]
+
+    def session_valid(self, user_id: int, generation: int) -> bool:
+        """Is a browser session begun in ``generation`` still the user's? Read from the
+        database, so a password change in any process ends it everywhere."""
+        return self.session_generation(user_id) == generation
 
     def verify(self, username: str, password: str) -> UserInfo | None:
         """The active user with this password, or None; always pays one bcrypt check."""
@@ -123,6 +181,72 @@ class Users:
         row = User.get_or_none(User.id == user_id)
         return self._info(row) if row else None
 
+    def _end_sessions(
+        self, row: User, *, keep_personal_tokens: bool, dry_run: bool = False
+    ) -> Impact:
+        """Revoke the user's tokens and pending codes and move their session generation on."""
+        mine = AccessToken.user == row.id
+        ended = end_access(
+            self._store.clock.now(),
+            access=(mine & not_personal()) if keep_personal_tokens else mine,
+            codes=AuthCode.user == row.id,
+            kept=(mine & ~not_personal()) if keep_personal_tokens else None,
+            dry_run=dry_run,
+        )
+        if not dry_run:
+            row.session_generation += 1
+        return ended
+
+    def _save(self, row: User) -> None:
+        """Write the row, bumping its version; refused if another save got there first."""
+        updated = (
+            User.update(
+                password_hash=row.password_hash,
+                active=row.active,
+                session_generation=row.session_generation,
+                version=User.version + 1,
+                updated_at=self._store.clock.now(),
+            )
+            .where((User.id == row.id) & (User.version == row.version))
+            .execute()
+        )
+        if updated != 1:
+            fresh = User.get_or_none(User.id == row.id)
+            raise StaleEdit(
+                "user",
+                row.username,
+                expected=row.version,
+                found=fresh.version if fresh else 0,
+                changes=_user_changes(self._info(row), self._info(fresh)) if fresh else {},
+                current=self._info(fresh) if fresh else None,
+            )
+        fresh = User.get_by_id(row.id)
+        row.version, row.session_generation, row.updated_at = (
+            fresh.version,
+            fresh.session_generation,
+            fresh.updated_at,
+        )
+
+    def _check_version(
+        self, row: User, expected_version: int | None, base: UserInfo | None
+    ) -> None:
+        expected = base.version if base is not None else expected_version
+        if expected is None or expected == row.version:
+            return
+        now = self._info(row)
+        raise StaleEdit(
+            "user",
+            row.username,
+            expected=expected,
+            found=row.version,
+            changes=_user_changes(base, now) if base is not None else {},
+            current=now,
+        )
+
+    def _updated(self, row: User, ended: Impact) -> UpdatedUser:
+        info = self._info(row)
+        return UpdatedUser(**{f: getattr(info, f) for f in _USER_FIELDS}, ended=ended)
+
     def _check(self, username: str, password: str) -> str:
         errors: dict[str, str] = {}
         username, error = validation.clean_username(username)
@@ -136,7 +260,12 @@ class Users:
         return username
 
     def _row(self, username: str) -> User:
-        row = User.get_or_none(User.username == (username or "").strip())
+        query = User.select().where(User.username == (username or "").strip())
+        if isinstance(self._store.db, pw.PostgresqlDatabase) and self._store.db.in_transaction():
+            # Row locked until commit: a concurrent change waits instead of being lost.
+            # (SQLite's writes are serialised by BEGIN IMMEDIATE already.)
+            query = query.for_update()
+        row = query.first()
         if row is None:
             raise NotFound("user", username)
         return row
@@ -166,4 +295,27 @@ class Users:
             created_at=row.created_at,
             updated_at=row.updated_at,
             active_tokens=active_tokens,
+            version=row.version,
+            locked_at=row.locked_at,
         )
+
+
+_USER_FIELDS = tuple(UserInfo.__dataclass_fields__)
+_COMPARED = ("active",)
+"""What an admin edits on a user and a stale save reports; a password is never shown."""
+
+
+def _user_changes(base: UserInfo, now: UserInfo) -> dict[str, tuple[object, object]]:
+    changes = {
+        f: (getattr(base, f), getattr(now, f))
+        for f in _COMPARED
+        if getattr(base, f) != getattr(now, f)
+    }
+    if not changes and base.version != now.version:
+        # Only the password (never shown) or the sessions changed.
+        changes["password or sessions"] = ("", "changed")
+    return changes
+
+
+def _ended_detail(ended: Impact) -> str:
+    return ended.describe().replace("ends", "ended", 1)

@@ -10,7 +10,7 @@ import ipaddress
 import re
 import unicodedata
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 NAME_MAX = 255
 USERNAME_MAX = 150
@@ -106,11 +106,58 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+_URI_SAFE = "!#$%&'()*+,-./:;=?@[]_~"
+"""What ``quote`` leaves alone: every reserved and unreserved URI character, and ``%``
+(an existing escape is kept as typed, never escaped twice)."""
+
+
+def to_ascii_uri(uri: str) -> tuple[str, str | None]:
+    """An IRI as the URI it maps to (RFC 3987 §3.1); returns (uri, error or None).
+
+    Non-ASCII characters become percent-encoded UTF-8, and a non-ASCII host
+    its IDNA (``xn--``) form, so a ``Location`` header carries the URL
+    exactly, byte for byte. The endpoint maps a presented ``redirect_uri`` the
+    same way before comparing it with the registered ones. Control and bidi
+    characters are refused first: encoding must not hide them.
+    """
+    if uri.isascii():
+        return uri, None
+    if has_control_characters(uri) or any(ch.isspace() for ch in uri):
+        return uri, f"{_short(uri)}: remove the spaces and control characters."
+    try:
+        parts = urlsplit(uri)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        return uri, f"{_short(uri)}: malformed URL (check the host and port)."
+    netloc = parts.netloc
+    if not netloc.isascii():
+        userinfo, at, _hostport = netloc.rpartition("@")
+        try:
+            ascii_host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return uri, f"{_short(uri)}: {host} is not a valid international domain name."
+        netloc = quote(userinfo, safe=_URI_SAFE) + at + ascii_host + port
+    encoded = urlunsplit(
+        (
+            parts.scheme,
+            netloc,
+            quote(parts.path, safe=_URI_SAFE),
+            quote(parts.query, safe=_URI_SAFE),
+            quote(parts.fragment, safe=_URI_SAFE),
+        )
+    )
+    return encoded, None
+
+
 def clean_redirect_uris(uris: Iterable[str]) -> tuple[tuple[str, ...], str | None]:
-    """Trimmed, de-duplicated, order kept; returns (uris, first error or None)."""
+    """Trimmed, mapped to ASCII (``to_ascii_uri``), de-duplicated, order kept;
+    returns (uris, first error or None)."""
     seen: list[str] = []
     for raw in uris:
-        uri = raw.strip()
+        uri, error = to_ascii_uri(raw.strip())
+        if error:
+            return tuple(seen), error
         if not uri:
             continue
         error = check_redirect_uri(uri)
@@ -141,6 +188,34 @@ def clean_scopes(scopes: Iterable[str] | str) -> tuple[tuple[str, ...], str | No
         if scope not in out:
             out.append(scope)
     return tuple(out), None
+
+
+SCOPE_MAX = 100
+SCOPE_DESCRIPTION_MAX = 255
+
+
+def clean_scope_name(value: str) -> tuple[str, str | None]:
+    """One scope name (RFC 6749 §3.3 scope-token), trimmed; returns (name, error or None)."""
+    name = (value or "").strip()
+    if not name:
+        return name, "Give a scope name, such as read or users:write."
+    if len(name) > SCOPE_MAX:
+        return name, f"Too long: {len(name)} characters, at most {SCOPE_MAX}."
+    if not _SCOPE_TOKEN.match(name):
+        return name, (
+            f"{_short(name)}: a scope is printable ASCII without spaces, quotes or backslashes."
+        )
+    return name, None
+
+
+def clean_description(value: str, maximum: int = SCOPE_DESCRIPTION_MAX) -> tuple[str, str | None]:
+    """An optional one-line description, trimmed; returns (cleaned, error or None)."""
+    text = (value or "").strip()
+    if len(text) > maximum:
+        return text, f"Too long: {len(text)} characters, at most {maximum}."
+    if has_control_characters(text):
+        return text, "Remove the control characters (tabs, newlines, escapes)."
+    return text, None
 
 
 def check_grants(

@@ -13,7 +13,8 @@ import requests
 
 from authclients.store import crypto, ratelimit
 from authclients.store.clock import ManualClock
-from authclients.store.models import FailedAttempt
+from authclients.store.migrations import ATTEMPT_KEY_SETTING
+from authclients.store.models import FailedAttempt, Setting
 from authclients.store.records import CreatedClient, UserInfo
 from tests.endpoint.conftest import (
     PASSWORD,
@@ -73,6 +74,9 @@ def password_grant(url: str, client: CreatedClient, password: str) -> requests.R
 
 
 def failures(kind: str, key: str) -> int:
+    if kind == "password":  # usernames are kept as a keyed hash, never as typed
+        secret = Setting.get(Setting.name == ATTEMPT_KEY_SETTING).value
+        key = crypto.keyed_digest(secret, key)
     return (
         FailedAttempt.select().where(FailedAttempt.kind == kind, FailedAttempt.key == key).count()
     )

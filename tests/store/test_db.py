@@ -266,8 +266,12 @@ def test_each_version_in_turn(tmp_path: Path) -> None:
 def schema(db: pw.Database) -> dict[str, object]:
     """Tables, columns, indexes and foreign keys (with their ON DELETE), comparably."""
     out: dict[str, object] = {}
-    for table in sorted(set(db.get_tables()) - {"schema_version"}):
+    for table in sorted(set(db.get_tables()) - {"schema_version", "sqlite_sequence"}):
+        sql = db.execute_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+        ).fetchone()[0]
         out[table] = {
+            "autoincrement": "AUTOINCREMENT" in sql.upper(),
             "columns": sorted(
                 (c.name, c.data_type.upper(), c.null, c.primary_key) for c in db.get_columns(table)
             ),
@@ -289,6 +293,7 @@ def test_migrations_build_exactly_the_schema_the_models_declare(tmp_path: Path) 
     got, want = schema(migrated), schema(declared)
     assert set(got) == {m._meta.table_name for m in ALL_MODELS}
     assert got == want
+    assert all(table["autoincrement"] for table in got.values())
     migrated.close()
     declared.close()
 

@@ -89,11 +89,13 @@ async def test_reset_password_deactivate_and_delete(store: Store, make_app) -> N
         await settle(pilot)
         assert store.users.verify("carol", "new-password") is not None
         assert store.users.verify("carol", "old-password") is None
+        # A new password ends what the old one gave (issue 11): carol's token is revoked.
+        assert store.users.list()[0].active_tokens == 0
 
         await pilot.press("x")  # deactivate asks first
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
-        assert "1 live" in screen_text(app)
+        assert "0 live" in screen_text(app)
         await pilot.press("y")
         await settle(pilot)
         assert store.users.get("carol").active is False
