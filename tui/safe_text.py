@@ -16,8 +16,7 @@ _C0_PICTURES = {code: chr(0x2400 + code) for code in range(0x20)}
 """C0 controls as Unicode's Control Pictures: ESC shows as ␛, NUL as ␀."""
 _DEL_PICTURE = "\u2421"
 _BIDI = frozenset(
-    chr(code)
-    for code in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+    chr(code) for code in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
 )
 """Bidirectional marks, embeddings, overrides and isolates (Trojan Source, CVE-2021-42574)."""
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f" + "".join(sorted(_BIDI)) + "]")
