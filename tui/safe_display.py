@@ -12,7 +12,14 @@ from rich.text import Text
 from textual.content import Content
 from textual.markup import escape
 
-from authclients.tui.safe_text import printable
+from authclients.tui.safe_text import UNSAFE_CHARACTERS, printable
+
+TYPED_TEXT = "[^" + UNSAFE_CHARACTERS.removeprefix("[") + "*"
+"""``Input(restrict=TYPED_TEXT)``: a paste holding control characters is refused.
+
+Textual's Input draws its value raw, so an escape pasted into a field would
+reach the terminal as it is; typed keys never carry one.
+"""
 
 
 def literal(text: object, *, multiline: bool = False) -> Content:

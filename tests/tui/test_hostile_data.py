@@ -11,6 +11,7 @@ import sqlite3
 from pathlib import Path
 
 from rich.text import Text
+from textual import events
 from textual.widgets import DataTable, Input
 
 from authclients.store import Store
@@ -224,3 +225,21 @@ async def test_header_shows_database_and_endpoint_notes_literally(store: Store, 
         text = shown(app)
         assert "/srv/␛[2J[link=https://evil]db[/]" in text
         assert "could not start: ␛]0;PWNED␇ [bold]x[/]" in text
+
+
+async def test_a_pasted_escape_is_refused_by_the_fields(store: Store, make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        name = app.screen.query_one("#name", Input)
+        await type_text(pilot, "App")
+        # A terminal's bracketed paste arrives as one Paste event for the focused field.
+        name.post_message(events.Paste("\x1b]0;PWNED\x07"))
+        await pilot.pause()
+        assert name.value == "App"
+        name.post_message(events.Paste(" two"))
+        await pilot.pause()
+        assert name.value == "App two"
+        shown(app)

@@ -14,7 +14,7 @@ from textual.widgets import Button, Footer, Input, Label, Switch
 from authclients.store.errors import NotFound, ValidationError
 from authclients.store.records import ClientInfo, CreatedClient
 from authclients.tui.jobs import failure_message
-from authclients.tui.safe_display import literal
+from authclients.tui.safe_display import TYPED_TEXT, literal
 from authclients.tui.safe_text import printable
 from authclients.tui.screens.base import ConsoleScreen
 from authclients.tui.screens.confirm import ConfirmScreen
@@ -87,6 +87,7 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
                 placeholder="e.g. Mobile app",
                 id="name",
                 compact=True,
+                restrict=TYPED_TEXT,
             )
             yield Label("", id="name-error", classes="field-error")
             yield Label(
@@ -97,6 +98,7 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
                 placeholder="https://app.example.com/callback",
                 id="redirect_uris",
                 compact=True,
+                restrict=TYPED_TEXT,
             )
             yield Label("", id="redirect_uris-error", classes="field-error")
             yield Label("Grant types", classes="field-label")
@@ -117,7 +119,10 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
                 classes="field-label",
             )
             yield Input(
-                self._shown("scopes", " ".join(c.scopes)) if c else "", id="scopes", compact=True
+                self._shown("scopes", " ".join(c.scopes)) if c else "",
+                id="scopes",
+                compact=True,
+                restrict=TYPED_TEXT,
             )
             yield Label("", id="scopes-error", classes="field-error")
             with Horizontal(classes="form-buttons"):

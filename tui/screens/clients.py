@@ -13,7 +13,7 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 from authclients.store.demo import DemoData, seed_demo
 from authclients.store.records import ClientInfo, ClientPage, CreatedClient
 from authclients.tui.formatting import count_text, curl_for
-from authclients.tui.safe_display import literal
+from authclients.tui.safe_display import TYPED_TEXT, literal
 from authclients.tui.screens.base import ConsoleScreen
 from authclients.tui.screens.client_form import ClientFormResult, ClientFormScreen
 from authclients.tui.screens.confirm import ConfirmScreen
@@ -99,7 +99,7 @@ class ClientsScreen(ConsoleScreen[None]):
         yield ConsoleHeader("Clients")
         with Horizontal(id="filter-bar"):
             yield Label("Filter /", id="filter-label")
-            yield Input(placeholder="name or id", id="filter", compact=True)
+            yield Input(placeholder="name or id", id="filter", compact=True, restrict=TYPED_TEXT)
         with Vertical(id="clients-body"):
             yield ClientTable(id="clients")
             with Vertical(id="empty"):

@@ -16,7 +16,7 @@ from authclients.store.errors import NotFound, ValidationError
 from authclients.store.records import IssuedToken
 from authclients.store.tokens import NEVER
 from authclients.tui.jobs import failure_message
-from authclients.tui.safe_display import literal
+from authclients.tui.safe_display import TYPED_TEXT, literal
 from authclients.tui.safe_text import printable
 from authclients.tui.screens.base import ConsoleModal
 
@@ -64,10 +64,12 @@ class TokenFormScreen(ConsoleModal[IssuedToken | None]):
             )
             yield Label("", id="user-error", classes="field-error")
             yield Label("Token name  [dim]what it is for[/]", classes="field-label")
-            yield Input(id="name", compact=True, placeholder="e.g. deploy script")
+            yield Input(
+                id="name", compact=True, placeholder="e.g. deploy script", restrict=TYPED_TEXT
+            )
             yield Label("", id="name-error", classes="field-error")
             yield Label("Scopes  [dim]optional, space separated[/]", classes="field-label")
-            yield Input(id="scopes", compact=True)
+            yield Input(id="scopes", compact=True, restrict=TYPED_TEXT)
             yield Label("", id="scopes-error", classes="field-error")
             yield Label("Lifetime", classes="field-label")
             yield Select(

@@ -13,7 +13,7 @@ from textual.widgets import Button, Input, Label
 from authclients.store.errors import ValidationError
 from authclients.store.records import UserInfo
 from authclients.tui.jobs import failure_message
-from authclients.tui.safe_display import literal
+from authclients.tui.safe_display import TYPED_TEXT, literal
 from authclients.tui.screens.base import ConsoleModal
 
 FIELDS = ("username", "password", "again")
@@ -42,7 +42,9 @@ class UserFormScreen(ConsoleModal[UserInfo | None]):
             yield Label(literal(title), classes="dialog-title")
             if adding:
                 yield Label("Username", classes="field-label")
-                yield Input(id="username", compact=True, placeholder="e.g. alice")
+                yield Input(
+                    id="username", compact=True, placeholder="e.g. alice", restrict=TYPED_TEXT
+                )
                 yield Label("", id="username-error", classes="field-error")
             yield Label("Password  [dim]at least 8 characters[/]", classes="field-label")
             yield Input(id="password", password=True, compact=True)
