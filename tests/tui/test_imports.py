@@ -11,6 +11,7 @@ import ast
 from pathlib import Path
 
 import authclients.tui
+from authclients.tui.console import Console
 
 PACKAGE = "authclients.tui"
 ROOT = Path(authclients.tui.__file__).resolve().parent
@@ -132,3 +133,14 @@ def test_no_screen_or_widget_imports_the_app() -> None:
 
 def test_no_import_circle_in_the_console() -> None:
     assert cycles(import_graph()) == []
+
+
+def test_the_app_provides_what_screens_ask_of_it(make_app) -> None:
+    """The Protocol is checked by nothing at run time: this keeps it true to the app."""
+    app = make_app()
+    members = set(Console.__annotations__) | {
+        name for name in vars(Console) if not name.startswith("_")
+    }
+    assert {"store", "copy_text", "open_tokens", "endpoint_url"} <= members
+    missing = sorted(name for name in members if not hasattr(app, name))
+    assert missing == []
