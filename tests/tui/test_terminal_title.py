@@ -29,6 +29,8 @@ class Tmux:
 
     def __init__(self) -> None:
         self.socket = f"tuisafe-{os.getpid()}"
+        self.socket_path: Path | None = None
+        """The socket file, removed at the end (tmux leaves it behind)."""
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -38,6 +40,19 @@ class Tmux:
             timeout=10,
             check=False,
         )
+
+    def start(self, script: str) -> None:
+        """A detached 80x24 session named ``console`` running ``sh -c script``."""
+        started = self.run(
+            "new-session", "-d", "-s", "console", "-x", "80", "-y", "24", "sh", "-c", script
+        )
+        assert started.returncode == 0, started.stderr
+        self.socket_path = Path(self.run("display", "-p", "#{socket_path}").stdout.strip())
+
+    def close(self) -> None:
+        self.run("kill-server")
+        if self.socket_path is not None:
+            self.socket_path.unlink(missing_ok=True)
 
     def title(self) -> str:
         return self.run("display", "-p", "-t", "console", "#{pane_title}").stdout.strip()
@@ -62,7 +77,7 @@ def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
 def tmux() -> Iterator[Tmux]:
     server = Tmux()
     yield server
-    server.run("kill-server")
+    server.close()
 
 
 def test_hostile_client_names_do_not_retitle_the_pane(
@@ -81,10 +96,7 @@ def test_hostile_client_names_do_not_retitle_the_pane(
         f"printf '\\033]2;{START_TITLE}\\033\\\\'; "
         f"exec {shlex.quote(str(console))} --db {shlex.quote(str(db_path))} --no-server"
     )
-    started = tmux.run(
-        "new-session", "-d", "-s", "console", "-x", "80", "-y", "24", "sh", "-c", script
-    )
-    assert started.returncode == 0, started.stderr
+    tmux.start(script)
     wait_for(lambda: tmux.title() == START_TITLE, 10, "the starting title")
     wait_for(lambda: "of 3" in tmux.screen(), 30, "the client list (its page line)")
     time.sleep(1)  # a title sequence would have arrived by now
