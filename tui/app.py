@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Protocol
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import ModalScreen
 
@@ -17,6 +18,7 @@ from authclients.store.records import ClientInfo
 from authclients.tui.clipboard import Clipboard
 from authclients.tui.commands import ConsoleCommands
 from authclients.tui.live import ChangeWatcher, Stamp
+from authclients.tui.safe_text import printable
 from authclients.tui.screens.clients import ClientsScreen
 from authclients.tui.screens.help import HelpScreen
 
@@ -138,6 +140,30 @@ class AuthClientsApp(App[None]):
         return self.endpoint is not None and self.endpoint.running
 
     # -- app-wide actions ------------------------------------------------------
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast of the console (screens' ``notify`` lands here too), made terminal-safe.
+
+        Toasts quote stored values and error texts (client names, database
+        messages). Here, in one place, their control characters become visible
+        escapes and their brackets stay brackets: no caller can forget it. The
+        console's own toasts use no markup, so ``markup`` is accepted and ignored.
+        """
+        super().notify(
+            printable(message, multiline=True),
+            title=printable(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def copy_text(self, text: str, what: str) -> None:
         """Copy to the clipboard and say where it went."""

@@ -20,6 +20,8 @@ _BIDI = frozenset(
 )
 """Bidirectional marks, embeddings, overrides and isolates (Trojan Source, CVE-2021-42574)."""
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f" + "".join(sorted(_BIDI)) + "]")
+UNSAFE_CHARACTERS = _UNSAFE.pattern
+"""A regex character class of everything :func:`printable` replaces."""
 _UNSAFE_IN_JSON = re.compile("[\x7f-\x9f" + "".join(sorted(_BIDI)) + "]")
 
 

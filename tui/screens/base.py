@@ -14,7 +14,7 @@ from authclients.tui.jobs import failure_message, run_store_job
 
 if TYPE_CHECKING:
     from authclients.store import Store
-    from authclients.tui.app import AuthClientsApp
+    from authclients.tui.console import Console
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -27,8 +27,9 @@ class ConsoleAccess:
     """(title, action, help) offered by the command palette while this screen is on top."""
 
     @property
-    def console(self) -> AuthClientsApp:
-        return cast("AuthClientsApp", self.app)  # type: ignore[attr-defined]
+    def console(self) -> Console:
+        """The app, typed by what screens may use of it (``tui.console.Console``)."""
+        return cast("Console", self.app)  # type: ignore[attr-defined]
 
     @property
     def store(self) -> Store:

@@ -14,6 +14,8 @@ from textual.widgets import Button, Footer, Input, Label, Switch
 from authclients.store.errors import NotFound, ValidationError
 from authclients.store.records import ClientInfo, CreatedClient
 from authclients.tui.jobs import failure_message
+from authclients.tui.safe_display import TYPED_TEXT, literal
+from authclients.tui.safe_text import printable
 from authclients.tui.screens.base import ConsoleScreen
 from authclients.tui.screens.confirm import ConfirmScreen
 from authclients.tui.widgets.console_header import ConsoleHeader
@@ -25,6 +27,11 @@ SWITCHES = (
     ("client_credentials", "Client credentials", "machine to machine, no user"),
 )
 FIELDS_WITH_ERRORS = ("name", "redirect_uris", "grants", "public", "scopes")
+TAINTED_MESSAGE = (
+    "Holds control characters (written outside the console), shown here as visible "
+    "escapes such as ␛. Type a new value: this one cannot be saved as it is."
+)
+"""Beside a text field whose stored value could not be shown as it is."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,21 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
         self.client = client
         self._initial: dict[str, object] = {}
         self._saving = False
+        self._tainted: dict[str, str] = {}
+        """Field → the visible form of a stored value holding control characters.
+
+        Textual's Input draws its value raw, so such a value cannot go into an
+        Input as it is: the field shows the visible form instead, and a save is
+        refused while the field still holds it (writing it back would corrupt the
+        stored value; the store refuses control characters anyway).
+        """
+
+    def _shown(self, key: str, stored: str) -> str:
+        """What a text field shows for ``stored``; remembers it when it had to differ."""
+        shown = printable(stored)
+        if shown != stored:
+            self._tainted[key] = shown
+        return shown
 
     def compose(self) -> ComposeResult:
         c = self.client
@@ -60,16 +82,23 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
         with VerticalScroll(id="form-body"):
             yield Label("", id="form-notice")
             yield Label("Name", classes="field-label")
-            yield Input(c.name if c else "", placeholder="e.g. Mobile app", id="name", compact=True)
+            yield Input(
+                self._shown("name", c.name) if c else "",
+                placeholder="e.g. Mobile app",
+                id="name",
+                compact=True,
+                restrict=TYPED_TEXT,
+            )
             yield Label("", id="name-error", classes="field-error")
             yield Label(
                 "Redirect URL(s)  [dim]several: separate with spaces[/]", classes="field-label"
             )
             yield Input(
-                " ".join(c.redirect_uris) if c else "",
+                self._shown("redirect_uris", " ".join(c.redirect_uris)) if c else "",
                 placeholder="https://app.example.com/callback",
                 id="redirect_uris",
                 compact=True,
+                restrict=TYPED_TEXT,
             )
             yield Label("", id="redirect_uris-error", classes="field-error")
             yield Label("Grant types", classes="field-label")
@@ -89,7 +118,12 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
                 "Scopes  [dim]optional, space separated; empty allows any[/]",
                 classes="field-label",
             )
-            yield Input(" ".join(c.scopes) if c else "", id="scopes", compact=True)
+            yield Input(
+                self._shown("scopes", " ".join(c.scopes)) if c else "",
+                id="scopes",
+                compact=True,
+                restrict=TYPED_TEXT,
+            )
             yield Label("", id="scopes-error", classes="field-error")
             with Horizontal(classes="form-buttons"):
                 yield Button("Save (ctrl+s)", variant="primary", id="save", compact=True)
@@ -102,6 +136,16 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
             self.query_one(f"#{key}-error", Label).display = False
         self.query_one("#form-notice", Label).display = False
         self.query_one("#name", Input).focus()
+        if self._tainted:
+            self.show_errors(dict.fromkeys(self._tainted, TAINTED_MESSAGE))
+
+    def _still_tainted(self) -> dict[str, str]:
+        """Fields that still hold the visible form of a stored control character."""
+        return {
+            key: TAINTED_MESSAGE
+            for key, shown in self._tainted.items()
+            if self.query_one(f"#{key}", Input).value == shown
+        }
 
     def values(self) -> dict[str, object]:
         """The form as the store's keyword arguments."""
@@ -123,7 +167,7 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
         """Each message beside its field; messages for unknown fields become a notification."""
         for key in FIELDS_WITH_ERRORS:
             label = self.query_one(f"#{key}-error", Label)
-            label.update(errors.get(key, ""))
+            label.update(literal(errors.get(key, "")))
             label.display = key in errors
         leftover = [msg for key, msg in errors.items() if key not in FIELDS_WITH_ERRORS]
         if leftover:
@@ -144,6 +188,15 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
 
     def action_save(self) -> None:
         if self._saving:
+            return
+        tainted = self._still_tainted()
+        if tainted:
+            self.show_errors(tainted)
+            self.notify(
+                "Not saved: a field still holds control characters from the database; "
+                "type a new value in the fields marked in red.",
+                severity="error",
+            )
             return
         self._saving = True
         values = self.values()

@@ -10,11 +10,16 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, Static
 
+from authclients.tui.safe_display import literal
 from authclients.tui.screens.base import ConsoleModal
 
 
 class ConfirmScreen(ConsoleModal[bool]):
-    """Dismisses with True when confirmed, False otherwise."""
+    """Dismisses with True when confirmed, False otherwise.
+
+    Questions quote stored names, so title and message are shown literally
+    (no markup), with control characters made visible.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),
@@ -30,8 +35,8 @@ class ConfirmScreen(ConsoleModal[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="confirm-dialog"):
-            yield Label(self._title, classes="dialog-title")
-            yield Static(self._message, id="confirm-message")
+            yield Label(literal(self._title), classes="dialog-title")
+            yield Static(literal(self._message, multiline=True), id="confirm-message")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(
                     f"{self._confirm} (y)",

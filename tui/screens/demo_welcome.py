@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -13,10 +12,11 @@ from textual.widgets import Button, Label, Static
 
 from authclients.store.demo import DemoData
 from authclients.store.records import GRANT_LABELS
+from authclients.tui.safe_display import in_markup, literal
 from authclients.tui.screens.base import ConsoleModal
 
 if TYPE_CHECKING:
-    from authclients.tui.app import AuthClientsApp
+    from authclients.tui.console import Console
 
 
 class DemoWelcomeScreen(ConsoleModal[None]):
@@ -49,8 +49,8 @@ class DemoWelcomeScreen(ConsoleModal[None]):
             yield Label(title, classes="dialog-title")
             with VerticalScroll(id="demo-body"):
                 yield Static(
-                    f"User [b]{escape(demo.username)}[/b]  password "
-                    f"[b $success]{escape(demo.password)}[/]",
+                    f"User [b]{in_markup(demo.username)}[/b]  password "
+                    f"[b $success]{in_markup(demo.password)}[/]",
                     id="demo-user",
                 )
                 yield Static(
@@ -61,11 +61,13 @@ class DemoWelcomeScreen(ConsoleModal[None]):
                     client = created.client
                     grants = ",".join(GRANT_LABELS[g] for g in client.grant_types)
                     yield Static(
-                        f"[dim]{n}[/] id [b]{client.id}[/b] {escape(client.name)} "
+                        f"[dim]{n}[/] id [b]{client.id}[/b] {in_markup(client.name)} "
                         f"[dim]({grants})[/]",
                         classes="demo-client",
                     )
-                    yield Static(created.secret or "(public: no secret)", classes="demo-secret")
+                    yield Static(
+                        literal(created.secret or "(public: no secret)"), classes="demo-secret"
+                    )
                 where = (
                     "The database is deleted when you quit."
                     if self.temporary
@@ -100,7 +102,7 @@ class DemoWelcomeScreen(ConsoleModal[None]):
         self.dismiss(None)
 
 
-def show_demo(app: AuthClientsApp, demo: DemoData, *, temporary: bool) -> None:
+def show_demo(app: Console, demo: DemoData, *, temporary: bool) -> None:
     """Keep the demo secrets for the playground and reveal them, once."""
     app.secrets.update(demo.secrets)
     app.push_screen(DemoWelcomeScreen(demo, temporary=temporary))

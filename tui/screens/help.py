@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from rich.markup import escape
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -14,6 +13,7 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Label, Static, TabbedContent, TabPane, TextArea
 
+from authclients.tui.safe_display import in_markup
 from authclients.tui.screens.base import ConsoleModal
 
 GRANTS_GUIDE = """\
@@ -116,10 +116,11 @@ def keys_markup(screen: Screen[object]) -> str:
     for title, rows in key_rows(screen):
         if lines:
             lines.append("")
-        lines.append(f"[b]{escape(title)}[/b]")
+        lines.append(f"[b]{in_markup(title)}[/b]")
         width = max(len(r.keys) for r in rows)
         lines.extend(
-            f"  [b $accent]{escape(r.keys.ljust(width))}[/]  {escape(r.description)}" for r in rows
+            f"  [b $accent]{in_markup(r.keys.ljust(width))}[/]  {in_markup(r.description)}"
+            for r in rows
         )
     lines.append("")
     lines.append("[dim]Every action is also in the footer or the command palette (^p).[/]")

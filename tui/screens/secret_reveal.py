@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Label, Static
 
+from authclients.tui.safe_display import in_markup, literal
 from authclients.tui.screens.base import ConsoleModal
 
 
@@ -33,7 +34,12 @@ class Reveal:
 
 
 class SecretRevealScreen(ConsoleModal[None]):
-    """The only time a secret is seen in full; ``c`` copies it, ``i`` the id."""
+    """The only time a secret is seen in full; ``c`` copies it, ``i`` the id.
+
+    Title, note and curl line quote stored values (a client's name, its redirect
+    URL): everything shown is literal, control characters made visible. What is
+    copied stays the real value.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "copy_secret", "Copy secret", id="reveal.copy_secret"),
@@ -49,26 +55,28 @@ class SecretRevealScreen(ConsoleModal[None]):
     def compose(self) -> ComposeResult:
         r = self.reveal
         with Vertical(classes="dialog", id="reveal-dialog"):
-            yield Label(r.title, classes="dialog-title")
+            yield Label(literal(r.title), classes="dialog-title")
             with VerticalScroll(id="reveal-body"):
-                yield Static(f"{r.id_label}: [b]{r.id_value}[/b]", id="reveal-id")
+                yield Static(
+                    f"{in_markup(r.id_label)}: [b]{in_markup(r.id_value)}[/b]", id="reveal-id"
+                )
                 if r.secret:
                     yield Static(
-                        f"{r.secret_label} — shown only this once; copy it now:",
+                        literal(f"{r.secret_label} — shown only this once; copy it now:"),
                         classes="reveal-warning",
                     )
-                    yield Static(r.secret, id="reveal-secret", markup=False)
+                    yield Static(literal(r.secret), id="reveal-secret")
                 else:
                     yield Static(
                         "This public client has no secret: it sends only its id and uses PKCE.",
                         id="reveal-secret-none",
                     )
                 if r.note:
-                    yield Static(r.note, classes="reveal-note")
+                    yield Static(literal(r.note, multiline=True), classes="reveal-note")
                 if r.curl_title:
-                    yield Static(r.curl_title, classes="reveal-curl-title")
+                    yield Static(literal(r.curl_title), classes="reveal-curl-title")
                 if r.curl:
-                    yield Static(r.curl, id="reveal-curl", markup=False)
+                    yield Static(literal(r.curl, multiline=True), id="reveal-curl")
             with Horizontal(classes="dialog-buttons"):
                 if r.secret:
                     yield Button(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import ClassVar, Literal
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -15,6 +16,8 @@ from authclients.store.errors import NotFound, ValidationError
 from authclients.store.records import IssuedToken
 from authclients.store.tokens import NEVER
 from authclients.tui.jobs import failure_message
+from authclients.tui.safe_display import TYPED_TEXT, literal
+from authclients.tui.safe_text import printable
 from authclients.tui.screens.base import ConsoleModal
 
 LIFETIMES: tuple[tuple[str, timedelta | Literal["never"]], ...] = (
@@ -53,17 +56,20 @@ class TokenFormScreen(ConsoleModal[IssuedToken | None]):
             yield Label("New personal access token", classes="dialog-title")
             yield Label("User", classes="field-label")
             yield Select(
-                [(name, name) for name in self.usernames],
+                # Usernames as stored: a Text prompt is never read as markup.
+                [(Text(printable(name)), name) for name in self.usernames],
                 id="user",
                 compact=True,
                 prompt="choose a user",
             )
             yield Label("", id="user-error", classes="field-error")
             yield Label("Token name  [dim]what it is for[/]", classes="field-label")
-            yield Input(id="name", compact=True, placeholder="e.g. deploy script")
+            yield Input(
+                id="name", compact=True, placeholder="e.g. deploy script", restrict=TYPED_TEXT
+            )
             yield Label("", id="name-error", classes="field-error")
             yield Label("Scopes  [dim]optional, space separated[/]", classes="field-label")
-            yield Input(id="scopes", compact=True)
+            yield Input(id="scopes", compact=True, restrict=TYPED_TEXT)
             yield Label("", id="scopes-error", classes="field-error")
             yield Label("Lifetime", classes="field-label")
             yield Select(
@@ -89,7 +95,7 @@ class TokenFormScreen(ConsoleModal[IssuedToken | None]):
     def show_errors(self, errors: dict[str, str]) -> None:
         for key in FIELDS:
             label = self.query_one(f"#{key}-error", Label)
-            label.update(errors.get(key, ""))
+            label.update(literal(errors.get(key, "")))
             label.display = key in errors
 
     def action_save(self) -> None:

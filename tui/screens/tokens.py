@@ -20,6 +20,8 @@ from authclients.store.records import (
     TokenInfo,
 )
 from authclients.tui.formatting import GRANT_ABBREVIATIONS, ago, expires_text, shell_lines
+from authclients.tui.safe_display import cell
+from authclients.tui.safe_text import printable
 from authclients.tui.screens.base import ConsoleScreen
 from authclients.tui.screens.confirm import ConfirmScreen
 from authclients.tui.screens.secret_reveal import Reveal, SecretRevealScreen
@@ -114,12 +116,13 @@ class TokensScreen(ConsoleScreen[None]):
                 Text(str(t.id), justify="right"),
                 Text(t.state, style=STATE_STYLES.get(t.state, "dim")),
                 expires_text(t.expires_at, now),
-                _cut(f"{t.client_id} {t.client_name}", 18),
-                _cut(t.username or "—", 12),
-                _cut(grant, 20),
+                # Names and scopes as stored, maybe by raw SQL: literal, controls visible.
+                cell(_cut(f"{t.client_id} {t.client_name}", 18)),
+                cell(_cut(t.username or "—", 12)),
+                cell(_cut(grant, 20)),
                 ago(t.last_used_at, now),
                 ago(t.created_at, now),
-                _cut(" ".join(t.scopes) or "—", 16),
+                cell(_cut(" ".join(t.scopes) or "—", 16)),
             )
         if tokens:
             table.move_cursor(row=min(row, len(tokens) - 1))
@@ -300,4 +303,6 @@ class TokensScreen(ConsoleScreen[None]):
 
 
 def _cut(text: str, width: int) -> str:
+    """``text`` made printable first, so an escape counts for its visible width."""
+    text = printable(text)
     return text if len(text) <= width else text[: width - 1] + "…"

@@ -13,6 +13,7 @@ from textual.widgets import Button, Input, Label
 from authclients.store.errors import ValidationError
 from authclients.store.records import UserInfo
 from authclients.tui.jobs import failure_message
+from authclients.tui.safe_display import TYPED_TEXT, literal
 from authclients.tui.screens.base import ConsoleModal
 
 FIELDS = ("username", "password", "again")
@@ -38,10 +39,12 @@ class UserFormScreen(ConsoleModal[UserInfo | None]):
         adding = self.username is None
         title = "Add a user" if adding else f"New password for {self.username}"
         with Vertical(classes="dialog", id="user-dialog"):
-            yield Label(title, classes="dialog-title")
+            yield Label(literal(title), classes="dialog-title")
             if adding:
                 yield Label("Username", classes="field-label")
-                yield Input(id="username", compact=True, placeholder="e.g. alice")
+                yield Input(
+                    id="username", compact=True, placeholder="e.g. alice", restrict=TYPED_TEXT
+                )
                 yield Label("", id="username-error", classes="field-error")
             yield Label("Password  [dim]at least 8 characters[/]", classes="field-label")
             yield Input(id="password", password=True, compact=True)
@@ -67,7 +70,7 @@ class UserFormScreen(ConsoleModal[UserInfo | None]):
             found = self.query(f"#{key}-error")
             if found:
                 label = found.first(Label)
-                label.update(errors.get(key, ""))
+                label.update(literal(errors.get(key, "")))
                 label.display = key in errors
         for key in FIELDS:
             if key in errors and self.query(f"#{key}"):

@@ -11,6 +11,7 @@ from textual.widgets import Button, DataTable, Footer, Label
 
 from authclients.store.records import UserInfo
 from authclients.tui.formatting import ago, date_text
+from authclients.tui.safe_display import cell
 from authclients.tui.screens.base import ConsoleScreen
 from authclients.tui.screens.confirm import ConfirmScreen
 from authclients.tui.screens.user_form import UserFormScreen
@@ -73,7 +74,7 @@ class UsersScreen(ConsoleScreen[None]):
         now = self.now()
         for user in users:
             table.add_row(
-                user.username,
+                cell(user.username),  # as stored, maybe by raw SQL: shown literally
                 "active" if user.active else "deactivated",
                 str(user.active_tokens),
                 date_text(user.created_at),

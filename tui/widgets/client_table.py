@@ -17,6 +17,7 @@ from textual.widgets import DataTable
 
 from authclients.store.records import ClientInfo, ClientPage
 from authclients.tui.formatting import date_text, grant_summary
+from authclients.tui.safe_display import cell
 
 
 @dataclass(frozen=True)
@@ -210,15 +211,17 @@ class ClientTable(DataTable[Text | str]):
 
 
 def _cells(client: ClientInfo) -> list[Text | str]:
+    # Name and redirect URL come from the store as written, maybe by raw SQL: shown
+    # literally (never as markup), control characters made visible.
     redirect = client.redirect_uris[0] if client.redirect_uris else "—"
     if len(client.redirect_uris) > 1:
         redirect += f" (+{len(client.redirect_uris) - 1})"
     return [
         Text(str(client.id), justify="right"),
-        Text(client.name, no_wrap=True, overflow="ellipsis"),
+        cell(client.name, ellipsis=True),
         grant_summary(client),
-        Text(redirect, no_wrap=True, overflow="ellipsis"),
-        client.secret_hint or "—",
+        cell(redirect, ellipsis=True),
+        cell(client.secret_hint or "—"),
         Text(str(client.active_tokens), justify="right"),
         date_text(client.created_at),
     ]

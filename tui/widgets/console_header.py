@@ -6,12 +6,16 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
+from authclients.tui.safe_display import literal
+
 
 class ConsoleHeader(Horizontal):
     """Screen title, database location, endpoint URL and state.
 
     It reads ``app.database_label`` and ``app.endpoint_status`` and follows the
-    latter, so every screen's header changes when the endpoint stops.
+    latter, so every screen's header changes when the endpoint stops. All three
+    may quote stored or outside text (a client's name, a path, an error), so
+    they are shown literally, control characters made visible.
     """
 
     DEFAULT_CLASSES = "console-header"
@@ -21,8 +25,8 @@ class ConsoleHeader(Horizontal):
         self._title = title
 
     def compose(self) -> ComposeResult:
-        yield Label(f"authclients · {self._title}", id="header-title")
-        yield Label(self.app.database_label, id="header-db")  # type: ignore[attr-defined]
+        yield Label(literal(f"authclients · {self._title}"), id="header-title")
+        yield Label(literal(self.app.database_label), id="header-db")  # type: ignore[attr-defined]
         yield Label("", id="header-endpoint")
 
     def on_mount(self) -> None:
@@ -30,5 +34,5 @@ class ConsoleHeader(Horizontal):
 
     def _show_endpoint(self, status: str) -> None:
         label = self.query_one("#header-endpoint", Label)
-        label.update(status)
+        label.update(literal(status))
         label.set_class(status.startswith("●"), "-running")
