@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from authclients.store.context import StoreContext
-from authclients.store.errors import RateLimited
 from authclients.store.crypto import keyed_digest
+from authclients.store.errors import RateLimited
 from authclients.store.models import FailedAttempt
 
 KIND_PASSWORD = "password"
