@@ -65,7 +65,7 @@ def test_generic_top_level_names_are_not_installed(installed: Path, generic: str
 def test_the_namespace_imports_from_the_wheel(installed: Path) -> None:
     result = _python(
         installed,
-        "import authclients.store, authclients.tui.app, authclients.tui.cli as cli;"
+        "import authclients.store, authclients.tui.app, authclients.tui.cli.main as cli;"
         "print(authclients.store.__file__)",
     )
     assert result.returncode == 0, result.stderr

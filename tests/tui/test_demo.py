@@ -29,7 +29,7 @@ from authclients.store.records import (
     GRANT_PERSONAL_ACCESS,
 )
 from authclients.tui.app import AuthClientsApp
-from authclients.tui.cli import main
+from authclients.tui.cli.main import main
 from authclients.tui.demo import DemoConsoleApp
 from authclients.tui.screens.clients import ClientsScreen
 from authclients.tui.screens.demo_welcome import DemoWelcomeScreen

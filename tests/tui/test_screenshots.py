@@ -8,7 +8,7 @@ import pytest
 
 from authclients.store import crypto
 from authclients.tui import screenshots
-from authclients.tui.cli import main
+from authclients.tui.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -2,6 +2,6 @@
 
 import sys
 
-from authclients.tui.cli import main
+from authclients.tui.cli.main import main
 
 sys.exit(main())

@@ -11,7 +11,7 @@ import pytest
 
 from authclients.store import Store
 from authclients.store.clock import ManualClock
-from authclients.tui import cli
+from authclients.tui.cli import main as cli
 from authclients.tui.cli import prompts
 from tests.tui.cli.runner import CLI, Run
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from authclients.store import Store
-from authclients.tui import cli
+from authclients.tui.cli import main as cli
 from tests.tui.cli.runner import CLI, add_user, create
 
 

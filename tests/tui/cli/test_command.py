@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from authclients.tui import cli
+from authclients.tui.cli import main as cli
 from tests.tui.cli.runner import run_subprocess
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from authclients.store import Store
 from authclients.store.clock import ManualClock
-from authclients.tui import cli
+from authclients.tui.cli import main as cli
 from tests.tui.cli.runner import CLI, add_user, create
 
 
