@@ -377,11 +377,39 @@ def _define_scopes_in_use(db: pw.Database) -> None:
         )
 
 
+def _v5_browser_sessions(db: pw.Database) -> None:
+    """Sign-in sessions in the database (hashed ids, expiring rows), shared by every process."""
+
+    class Base(pw.Model):
+        id = SerialKey()
+
+        class Meta:
+            database = db
+            legacy_table_names = False
+
+    class User(Base):
+        pass
+
+    class BrowserSession(Base):
+        id = pw.CharField(max_length=64, primary_key=True)
+        user = pw.ForeignKeyField(User, null=True, on_delete="CASCADE")
+        generation = pw.IntegerField(null=True)
+        address_key = pw.CharField(max_length=64, index=True)
+        answered = pw.TextField(default="")
+        created_at = UTCDateTimeField()
+        last_seen_at = UTCDateTimeField()
+        expires_at = UTCDateTimeField(index=True)
+        idle_expires_at = UTCDateTimeField()
+
+    db.create_tables([BrowserSession])
+
+
 MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (1, _v1_initial),
     (2, _v2_failed_attempts),
     (3, _v3_list_indexes),
     (4, _v4_identities),
+    (5, _v5_browser_sessions),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 

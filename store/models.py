@@ -206,6 +206,31 @@ class Setting(BaseModel):
     value = pw.TextField()
 
 
+class BrowserSession(BaseModel):
+    """A browser signed in at ``/oauth/authorize``, so any process can serve its next page.
+
+    The row is written only when a sign-in form succeeds (the pages before it
+    keep no state), and is dead as soon as its user is gone, inactive, locked
+    or in another session generation (``store.browser_sessions``).
+    """
+
+    id = pw.CharField(max_length=64, primary_key=True)
+    """SHA-256 of the cookie value: a copy of the table signs no one in."""
+    user = pw.ForeignKeyField(User, null=True, on_delete="CASCADE")
+    generation = pw.IntegerField(null=True)
+    """The user's ``session_generation`` at sign-in."""
+    address_key = pw.CharField(max_length=64, index=True)
+    """Keyed digest of the browser's address, for the per-address cap."""
+    answered = pw.TextField(default="")
+    """Nonces of the consent forms already answered here (a form decides once)."""
+    created_at = UTCDateTimeField()
+    last_seen_at = UTCDateTimeField()
+    expires_at = UTCDateTimeField(index=True)
+    """Absolute end: no activity extends it."""
+    idle_expires_at = UTCDateTimeField()
+    """``last_seen_at`` plus the idle timeout, never past ``expires_at``."""
+
+
 ALL_MODELS: list[type[BaseModel]] = [
     User,
     Client,
@@ -216,4 +241,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     FailedAttempt,
     Scope,
     Setting,
+    BrowserSession,
 ]

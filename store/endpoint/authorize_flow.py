@@ -1,15 +1,20 @@
 """``/oauth/authorize`` for a real browser: the sign-in and consent pages and their answers.
 
 What may be shown and where the browser goes is decided by
-``store.oauth.authorize``; this module keeps the browser's session, checks
-its CSRF token and picks the page (RFC 6749 §4.1.1-4.1.2, §10.12).
+``store.oauth.authorize``; this module picks the page (RFC 6749 §4.1.1-4.1.2,
+§10.12). The pages keep no state of their own: each form carries the
+authorization request back with a signed token (``store.endpoint.form_tokens``),
+and the request is validated again when the form returns. The only state is
+the signed-in session, in the database (``store.browser_sessions``), written
+when a sign-in succeeds and checked against its user on every request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
-from authclients.store.endpoint import pages
+from authclients.store.browser_sessions import BrowserSessionStore, LiveSession, SessionsFull
+from authclients.store.endpoint import form_tokens, pages
 from authclients.store.endpoint.http import (
     Request,
     Response,
@@ -19,7 +24,7 @@ from authclients.store.endpoint.http import (
     redirect_response,
     safe_client_id,
 )
-from authclients.store.endpoint.sessions import COOKIE_NAME, BrowserSession, BrowserSessions
+from authclients.store.endpoint.public_url import FORM_COOKIE, SESSION_COOKIE, PublicSite
 from authclients.store.oauth.authorization_server import AuthorizationServer
 from authclients.store.oauth.authorize import (
     AuthorizationRequest,
@@ -28,16 +33,37 @@ from authclients.store.oauth.authorize import (
 )
 from authclients.store.oauth.errors import InvalidGrant, InvalidRequest, SlowDown
 
+COOKIE_NAME = SESSION_COOKIE
+FORM_COOKIE_AGE = 24 * 3600
+"""Seconds the browser keeps its form binding (it names nothing on the server)."""
+
 
 class AuthorizeFlow:
-    """The two routes of ``/oauth/authorize``: ``show`` (GET) and ``answer`` (POST)."""
+    """The two routes of ``/oauth/authorize``: ``show`` (GET) and ``answer`` (POST).
 
-    def __init__(self, authorization: AuthorizationServer, sessions: BrowserSessions) -> None:
+    Attributes:
+        site: the public URL (issuer, form action, cookie names), read per request
+            because the embedded endpoint learns its port only when it starts.
+    """
+
+    def __init__(
+        self,
+        authorization: AuthorizationServer,
+        sessions: BrowserSessionStore,
+        site: Callable[[], PublicSite],
+        *,
+        check_origin: bool = False,
+    ) -> None:
         self.authorization = authorization
         self.sessions = sessions
+        self.site = site
+        self.check_origin = check_origin
 
     def show(self, request: Request) -> Response:
-        """GET: validate the request, then the sign-in or the consent page."""
+        """GET: validate the request, then the consent page (signed in) or the sign-in page.
+
+        Nothing is written to the database here, whoever asks and how often.
+        """
         try:
             params = parse_form(request.query, where="query")
         except InvalidRequest as exc:
@@ -47,96 +73,165 @@ class AuthorizeFlow:
                 400, pages.error_page("Credentials never go in a URL; start again.")
             )
         request.client_id = safe_client_id(params.get("client_id"))
+        site = self.site()
         try:
             authorize = self.authorization.validate_authorization_request(params)
         except AuthorizeError as exc:
             return page_response(400, pages.error_page(exc.message, exc.error))
         except AuthorizeRedirectError as exc:
-            return redirect_response(exc.location)
-        session, fresh = self._session(request, create=True)
-        assert session is not None
-        request_id = session.add_request(authorize)
-        cookie = [_cookie(session)] if fresh else []
-        if session.user_id is not None and self.authorization.user_active(session.user_id):
-            page = pages.consent_page(
-                authorize, request_id, session.csrf, username=session.username or ""
-            )
-        else:
-            session.user_id = None
-            page = pages.sign_in_page(authorize, request_id, session.csrf)
-        return page_response(200, page, cookie)
+            return redirect_response(exc.location(site.issuer))
+        kept = form_tokens.request_params(params)
+        session = self.sessions.find(_cookie_value(request, site.cookie_name(SESSION_COOKIE)))
+        if session is not None:
+            return self._consent(authorize, kept, session, site)
+        return self._sign_in_form(request, authorize, kept, site, status=200)
 
     def answer(self, request: Request) -> Response:
-        """POST: sign in, approve or deny, for a session whose CSRF token matches."""
+        """POST: sign in, approve or deny, for a form this browser was given."""
         try:
             params = form_params(request.query, request.headers, request.body)
         except InvalidRequest as exc:
             return page_response(400, pages.error_page(exc.description, exc.error))
-        session, _fresh = self._session(request, create=False)
+        site = self.site()
+        if self.check_origin and not _same_origin(request, site):
+            return _csrf_failed()
+        kept = form_tokens.request_params(params)
+        action = params.get("action", "")
+        if action not in ("sign_in", "approve", "deny"):
+            return page_response(400, pages.error_page("Unknown action."))
+        key = self.sessions.form_key()
+        session_value = _cookie_value(request, site.cookie_name(SESSION_COOKIE))
+        if action == "sign_in":
+            binding = _cookie_value(request, site.cookie_name(FORM_COOKIE))
+            nonce = form_tokens.check(
+                key, form_tokens.PURPOSE_SIGN_IN, binding, kept, params.get("form_token", "")
+            )
+            if nonce is None:
+                return _csrf_failed()
+            authorize = self._revalidate(request, kept, site)
+            if isinstance(authorize, Response):
+                return authorize
+            return self._sign_in(request, authorize, kept, params, session_value, site)
+        session = self.sessions.find(session_value)
         if session is None:
+            # Signed out meanwhile (expired, or the user was changed or removed): the
+            # browser signs in again; an old cookie never reaches a consent decision.
+            authorize = self._revalidate(request, kept, site)
+            if isinstance(authorize, Response):
+                return authorize
+            return self._sign_in_form(
+                request, authorize, kept, site, status=401, error="Sign in first."
+            )
+        nonce = form_tokens.check(
+            key, form_tokens.PURPOSE_CONSENT, session.key, kept, params.get("form_token", "")
+        )
+        if nonce is None:
+            return _csrf_failed()
+        authorize = self._revalidate(request, kept, site)
+        if isinstance(authorize, Response):
+            return authorize
+        if not self.sessions.mark_answered(session.key, nonce):
             return page_response(
                 400,
                 pages.error_page(
-                    "Your sign-in session expired (or cookies are off); start again from the "
+                    "This authorization request was already answered; start again from the "
                     "application."
                 ),
             )
-        if not session.check_csrf(params.get("csrf_token", "")):
-            return page_response(
-                403,
-                pages.error_page(
-                    "This form did not come from this sign-in page (CSRF check failed).",
-                    "invalid_request",
-                ),
-            )
-        request_id = params.get("request", "")
-        authorize = session.request(request_id)
-        if authorize is None:
-            return page_response(
-                400,
-                pages.error_page(
-                    "This authorization request expired or was already answered; start again."
-                ),
-            )
-        request.client_id = str(authorize.client_id)
-        action = params.get("action", "")
-        if action == "sign_in":
-            return self._sign_in(session, request_id, authorize, params)
-        if action not in ("approve", "deny"):
-            return page_response(400, pages.error_page("Unknown action."))
-        if session.user_id is None or not self.authorization.user_active(session.user_id):
-            session.user_id = None
-            page = pages.sign_in_page(authorize, request_id, session.csrf, error="Sign in first.")
-            return page_response(401, page)
-        session.finish(request_id)
         try:
             if action == "approve":
-                location = self.authorization.approve(authorize, session.user_id)
+                location = self.authorization.approve(authorize, session.user_id, site.issuer)
             else:
-                location = self.authorization.deny(authorize)
+                location = self.authorization.deny(authorize, site.issuer)
         except AuthorizeError as exc:
             return page_response(400, pages.error_page(exc.message, exc.error))
         return redirect_response(location)
 
+    # -- the pages ----------------------------------------------------------------------
+
+    def _revalidate(
+        self, request: Request, kept: Mapping[str, str], site: PublicSite
+    ) -> AuthorizationRequest | Response:
+        """The request the form carries, checked again: the client may have changed since."""
+        request.client_id = safe_client_id(kept.get("client_id"))
+        try:
+            return self.authorization.validate_authorization_request(kept)
+        except AuthorizeError as exc:
+            return page_response(400, pages.error_page(exc.message, exc.error))
+        except AuthorizeRedirectError as exc:
+            return redirect_response(exc.location(site.issuer))
+
+    def _sign_in_form(
+        self,
+        request: Request,
+        authorize: AuthorizationRequest,
+        kept: Mapping[str, str],
+        site: PublicSite,
+        *,
+        status: int,
+        error: str | None = None,
+        username: str = "",
+        headers: Iterable[tuple[str, str]] = (),
+    ) -> Response:
+        binding = _cookie_value(request, site.cookie_name(FORM_COOKIE))
+        cookies: list[tuple[str, str]] = []
+        if binding is None or not form_tokens.BINDING.fullmatch(binding):
+            binding = form_tokens.new_binding()
+            cookies.append(site.cookie(FORM_COOKIE, binding, FORM_COOKIE_AGE))
+        token, _nonce = form_tokens.issue(
+            self.sessions.form_key(), form_tokens.PURPOSE_SIGN_IN, binding, kept
+        )
+        page = pages.sign_in_page(
+            authorize,
+            {**kept, "form_token": token},
+            action=site.authorize_path,
+            error=error,
+            username=username if len(username) <= 150 else "",
+        )
+        return page_response(status, page, [*cookies, *headers])
+
+    def _consent(
+        self,
+        authorize: AuthorizationRequest,
+        kept: Mapping[str, str],
+        session: LiveSession,
+        site: PublicSite,
+        cookies: Iterable[tuple[str, str]] = (),
+    ) -> Response:
+        token, _nonce = form_tokens.issue(
+            self.sessions.form_key(), form_tokens.PURPOSE_CONSENT, session.key, kept
+        )
+        page = pages.consent_page(
+            authorize,
+            {**kept, "form_token": token},
+            username=session.username,
+            action=site.authorize_path,
+        )
+        return page_response(200, page, list(cookies))
+
     def _sign_in(
         self,
-        session: BrowserSession,
-        request_id: str,
+        request: Request,
         authorize: AuthorizationRequest,
+        kept: Mapping[str, str],
         params: Mapping[str, str],
+        old_session: str | None,
+        site: PublicSite,
     ) -> Response:
         username = params.get("username", "")
         password = params.get("password", "")
 
         def again(status: int, error: str, headers: Iterable[tuple[str, str]] = ()) -> Response:
-            page = pages.sign_in_page(
+            return self._sign_in_form(
+                request,
                 authorize,
-                request_id,
-                session.csrf,
+                kept,
+                site,
+                status=status,
                 error=error,
-                username=username if len(username) <= 150 else "",
+                username=username,
+                headers=headers,
             )
-            return page_response(status, page, list(headers))
 
         if not username or not password:
             return again(400, "Enter your username and password.")
@@ -148,31 +243,49 @@ class AuthorizeFlow:
             return again(429, exc.description, exc.headers.items())
         except InvalidGrant:
             return again(401, "The username or password is incorrect.")
-        session.user_id = user.id
-        session.username = user.username
-        # A new session id after sign-in: a cookie planted before it is worthless.
-        self.sessions.renew(session)
-        page = pages.consent_page(authorize, request_id, session.csrf, username=user.username)
-        return page_response(200, page, [_cookie(session)])
+        generation = self.authorization.store.users.session_generation(user.id)
+        if generation is None:  # deactivated between the password check and now
+            return again(401, "The username or password is incorrect.")
+        # Always a new session id after sign-in: a cookie planted before it is worthless
+        # (fixation), and the browser's previous session ends here.
+        self.sessions.end(old_session)
+        try:
+            value = self.sessions.start(user.id, generation, request.address or "unknown")
+        except SessionsFull as exc:
+            return page_response(
+                503, pages.error_page(str(exc), "temporarily_unavailable"), [("Retry-After", "60")]
+            )
+        session = LiveSession(self.sessions.key_of(value), user.id, user.username, ())
+        return self._consent(authorize, kept, session, site, [site.cookie(SESSION_COOKIE, value)])
 
-    def _session(self, request: Request, *, create: bool) -> tuple[BrowserSession | None, bool]:
-        session = self.sessions.get(_cookie_value(request))
-        if session is None and create:
-            return self.sessions.create(), True
-        return session, False
 
-
-def _cookie_value(request: Request) -> str | None:
+def _cookie_value(request: Request, name: str) -> str | None:
+    """The named cookie's value; None when absent, sent twice or too long to be ours."""
+    found: list[str] = []
     for header in request.headers.get_all("Cookie") or []:
         for part in header.split(";"):
-            name, _, value = part.strip().partition("=")
-            if name == COOKIE_NAME:
-                return value.strip()
-    return None
+            cookie_name, _, value = part.strip().partition("=")
+            if cookie_name == name:
+                found.append(value.strip())
+    # Two cookies of the same name: one may have been planted by a sibling host.
+    if len(found) != 1 or len(found[0]) > 128:
+        return None
+    return found[0]
 
 
-def _cookie(session: BrowserSession) -> tuple[str, str]:
-    return (
-        "Set-Cookie",
-        f"{COOKIE_NAME}={session.id}; Path=/oauth/authorize; HttpOnly; SameSite=Lax",
+def _same_origin(request: Request, site: PublicSite) -> bool:
+    """A browser's ``Origin`` on a form POST must be the public site's (absent: older
+    browsers and non-browser clients, left to the form token)."""
+    origins = request.headers.get_all("Origin") or []
+    return all(origin.strip().lower() == site.origin for origin in origins)
+
+
+def _csrf_failed() -> Response:
+    return page_response(
+        403,
+        pages.error_page(
+            "This form did not come from this sign-in page, or it is too old "
+            "(CSRF check failed); start again from the application.",
+            "invalid_request",
+        ),
     )

@@ -389,6 +389,9 @@ class Request:
     Attributes:
         client_id: the client named by the request, for the request log; the
             routes fill it in once they know it (never from a failed parse).
+        peer: the TCP peer's IP address, as the connection handling saw it.
+        address: the client's address: the peer, or what a trusted proxy says
+            (``store.endpoint.proxies``); the router fills it in.
     """
 
     method: str
@@ -397,6 +400,8 @@ class Request:
     headers: Headers
     body: bytes
     client_id: str | None = None
+    peer: str | None = None
+    address: str | None = None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ they also refuse to be framed, see the headers in ``store.endpoint.http``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 
 from authclients.store.oauth.authorize import AuthorizationRequest
@@ -32,18 +33,19 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def _hidden(request_id: str, csrf: str) -> str:
-    return (
-        f'<input type="hidden" name="request" value="{escape(request_id)}">'
-        f'<input type="hidden" name="csrf_token" value="{escape(csrf)}">'
+def _hidden(fields: Mapping[str, str]) -> str:
+    """The form's hidden fields: the authorization request itself and its form token."""
+    return "".join(
+        f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
+        for name, value in fields.items()
     )
 
 
 def sign_in_page(
     request: AuthorizationRequest,
-    request_id: str,
-    csrf: str,
+    hidden: Mapping[str, str],
     *,
+    action: str = "/oauth/authorize",
     error: str | None = None,
     username: str = "",
 ) -> str:
@@ -52,8 +54,8 @@ def sign_in_page(
     return _page(
         "Sign in",
         f"<h1>Sign in to continue to {escape(request.client_name)}</h1>{message}"
-        '<form method="post" action="/oauth/authorize">'
-        f"{_hidden(request_id, csrf)}"
+        f'<form method="post" action="{escape(action)}">'
+        f"{_hidden(hidden)}"
         '<input type="hidden" name="action" value="sign_in">'
         '<label for="username">Username</label>'
         f'<input type="text" id="username" name="username" value="{escape(username)}" '
@@ -66,7 +68,11 @@ def sign_in_page(
 
 
 def consent_page(
-    request: AuthorizationRequest, request_id: str, csrf: str, *, username: str
+    request: AuthorizationRequest,
+    hidden: Mapping[str, str],
+    *,
+    username: str,
+    action: str = "/oauth/authorize",
 ) -> str:
     """The application, the scopes it asks for, and Approve / Deny."""
     if request.scopes:
@@ -80,8 +86,8 @@ def consent_page(
         f"<p>Signed in as <strong>{escape(username)}</strong>.</p>"
         f"<p><strong>{escape(request.client_name)}</strong> wants to act on your behalf.</p>"
         f"{scopes}"
-        '<form method="post" action="/oauth/authorize">'
-        f"{_hidden(request_id, csrf)}"
+        f'<form method="post" action="{escape(action)}">'
+        f"{_hidden(hidden)}"
         '<button type="submit" name="action" value="approve">Approve</button>'
         '<button type="submit" name="action" value="deny">Deny</button></form>',
     )

@@ -21,6 +21,8 @@ class LoggedRequest:
     status: int
     duration_ms: float
     client_id: str | None
+    address: str | None = None
+    """The client's address: the peer, or what a trusted proxy says it forwarded."""
 
 
 class RequestLog:
@@ -69,5 +71,6 @@ class RequestLog:
 def _format_entry(entry: LoggedRequest) -> str:
     return (
         f"{entry.time.isoformat(timespec='milliseconds')} {entry.method} {entry.path} "
-        f"{entry.status} {entry.duration_ms:.1f}ms client={entry.client_id or '-'}\n"
+        f"{entry.status} {entry.duration_ms:.1f}ms client={entry.client_id or '-'} "
+        f"from={entry.address or '-'}\n"
     )

@@ -26,6 +26,8 @@ from authclients.store.endpoint.http import (
     parse_form,
     safe_client_id,
 )
+from authclients.store.endpoint.proxies import TrustedProxies
+from authclients.store.endpoint.public_url import PublicSite
 from authclients.store.endpoint.sessions import BrowserSessions
 from authclients.store.oauth.authorization_server import AuthorizationServer
 from authclients.store.oauth.errors import (
@@ -60,9 +62,15 @@ class Router:
         authorization: AuthorizationServer,
         sessions: BrowserSessions,
         issuer: Callable[[], str],
+        *,
+        proxies: TrustedProxies | None = None,
+        check_origin: bool = False,
     ) -> None:
         self.authorization = authorization
-        self.flow = AuthorizeFlow(authorization, sessions)
+        self.flow = AuthorizeFlow(
+            authorization, sessions, lambda: PublicSite(issuer()), check_origin=check_origin
+        )
+        self.proxies = proxies or TrustedProxies()
         self._issuer = issuer
         self.routes: dict[str, dict[str, Route]] = {
             "/oauth/token": {"POST": self._token},
@@ -75,6 +83,11 @@ class Router:
 
     def handle(self, request: Request) -> Response:
         """The answer to ``request``; an ``OSError`` (the client went away) passes through."""
+        request.address = self.proxies.client_address(
+            request.peer,
+            request.headers.get_all("Forwarded") or [],
+            request.headers.get_all("X-Forwarded-For") or [],
+        )
         try:
             route = self.routes.get(request.path)
             if route is None:

@@ -6,25 +6,40 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Iterable
 
 from authclients.store.endpoint.server import PortInUse, TokenEndpoint
 from authclients.store.service import Store
 
 
 def run_headless(
-    store: Store, host: str = "127.0.0.1", port: int = 8765, log_file: str | None = None
+    store: Store,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    log_file: str | None = None,
+    *,
+    public_url: str | None = None,
+    trusted_proxies: Iterable[str] = (),
 ) -> int:
     """``authclients serve``: serve until Ctrl-C or SIGTERM; returns the exit code.
 
     The first line on stdout is ``Listening on http://HOST:PORT`` (flushed), so
     scripts can wait for it. A taken port is a one-line message and exit code 1.
+    With ``public_url`` a second line says ``Issuer URL`` (where clients find us).
     """
     if not logging.getLogger("authclients").handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         logging.getLogger("authclients").addHandler(handler)
         logging.getLogger("authclients").setLevel(logging.WARNING)
-    endpoint = TokenEndpoint(store, host=host, port=port, log_file=log_file)
+    endpoint = TokenEndpoint(
+        store,
+        host=host,
+        port=port,
+        log_file=log_file,
+        public_url=public_url,
+        trusted_proxies=trusted_proxies,
+    )
     stopping = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:
@@ -51,6 +66,8 @@ def run_headless(
             )
             return 1
         print(f"Listening on {endpoint.url}", flush=True)
+        if endpoint.public_url is not None:
+            print(f"Issuer {endpoint.issuer}", flush=True)
         while not stopping.is_set():
             stopping.wait(0.25)
     except KeyboardInterrupt:

@@ -14,6 +14,7 @@ import socket
 import socketserver
 import threading
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -34,6 +35,8 @@ from authclients.store.endpoint.http import (
     too_large,
     wants_continue,
 )
+from authclients.store.endpoint.proxies import TrustedProxies
+from authclients.store.endpoint.public_url import parse_public_url
 from authclients.store.endpoint.request_log import LoggedRequest, RequestLog
 from authclients.store.endpoint.routes import Router
 from authclients.store.endpoint.sessions import BrowserSessions
@@ -93,6 +96,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._log_method = "-"
         self._log_path = "-"
         self._log_client: str | None = None
+        self._log_address: str | None = self.client_address[0]
         self.command = None  # type: ignore[assignment]
         endpoint = self.server.endpoint
         # The server's loop shuts the socket down if the request is not in by then.
@@ -133,7 +137,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._log_method = line.method[:16]
         path, query = split_target(line.target)
         self._log_path = path[:200]
-        request = Request(line.method, path, query, headers, b"")
+        request = Request(line.method, path, query, headers, b"", peer=self.client_address[0])
         try:
             request.body = self._read_body(headers)
             self.server.watch(self.connection, None)
@@ -145,6 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self._log_client = request.client_id
+        self._log_address = request.address or self._log_address
         self._send(response)
 
     def _read_body(self, headers: Headers) -> bytes:
@@ -190,6 +195,7 @@ class _Handler(BaseHTTPRequestHandler):
                 status=response.status,
                 duration_ms=(time.perf_counter() - self._started) * 1000.0,
                 client_id=self._log_client,
+                address=self._log_address,
             )
         )
         self.wfile.write(head if self.command == "HEAD" else head + response.body)
@@ -316,7 +322,10 @@ class TokenEndpoint:
         idle_timeout: seconds a connection may stay silent before it is closed.
         request_deadline: seconds, past the idle timeout, a request may take to arrive.
         authorization: the OAuth decisions (``store.oauth.authorization_server``).
-        sessions: sign-in sessions of the authorization pages (in memory).
+        public_url: the URL the endpoint is reached at behind a proxy (``--public-url``);
+            None: the bound address.
+        proxies: the proxies whose forwarding headers are believed (``--trust-proxy``).
+        sessions: sign-in sessions of the authorization pages (in the database).
         request_log: the latest requests, for the console.
         router: the routes, from request to answer.
     """
@@ -329,6 +338,8 @@ class TokenEndpoint:
         log_file: str | None = None,
         idle_timeout: float = CONNECTION_TIMEOUT,
         request_deadline: float = REQUEST_DEADLINE,
+        public_url: str | None = None,
+        trusted_proxies: Iterable[str] = (),
     ) -> None:
         self.store = store.as_actor("endpoint")
         self.host = host
@@ -336,9 +347,17 @@ class TokenEndpoint:
         self.idle_timeout = idle_timeout
         self.request_deadline = request_deadline
         self.authorization = AuthorizationServer(self.store)
-        self.sessions = BrowserSessions()
+        self.public_url = parse_public_url(public_url) if public_url is not None else None
+        self.proxies = TrustedProxies(trusted_proxies)
+        self.sessions = BrowserSessions(self.store)
         self.request_log = RequestLog(log_file=log_file)
-        self.router = Router(self.authorization, self.sessions, lambda: self.url)
+        self.router = Router(
+            self.authorization,
+            self.sessions,
+            lambda: self.issuer,
+            proxies=self.proxies,
+            check_origin=self.public_url is not None,
+        )
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
         self._lifecycle = threading.Lock()
@@ -349,6 +368,11 @@ class TokenEndpoint:
         port = self._httpd.server_address[1] if self._httpd is not None else self.port
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{port}"
+
+    @property
+    def issuer(self) -> str:
+        """The public URL when given, else the bound address (RFC 8414 §2, RFC 9207)."""
+        return self.public_url or self.url
 
     @property
     def running(self) -> bool:

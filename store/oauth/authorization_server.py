@@ -189,13 +189,13 @@ class AuthorizationServer:
         """See ``AuthorizationEndpoint.validate``."""
         return self.authorize_endpoint.validate(params)
 
-    def approve(self, request: AuthorizationRequest, user_id: int) -> str:
-        """Issue a code; the redirect ``Location`` (RFC 6749 §4.1.2)."""
-        return self.authorize_endpoint.approve(request, user_id)
+    def approve(self, request: AuthorizationRequest, user_id: int, issuer: str) -> str:
+        """Issue a code; the redirect ``Location`` with ``iss`` (RFC 6749 §4.1.2, RFC 9207)."""
+        return self.authorize_endpoint.approve(request, user_id, issuer)
 
-    def deny(self, request: AuthorizationRequest) -> str:
-        """``error=access_denied`` (RFC 6749 §4.1.2.1)."""
-        return self.authorize_endpoint.deny(request)
+    def deny(self, request: AuthorizationRequest, issuer: str) -> str:
+        """``error=access_denied`` with ``iss`` (RFC 6749 §4.1.2.1, RFC 9207)."""
+        return self.authorize_endpoint.deny(request, issuer)
 
 
 __all__ = [

@@ -18,6 +18,7 @@ from authclients.store.oauth.errors import (
     UnsupportedResponseType,
 )
 from authclients.store.oauth.pkce import check_challenge
+from authclients.store.oauth.redirect_uris import is_registered
 from authclients.store.oauth.scopes import check_scopes
 from authclients.store.records import GRANT_AUTHORIZATION_CODE, ClientInfo
 
@@ -51,14 +52,28 @@ class AuthorizeError(Exception):
 
 
 class AuthorizeRedirectError(Exception):
-    """An authorization error that goes back to the (validated) redirect URI (RFC 6749 §4.1.2.1)."""
+    """An authorization error that goes back to the (validated) redirect URI (RFC 6749 §4.1.2.1).
+
+    Where exactly depends on the issuer, which the response names (RFC 9207):
+    ``location(issuer)``.
+    """
 
     def __init__(self, request_uri: str, error: OAuthError, state: str | None) -> None:
         super().__init__(error.description)
         self.error = error
-        self.location = redirect_location(
-            request_uri,
-            {"error": error.error, "error_description": error.description, "state": state},
+        self.request_uri = request_uri
+        self.state = state
+
+    def location(self, issuer: str) -> str:
+        """The redirect ``Location``, with ``iss`` (RFC 9207 §2)."""
+        return redirect_location(
+            self.request_uri,
+            {
+                "error": self.error.error,
+                "error_description": self.error.description,
+                "state": self.state,
+            },
+            issuer,
         )
 
 
@@ -82,9 +97,10 @@ class AuthorizationEndpoint:
         redirect_uri = params.get("redirect_uri", "")
         if not redirect_uri:
             raise AuthorizeError("The redirect_uri parameter is missing.")
-        if redirect_uri not in client.redirect_uris:
+        if not is_registered(redirect_uri, client.redirect_uris):
             raise AuthorizeError(
-                "The redirect_uri is not registered for this application (exact match required)."
+                "The redirect_uri is not registered for this application (exact match "
+                "required; only a loopback IP address may differ in its port)."
             )
         state = params.get("state") or None
         if state is not None and len(state) > STATE_MAX:
@@ -123,8 +139,9 @@ class AuthorizationEndpoint:
             code_challenge_method=method or None,
         )
 
-    def approve(self, request: AuthorizationRequest, user_id: int) -> str:
-        """Issue a code for the signed-in owner; the redirect ``Location`` (RFC 6749 §4.1.2)."""
+    def approve(self, request: AuthorizationRequest, user_id: int, issuer: str) -> str:
+        """Issue a code for the signed-in owner; the redirect ``Location`` (RFC 6749 §4.1.2),
+        naming ``issuer`` (RFC 9207)."""
         client = self._still_allowed(request)
         code = self.store.tokens.create_auth_code(
             client,
@@ -134,10 +151,12 @@ class AuthorizationEndpoint:
             code_challenge=request.code_challenge,
             code_challenge_method=request.code_challenge_method,
         )
-        return redirect_location(request.redirect_uri, {"code": code, "state": request.state})
+        return redirect_location(
+            request.redirect_uri, {"code": code, "state": request.state}, issuer
+        )
 
-    def deny(self, request: AuthorizationRequest) -> str:
-        """The owner said no: ``error=access_denied`` (RFC 6749 §4.1.2.1)."""
+    def deny(self, request: AuthorizationRequest, issuer: str) -> str:
+        """The owner said no: ``error=access_denied`` (RFC 6749 §4.1.2.1), with ``iss``."""
         self._still_allowed(request)
         return redirect_location(
             request.redirect_uri,
@@ -146,6 +165,7 @@ class AuthorizationEndpoint:
                 "error_description": "The user denied the request.",
                 "state": request.state,
             },
+            issuer,
         )
 
     def _still_allowed(self, request: AuthorizationRequest) -> ClientInfo:
@@ -154,7 +174,7 @@ class AuthorizationEndpoint:
         if (
             client is None
             or not client.allows(GRANT_AUTHORIZATION_CODE)
-            or request.redirect_uri not in client.redirect_uris
+            or not is_registered(request.redirect_uri, client.redirect_uris)
         ):
             raise AuthorizeError(
                 "This application is no longer registered for sign-in.", "unauthorized_client"
@@ -162,9 +182,11 @@ class AuthorizationEndpoint:
         return client
 
 
-def redirect_location(uri: str, params: Mapping[str, str | None]) -> str:
-    """``uri`` with ``params`` added to its query, keeping the query it had (RFC 6749 §3.1.2)."""
+def redirect_location(uri: str, params: Mapping[str, str | None], issuer: str) -> str:
+    """``uri`` with ``params`` and ``iss`` added to its query, keeping the query it had
+    (RFC 6749 §3.1.2; RFC 9207 §2: every authorization response names its issuer, so a
+    client talking to several servers can tell which one answered — mix-up attacks)."""
     parts = urlsplit(uri)
-    extra = urlencode({k: v for k, v in params.items() if v})
+    extra = urlencode({k: v for k, v in {**params, "iss": issuer}.items() if v})
     query = f"{parts.query}&{extra}" if parts.query else extra
     return urlunsplit(parts._replace(query=query))

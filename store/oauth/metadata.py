@@ -26,4 +26,6 @@ class MetadataEndpoint:
             "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
             "introspection_endpoint_auth_methods_supported": list(AUTH_METHODS[:2]),
             "code_challenge_methods_supported": ["S256"],
+            # RFC 9207 §3: every authorization response carries iss.
+            "authorization_response_iss_parameter_supported": True,
         }

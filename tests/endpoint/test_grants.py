@@ -208,6 +208,7 @@ def test_deny_redirects_with_access_denied(
         "error": "access_denied",
         "error_description": "The user denied the request.",
         "state": "xyz-state",
+        "iss": url,  # RFC 9207: the deny answer names its issuer too
     }
     assert token_count() == before
 

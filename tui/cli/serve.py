@@ -18,6 +18,8 @@ def register(commands: Commands) -> None:
         example_lines=(
             "authclients serve",
             "authclients serve --host 0.0.0.0 --port 9000 --db postgresql://auth@db/auth",
+            "authclients serve --host 10.0.0.7 --public-url https://auth.example.com "
+            "--trust-proxy 10.0.0.2",
         ),
     )
     serve.add_argument(
@@ -31,10 +33,54 @@ def register(commands: Commands) -> None:
         help=f"port to listen on (default {DEFAULT_PORT}; 0 for a free one)",
     )
 
+    serve.add_argument(
+        "--public-url",
+        type=_public_url,
+        default=None,
+        metavar="URL",
+        help="the https:// (or http://) URL clients and browsers reach this server at, "
+        "behind a load balancer: the issuer, metadata URLs and page links use it "
+        "(default: the bound address)",
+    )
+    serve.add_argument(
+        "--trust-proxy",
+        type=_network,
+        action="append",
+        default=[],
+        metavar="ADDR",
+        help="an IP address or CIDR network of a proxy in front of this server; only "
+        "requests from it have their X-Forwarded-For / Forwarded headers believed "
+        "(repeatable; default: none, the headers are ignored)",
+    )
+
+
+def _public_url(text: str) -> str:
+    from authclients.store.endpoint.public_url import parse_public_url
+
+    try:
+        return parse_public_url(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _network(text: str) -> str:
+    from authclients.store.endpoint.proxies import parse_network
+
+    try:
+        return str(parse_network(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
 
 def _serve(store: Store, args: argparse.Namespace) -> int:
     # The endpoint loads only when asked for, so admin commands stay quick.
     from authclients.store.endpoint import run_headless
 
-    status = run_headless(store, host=args.host, port=args.port)
+    status = run_headless(
+        store,
+        host=args.host,
+        port=args.port,
+        public_url=args.public_url,
+        trusted_proxies=args.trust_proxy,
+    )
     return status if isinstance(status, int) else 0
