@@ -34,6 +34,8 @@ from authclients.store.oauth.authorize import (
 from authclients.store.oauth.errors import InvalidGrant, InvalidRequest, SlowDown
 
 COOKIE_NAME = SESSION_COOKIE
+MAX_SAME_NAME = 4
+"""Cookies of one name looked at per request; more are ignored."""
 FORM_COOKIE_AGE = 24 * 3600
 """Seconds the browser keeps its form binding (it names nothing on the server)."""
 
@@ -81,7 +83,7 @@ class AuthorizeFlow:
         except AuthorizeRedirectError as exc:
             return redirect_response(exc.location(site.issuer))
         kept = form_tokens.request_params(params)
-        session = self.sessions.find(_cookie_value(request, site.cookie_name(SESSION_COOKIE)))
+        session = self._session(request, site)
         if session is not None:
             return self._consent(authorize, kept, session, site)
         return self._sign_in_form(request, authorize, kept, site, status=200)
@@ -100,19 +102,20 @@ class AuthorizeFlow:
         if action not in ("sign_in", "approve", "deny"):
             return page_response(400, pages.error_page("Unknown action."))
         key = self.sessions.form_key()
-        session_value = _cookie_value(request, site.cookie_name(SESSION_COOKIE))
         if action == "sign_in":
-            binding = _cookie_value(request, site.cookie_name(FORM_COOKIE))
-            nonce = form_tokens.check(
-                key, form_tokens.PURPOSE_SIGN_IN, binding, kept, params.get("form_token", "")
+            signed = any(
+                form_tokens.check(
+                    key, form_tokens.PURPOSE_SIGN_IN, binding, kept, params.get("form_token", "")
+                )
+                for binding in _cookie_values(request, site.cookie_name(FORM_COOKIE))
             )
-            if nonce is None:
+            if not signed:
                 return _csrf_failed()
             authorize = self._revalidate(request, kept, site)
             if isinstance(authorize, Response):
                 return authorize
-            return self._sign_in(request, authorize, kept, params, session_value, site)
-        session = self.sessions.find(session_value)
+            return self._sign_in(request, authorize, kept, params, site)
+        session = self._session(request, site)
         if session is None:
             # Signed out meanwhile (expired, or the user was changed or removed): the
             # browser signs in again; an old cookie never reaches a consent decision.
@@ -147,6 +150,14 @@ class AuthorizeFlow:
             return page_response(400, pages.error_page(exc.message, exc.error))
         return redirect_response(location)
 
+    def _session(self, request: Request, site: PublicSite) -> LiveSession | None:
+        """The live session among the browser's session cookies, if any."""
+        for value in _cookie_values(request, site.cookie_name(SESSION_COOKIE)):
+            session = self.sessions.find(value)
+            if session is not None:
+                return session
+        return None
+
     # -- the pages ----------------------------------------------------------------------
 
     def _revalidate(
@@ -173,9 +184,14 @@ class AuthorizeFlow:
         username: str = "",
         headers: Iterable[tuple[str, str]] = (),
     ) -> Response:
-        binding = _cookie_value(request, site.cookie_name(FORM_COOKIE))
+        bindings = [
+            value
+            for value in _cookie_values(request, site.cookie_name(FORM_COOKIE))
+            if form_tokens.BINDING.fullmatch(value)
+        ]
+        binding = bindings[0] if len(bindings) == 1 else None
         cookies: list[tuple[str, str]] = []
-        if binding is None or not form_tokens.BINDING.fullmatch(binding):
+        if binding is None:
             binding = form_tokens.new_binding()
             cookies.append(site.cookie(FORM_COOKIE, binding, FORM_COOKIE_AGE))
         token, _nonce = form_tokens.issue(
@@ -215,7 +231,6 @@ class AuthorizeFlow:
         authorize: AuthorizationRequest,
         kept: Mapping[str, str],
         params: Mapping[str, str],
-        old_session: str | None,
         site: PublicSite,
     ) -> Response:
         username = params.get("username", "")
@@ -248,7 +263,8 @@ class AuthorizeFlow:
             return again(401, "The username or password is incorrect.")
         # Always a new session id after sign-in: a cookie planted before it is worthless
         # (fixation), and the browser's previous session ends here.
-        self.sessions.end(old_session)
+        for old in _cookie_values(request, site.cookie_name(SESSION_COOKIE)):
+            self.sessions.end(old)
         try:
             value = self.sessions.start(user.id, generation, request.address or "unknown")
         except SessionsFull as exc:
@@ -259,18 +275,17 @@ class AuthorizeFlow:
         return self._consent(authorize, kept, session, site, [site.cookie(SESSION_COOKIE, value)])
 
 
-def _cookie_value(request: Request, name: str) -> str | None:
-    """The named cookie's value; None when absent, sent twice or too long to be ours."""
+def _cookie_values(request: Request, name: str) -> list[str]:
+    """The named cookie's values, at most ``MAX_SAME_NAME`` of them (a browser sends one per
+    path and domain it holds: a sibling host may have planted another)."""
     found: list[str] = []
     for header in request.headers.get_all("Cookie") or []:
         for part in header.split(";"):
             cookie_name, _, value = part.strip().partition("=")
-            if cookie_name == name:
-                found.append(value.strip())
-    # Two cookies of the same name: one may have been planted by a sibling host.
-    if len(found) != 1 or len(found[0]) > 128:
-        return None
-    return found[0]
+            value = value.strip()
+            if cookie_name == name and 0 < len(value) <= 128 and value not in found:
+                found.append(value)
+    return found[:MAX_SAME_NAME]
 
 
 def _same_origin(request: Request, site: PublicSite) -> bool:
