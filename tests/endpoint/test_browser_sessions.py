@@ -14,6 +14,7 @@ from authclients.store import Store
 from authclients.store.endpoint import TokenEndpoint
 from authclients.store.models import BrowserSession, User
 from authclients.store.records import CreatedClient, UserInfo
+from tests.backends import SQLITE
 from tests.endpoint.conftest import (
     AUTHCLIENTS,
     PASSWORD,
@@ -22,7 +23,6 @@ from tests.endpoint.conftest import (
     query_of,
     serving,
 )
-from tests.backends import SQLITE
 from tests.tui.cli.runner import run_subprocess
 
 
