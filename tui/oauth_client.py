@@ -256,6 +256,13 @@ class Target:
     authorize_url: str
     revoke_url: str
     introspect_url: str
+    issuer_url: str = ""
+    """The issuer its metadata names; empty: the base URL is taken for it."""
+
+    @property
+    def issuer(self) -> str:
+        """Who must have answered an authorization request (RFC 9207 ``iss``)."""
+        return self.issuer_url or self.base_url
 
     @classmethod
     def from_base(cls, base_url: str) -> Target:
@@ -281,6 +288,9 @@ class Target:
             for attr, key in names.items()
             if isinstance(value := metadata.get(key), str) and value
         }
+        issuer = metadata.get("issuer")
+        if isinstance(issuer, str) and issuer:
+            found["issuer_url"] = issuer
         return replace(self, **found)
 
     def api_url(self, path: str) -> str:
@@ -532,11 +542,18 @@ class StateMismatch(Exception):
     """The redirect's ``state`` is not the one we sent: possible CSRF, the code is not used."""
 
 
-def parse_redirect(url: str, expected_state: str) -> Redirect:
-    """Read a redirect URL (captured, or pasted from a browser) and check its ``state``.
+class IssuerMismatch(StateMismatch):
+    """The redirect's ``iss`` names another server than the one we asked (RFC 9207 §2.4:
+    a mix-up attack); refused like a state mismatch, the code is not used."""
+
+
+def parse_redirect(url: str, expected_state: str, expected_issuer: str = "") -> Redirect:
+    """Read a redirect URL (captured, or pasted from a browser); check its ``state`` and,
+    when it carries one, its ``iss`` (RFC 9207).
 
     Raises:
         StateMismatch: ``state`` missing or different while we sent one.
+        IssuerMismatch: ``iss`` present and not ``expected_issuer``.
         ValueError: neither a code nor an error in it.
     """
     url = url.strip()
@@ -558,6 +575,13 @@ def parse_redirect(url: str, expected_state: str) -> Redirect:
         raise StateMismatch(
             f"State mismatch: sent {expected_state!r}, got {got}. The code is not used "
             "(a forged or stale redirect, RFC 6749 §10.12); start the flow again."
+        )
+    issuer = values.get("iss")
+    # Compared as RFC 9207 §2.4 says: simple string comparison, no normalisation.
+    if issuer is not None and expected_issuer and issuer != expected_issuer.rstrip("/"):
+        raise IssuerMismatch(
+            f"Issuer mismatch: asked {expected_issuer!r}, answered by {issuer!r}. The code "
+            "is not used (a mix-up attack, RFC 9207); start the flow again."
         )
     return redirect
 

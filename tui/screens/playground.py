@@ -647,7 +647,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
     def use_redirect(self, location: str, *, exchange_code: bool) -> None:
         """Read a redirect, check its state, show the code; exchange it when asked."""
         try:
-            redirect = oc.parse_redirect(location, self.pkce.state)
+            redirect = oc.parse_redirect(location, self.pkce.state, self.target.issuer)
         except oc.StateMismatch as exc:
             self.code = ""
             self.query_one("#pg-code", Input).value = ""
