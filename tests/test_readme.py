@@ -151,10 +151,10 @@ def serve(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], 
     return proc, first.removeprefix("Listening on ").strip()
 
 
-def stop(proc: subprocess.Popen[str], url: str) -> None:
+def stop(proc: subprocess.Popen[str], url: str, issuer: str | None = None) -> None:
     """Ask it something first (it works, and its signal handlers are in place), then SIGTERM."""
     with urllib.request.urlopen(f"{url}/.well-known/oauth-authorization-server", timeout=10) as r:
-        assert json.load(r)["issuer"] == url
+        assert json.load(r)["issuer"] == (issuer or url)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == 0
 
@@ -319,8 +319,10 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def test_scaling_serve_command(tmp_path: Path) -> None:
     """The "Past one machine" line, on a free local port, against PostgreSQL if there is one."""
-    line = next(line for line in README.splitlines() if line.startswith("authclients serve --host"))
+    start = README.index("\nauthclients serve --host") + 1
+    line = README[start : README.index("\n```", start)].replace("\\\n", " ")
     args = shlex.split(line)[1:]
+    issuer = args[args.index("--public-url") + 1]
     args[args.index("--port") + 1] = "0"
     args[args.index("--host") + 1] = "127.0.0.1"  # the test listens on loopback only
     db_index = args.index("--db") + 1
@@ -330,11 +332,11 @@ def test_scaling_serve_command(tmp_path: Path) -> None:
             _, url = server.create_database()
             args[db_index] = url
             proc, listening = serve(args, environment(url))
-            stop(proc, listening)
+            stop(proc, listening, issuer)
     else:
         args[db_index] = f"sqlite:///{tmp_path / 'scaled.db'}"
         proc, listening = serve(args, environment(args[db_index]))
-        stop(proc, listening)
+        stop(proc, listening, issuer)
 
 
 # -- the console ------------------------------------------------------------------------------
