@@ -682,6 +682,10 @@ class DanceError(Exception):
         self.exchange = exchange
 
 
+FORM_SECRETS = ("form_token", "csrf_token", "request")
+"""Hidden fields of the authorization pages that are masked in the history."""
+
+
 class AuthorizeDance:
     """A browser's part of the authorization-code flow, done over HTTP with cookies.
 
@@ -729,8 +733,9 @@ class AuthorizeDance:
     ) -> HttpResponse:
         assert self.page is not None
         action = urljoin(self.url, self.page.action or urlsplit(self.url).path)
-        # The CSRF token and request id are secrets of this session.
-        hidden = tuple(v for k, v in self.page.hidden.items() if k != "action")
+        # The form token (or an older server's CSRF token and request id) is a secret of
+        # this session; the authorization request's own fields are not.
+        hidden = tuple(v for k, v in self.page.hidden.items() if k in FORM_SECRETS)
         return self._send(
             HttpRequest(
                 title,

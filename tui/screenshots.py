@@ -266,7 +266,8 @@ async def render(scene: Scene, name: str) -> str:
     clock = ManualClock(START)
     with deterministic_secrets(SEED), temporary_store(clock=clock, actor="admin") as store:
         demo = populate(store, clock)
-        endpoint = TokenEndpoint(store, port=0)
+        # The issuer is the address shown, so the redirect's iss (RFC 9207) matches it.
+        endpoint = TokenEndpoint(store, port=0, public_url=SHOWN_BASE)
         endpoint.start()
         try:
             with _shown_at(endpoint.url):
