@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from authclients.tui.oauth_client import AuthorizeDance, DanceError, Exchange, PageForm
+from authclients.store.oauth_client import AuthorizeDance, DanceError, Exchange, PageForm
 
 
 @dataclass

@@ -33,6 +33,7 @@ from textual.widgets import (
     TabPane,
 )
 
+from authclients.store import oauth_client as oc
 from authclients.store.errors import NotFound
 from authclients.store.records import (
     GRANT_AUTHORIZATION_CODE,
@@ -44,11 +45,11 @@ from authclients.store.records import (
     ClientPage,
     IssuedToken,
 )
-from authclients.tui import oauth_client as oc
 from authclients.tui.formatting import shell_lines
 from authclients.tui.screens.authorize_here import AuthorizeHereScreen, AuthorizeOutcome
 from authclients.tui.screens.base import ConsoleScreen
 from authclients.tui.widgets.console_header import ConsoleHeader
+from authclients.tui.widgets.playground.hints import HintContext, explain
 
 GRANTS = (
     (GRANT_PASSWORD, "Password"),
@@ -508,13 +509,13 @@ class PlaygroundScreen(ConsoleScreen[None]):
             basic=self.query_one("#pg-basic", Checkbox).value,
         )
 
-    def _hint_context(self, grant: str) -> oc.HintContext:
+    def _hint_context(self, grant: str) -> HintContext:
         client_id = self.query_one("#pg-client-id", Input).value.strip()
         known = self.client
         if known is None and client_id.isdigit():
             # Typed by hand, but maybe one of ours: the hint can then name it.
             known = self.clients.get(int(client_id))
-        return oc.HintContext(
+        return HintContext(
             grant=grant,
             client_id=client_id,
             client_name=known.name if known else "",
@@ -618,7 +619,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
             return
         context = self._hint_context(GRANT_AUTHORIZATION_CODE)
         for done in outcome.exchanges:
-            done.hint = oc.explain(done, context) if not done.hint else done.hint
+            done.hint = explain(done, context) if not done.hint else done.hint
             self._record(done)
         if outcome.exchanges:
             self._show_panels(outcome.exchanges[-1])
@@ -689,7 +690,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
 
         def body() -> None:
             done = oc.exchange(request, timeout=timeout)
-            done.hint = oc.explain(done, context)
+            done.hint = explain(done, context)
             with contextlib.suppress(RuntimeError):  # the app is closing: nobody to tell
                 app.call_from_thread(self._received, done, then)
 
