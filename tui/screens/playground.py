@@ -1,4 +1,9 @@
-"""The token playground: a real OAuth 2.0 client in the terminal, wired to the endpoint."""
+"""The token playground: a real OAuth 2.0 client in the terminal, wired to the endpoint.
+
+The screen composes the widgets of ``tui/widgets/playground`` and owns the
+work: it reads the store and sends requests in workers, and hands what comes
+back to the panels.
+"""
 
 from __future__ import annotations
 
@@ -9,29 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import ClassVar
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
-from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import (
-    Button,
-    Checkbox,
-    Collapsible,
-    ContentSwitcher,
-    DataTable,
-    Footer,
-    Input,
-    Label,
-    RadioButton,
-    RadioSet,
-    Select,
-    Static,
-    TabbedContent,
-    TabPane,
-)
+from textual.containers import VerticalScroll
+from textual.widgets import Button, Footer, Input, TabbedContent, TabPane
 
 from authclients.store import oauth_client as oc
 from authclients.store.errors import NotFound
@@ -45,36 +34,29 @@ from authclients.store.records import (
     ClientPage,
     IssuedToken,
 )
-from authclients.tui.formatting import shell_lines
+from authclients.tui.safe_text import printable
 from authclients.tui.screens.authorize_here import AuthorizeHereScreen, AuthorizeOutcome
 from authclients.tui.screens.base import ConsoleScreen
 from authclients.tui.widgets.console_header import ConsoleHeader
-from authclients.tui.widgets.playground.hints import HintContext, explain
-
-GRANTS = (
-    (GRANT_PASSWORD, "Password"),
-    (GRANT_CLIENT_CREDENTIALS, "Client credentials"),
-    (GRANT_AUTHORIZATION_CODE, "Auth code + PKCE"),
-    (GRANT_REFRESH_TOKEN, "Refresh token"),
-    (GRANT_PERSONAL_ACCESS, "Personal token"),
+from authclients.tui.widgets.playground.actions import ActionBar
+from authclients.tui.widgets.playground.client_picker import BY_HAND, ClientPicker
+from authclients.tui.widgets.playground.exchange_panels import (
+    CurlPanel,
+    OutcomeLine,
+    RequestPanel,
+    ResponsePanel,
 )
-"""The grants offered, in the order shown."""
-BY_HAND = -1
-"""The client picker's value for a client typed by hand."""
+from authclients.tui.widgets.playground.grant_form import GrantForm
+from authclients.tui.widgets.playground.grants import GRANTS, GrantOffer, grant_offers
+from authclients.tui.widgets.playground.hints import HintContext, explain
+from authclients.tui.widgets.playground.history import HistoryTable
+from authclients.tui.widgets.playground.target_picker import TargetPicker
+from authclients.tui.widgets.playground.token_panel import TokenPanel
+
+__all__ = ["GRANTS", "GrantOffer", "PlaygroundScreen", "grant_offers"]
+
 CLIENT_LIMIT = 500
 """Clients offered in the picker (by id); any other can be typed by hand."""
-EMBEDDED = "embedded"
-CUSTOM = "custom"
-
-
-@dataclass(frozen=True)
-class GrantOffer:
-    """A grant as the playground offers it for one client: usable, or why not."""
-
-    grant: str
-    label: str
-    enabled: bool
-    reason: str = ""
 
 
 @dataclass
@@ -87,45 +69,6 @@ class PlaygroundMemory:
 
 _MEMORY: weakref.WeakKeyDictionary[App[object], PlaygroundMemory] = weakref.WeakKeyDictionary()
 """One memory per app: "this run's requests" survive closing and reopening the screen."""
-
-
-def grant_offers(client: ClientInfo | None, *, embedded: bool) -> list[GrantOffer]:
-    """Which grants the chosen client may use here, and the reason for each that it may not.
-
-    A client typed by hand is not known to us: every grant is offered and the
-    server decides, except personal access tokens, which need a stored client.
-    """
-    offers: list[GrantOffer] = []
-    for grant, label in GRANTS:
-        reason = ""
-        if grant == GRANT_PERSONAL_ACCESS:
-            if not embedded:
-                reason = "only for the embedded endpoint (made in the store)"
-            elif client is None:
-                reason = "choose a client from the list"
-            elif not client.personal_access:
-                reason = "“Personal access tokens” is off for this client"
-        elif client is not None:
-            if client.revoked:
-                reason = "the client is revoked"
-            elif grant == GRANT_PASSWORD and not client.password:
-                reason = "“Password grant” is off for this client"
-            elif grant == GRANT_CLIENT_CREDENTIALS and client.public:
-                reason = "a public client has no secret"
-            elif grant == GRANT_CLIENT_CREDENTIALS and not client.client_credentials:
-                reason = "“Client credentials” is off for this client"
-            elif grant == GRANT_AUTHORIZATION_CODE and not client.authorization_code:
-                reason = "“Authorization code” is off for this client"
-            elif grant == GRANT_AUTHORIZATION_CODE and not client.redirect_uris:
-                reason = "the client has no redirect URL"
-            elif grant == GRANT_REFRESH_TOKEN and not client.allows(GRANT_REFRESH_TOKEN):
-                reason = "needs “Authorization code” or “Password grant”"
-        offers.append(GrantOffer(grant, label, not reason, reason))
-    return offers
-
-
-def _client_label(client: ClientInfo) -> str:
-    return f"{client.id} · {client.name}" + (" (public)" if client.public else "")
 
 
 class PlaygroundScreen(ConsoleScreen[None]):
@@ -197,168 +140,38 @@ class PlaygroundScreen(ConsoleScreen[None]):
         """Requests in flight (tests wait for zero)."""
         self.code = ""
 
-    # -- layout ---------------------------------------------------------------------------
-
     def compose(self) -> ComposeResult:
         yield ConsoleHeader("Token playground")
         with VerticalScroll(id="pg-body"):
-            with Horizontal(classes="pg-row"):
-                yield Label("Target", classes="pg-label")
-                yield Select(
-                    [("Embedded endpoint", EMBEDDED), ("Another server", CUSTOM)],
-                    value=EMBEDDED,
-                    allow_blank=False,
-                    id="pg-target-kind",
-                    compact=True,
-                )
-                yield Input(id="pg-base-url", placeholder="https://server.example", compact=True)
-                yield Button("Discover", id="pg-discover", compact=True)
-            with Collapsible(title="Endpoint URLs (editable)", id="pg-urls", collapsed=True):
-                for key, label in (
-                    ("token", "Token"),
-                    ("authorize", "Authorize"),
-                    ("revoke", "Revoke"),
-                    ("introspect", "Introspect"),
-                ):
-                    with Horizontal(classes="pg-row"):
-                        yield Label(label, classes="pg-label")
-                        yield Input(id=f"pg-url-{key}", compact=True)
-            with Horizontal(classes="pg-row"):
-                yield Label("Client", classes="pg-label")
-                first = self.initial_client
-                yield Select(
-                    [
-                        *([(_client_label(first), first.id)] if first else []),
-                        ("Typed by hand", BY_HAND),
-                    ],
-                    value=first.id if first else BY_HAND,
-                    allow_blank=False,
-                    id="pg-client",
-                    compact=True,
-                )
-            with Horizontal(classes="pg-row"):
-                yield Label("Id", classes="pg-label")
-                yield Input(id="pg-client-id", placeholder="client id", compact=True)
-                yield Label("Secret", classes="pg-label-inline")
-                yield Input(id="pg-secret", password=True, placeholder="none: public", compact=True)
-                yield Checkbox(
-                    "Basic",
-                    True,
-                    id="pg-basic",
-                    compact=True,
-                    tooltip="Send the secret with HTTP Basic; off: in the form body",
-                )
-            with RadioSet(id="pg-grant"):
-                for grant, label in GRANTS:
-                    yield RadioButton(label, id=f"pg-grant-{grant}")
-            yield Static("", id="pg-grant-notes")
-            with ContentSwitcher(id="pg-forms", initial=f"form-{GRANT_PASSWORD}"):
-                yield from self._compose_forms()
-            with Horizontal(id="pg-actions"):
-                yield Button("Send ^s", id="pg-send", variant="primary", compact=True)
-                yield Button("Refresh ^r", id="pg-refresh", compact=True)
-                yield Button("Introspect ^t", id="pg-introspect", compact=True)
-                yield Button("Revoke ^g", id="pg-revoke", compact=True)
-                yield Button("Call API ^o", id="pg-call-api", compact=True)
-            with Horizontal(classes="pg-row"):
-                yield Label("API path", classes="pg-label")
-                yield Input(oc.API_PATH, id="pg-api-path", compact=True)
-                yield Button("Copy token", id="pg-copy-token", compact=True)
-                yield Button("Copy curl", id="pg-copy-curl", compact=True)
-                yield Button("Show secrets f2", id="pg-secrets", compact=True)
-            yield Static("Choose a grant, fill it in, and Send (ctrl+s).", id="pg-outcome")
+            yield TargetPicker(id="pg-target")
+            yield ClientPicker(self.initial_client, id="pg-client-picker")
+            yield GrantForm(id="pg-grant-form")
+            yield ActionBar(id="pg-action-bar")
+            yield OutcomeLine("Choose a grant, fill it in, and Send (ctrl+s).", id="pg-outcome")
             with TabbedContent(id="pg-panels"):
                 with TabPane("Request", id="tab-request"):
-                    yield Static("", id="pg-request", classes="pg-panel")
+                    yield RequestPanel("", id="pg-request", classes="pg-panel")
                 with TabPane("curl", id="tab-curl"):
-                    yield Static("", id="pg-curl", classes="pg-panel")
+                    yield CurlPanel("", id="pg-curl", classes="pg-panel")
                 with TabPane("Response", id="tab-response"):
-                    yield Static("", id="pg-response", classes="pg-panel")
+                    yield ResponsePanel("", id="pg-response", classes="pg-panel")
                 with TabPane("Token", id="tab-token"):
-                    yield Static("No token yet.", id="pg-token", classes="pg-panel")
+                    yield TokenPanel("No token yet.", id="pg-token", classes="pg-panel")
                 with TabPane("History", id="tab-history"):
-                    yield DataTable(id="pg-history", cursor_type="row", zebra_stripes=True)
+                    yield HistoryTable(id="pg-history")
         yield Footer(compact=True)
 
-    def _compose_forms(self) -> ComposeResult:
-        with Vertical(id=f"form-{GRANT_PASSWORD}", classes="pg-form"):
-            with Horizontal(classes="pg-row"):
-                yield Label("Username", classes="pg-label")
-                yield Input(id="pg-username", compact=True)
-                yield Label("Password", classes="pg-label-inline")
-                yield Input(id="pg-password", password=True, compact=True)
-            yield from self._scope_row("pg-scope-password")
-        with Vertical(id=f"form-{GRANT_CLIENT_CREDENTIALS}", classes="pg-form"):
-            yield from self._scope_row("pg-scope-client")
-        with Vertical(id=f"form-{GRANT_AUTHORIZATION_CODE}", classes="pg-form"):
-            with Horizontal(classes="pg-row"):
-                yield Label("Redirect", classes="pg-label")
-                yield Input(id="pg-redirect-uri", placeholder="a registered URL", compact=True)
-            yield from self._scope_row("pg-scope-code")
-            yield Static("", id="pg-pkce")
-            yield Static("", id="pg-authorize-url")
-            with Horizontal(classes="pg-buttons"):
-                yield Button(
-                    "Sign in and approve here ^n",
-                    id="pg-authorize-here",
-                    variant="primary",
-                    compact=True,
-                )
-                yield Button("Copy URL", id="pg-copy-authorize", compact=True)
-                yield Button("New state", id="pg-new-pkce", compact=True)
-            with Horizontal(classes="pg-row"):
-                yield Label("Paste", classes="pg-label")
-                yield Input(
-                    id="pg-redirect-paste",
-                    placeholder="the URL the browser was redirected to",
-                    compact=True,
-                )
-                yield Button("Use", id="pg-use-redirect", compact=True)
-            with Horizontal(classes="pg-row"):
-                yield Label("Code", classes="pg-label")
-                yield Input(id="pg-code", placeholder="from the redirect", compact=True)
-        with Vertical(id=f"form-{GRANT_REFRESH_TOKEN}", classes="pg-form"):
-            with Horizontal(classes="pg-row"):
-                yield Label("Refresh", classes="pg-label")
-                yield Input(
-                    id="pg-refresh-token",
-                    password=True,
-                    placeholder="from the last response, or pasted",
-                    compact=True,
-                )
-            yield from self._scope_row("pg-scope-refresh", "empty: the same scopes")
-        with Vertical(id=f"form-{GRANT_PERSONAL_ACCESS}", classes="pg-form"):
-            with Horizontal(classes="pg-row"):
-                yield Label("Username", classes="pg-label")
-                yield Input(id="pg-pat-username", compact=True)
-                yield Label("Name", classes="pg-label-inline")
-                yield Input("playground", id="pg-pat-name", compact=True)
-            with Horizontal(classes="pg-row"):
-                yield Label("Scopes", classes="pg-label")
-                yield Input(id="pg-pat-scopes", placeholder="space-separated", compact=True)
-                yield Label("Days", classes="pg-label-inline")
-                yield Input("30", id="pg-pat-days", compact=True, type="integer")
-
-    @staticmethod
-    def _scope_row(
-        input_id: str, placeholder: str = "space-separated; empty: none"
-    ) -> ComposeResult:
-        with Horizontal(classes="pg-row"):
-            yield Label("Scope", classes="pg-label")
-            yield Input(id=input_id, placeholder=placeholder, compact=True)
-
     def on_mount(self) -> None:
-        table = self.query_one("#pg-history", DataTable)
-        table.add_columns("#", "Status", "What", "URL")
         self.memory = _MEMORY.setdefault(self.app, PlaygroundMemory())
         self.history = self.memory.history
+        table = self.query_one(HistoryTable)
         for index, done in enumerate(self.history):
-            self._add_history_row(index, done)
+            table.add_exchange(index, done)
         if self.memory.tokens is not None:
             self.tokens = self.memory.tokens
-            self.query_one("#pg-refresh-token", Input).value = self.tokens.refresh_token
+            self.form.set_value("pg-refresh-token", self.tokens.refresh_token)
             self._show_token()
-        self._use_target(self._embedded_target())
+        self._use_target(oc.Target.from_base(self.console.endpoint_url))
         self._show_pkce()
         self._apply_client(self.initial_client)
         self._show_panels(None)
@@ -368,69 +181,39 @@ class PlaygroundScreen(ConsoleScreen[None]):
             lambda: clients.list(limit=CLIENT_LIMIT), self._clients_loaded, group="pg-clients"
         )
 
+    @property
+    def form(self) -> GrantForm:
+        return self.query_one(GrantForm)
+
+    @property
+    def picker(self) -> TargetPicker:
+        return self.query_one(TargetPicker)
+
     # -- target ---------------------------------------------------------------------------
 
     @property
     def embedded(self) -> bool:
-        return self.query_one("#pg-target-kind", Select).value == EMBEDDED
-
-    def _embedded_target(self) -> oc.Target:
-        return oc.Target.from_base(self.console.endpoint_url)
+        return self.picker.embedded
 
     def _use_target(self, target: oc.Target) -> None:
         self.target = target
-        # Quietly: the base URL's Changed would re-derive the URLs just set.
-        with self.prevent(Input.Changed):
-            self.query_one("#pg-base-url", Input).value = target.base_url
-        for key in ("token", "authorize", "revoke", "introspect"):
-            self.query_one(f"#pg-url-{key}", Input).value = getattr(target, f"{key}_url")
+        self.picker.use_target(target)
         self._show_authorize_url()
 
     def _read_target(self) -> oc.Target:
-        """The target as the inputs say now (the URLs may have been edited)."""
-        base = self.query_one("#pg-base-url", Input).value.strip().rstrip("/")
-        urls = {
-            key: self.query_one(f"#pg-url-{key}", Input).value.strip()
-            for key in ("token", "authorize", "revoke", "introspect")
-        }
-        default = oc.Target.from_base(base)
-        self.target = oc.Target(
-            base_url=base,
-            token_url=urls["token"] or default.token_url,
-            authorize_url=urls["authorize"] or default.authorize_url,
-            revoke_url=urls["revoke"] or default.revoke_url,
-            introspect_url=urls["introspect"] or default.introspect_url,
-        )
+        self.target = self.picker.read_target()
         return self.target
 
-    @on(Select.Changed, "#pg-target-kind")
-    def _target_kind_changed(self, event: Select.Changed) -> None:
-        base = self.query_one("#pg-base-url", Input)
-        if event.value == EMBEDDED:
-            self._use_target(self._embedded_target())
-            base.disabled = True
-        else:
-            base.disabled = False
-            base.focus()
+    def on_target_picker_kind_changed(self, event: TargetPicker.KindChanged) -> None:
+        if event.embedded:
+            self._use_target(oc.Target.from_base(self.console.endpoint_url))
         self._apply_grants()
 
-    @on(Input.Submitted, "#pg-base-url")
-    def _base_submitted(self) -> None:
-        self._use_target(oc.Target.from_base(self.query_one("#pg-base-url", Input).value))
+    def on_target_picker_discover_requested(self) -> None:
+        self.action_discover()
 
-    @on(Input.Changed, "#pg-base-url")
-    def _base_changed(self, event: Input.Changed) -> None:
-        # The endpoint URLs follow the base as it is typed (edit them after, or Discover),
-        # so a request never goes to the previous server by surprise.
-        if self.embedded:
-            return
-        derived = oc.Target.from_base(event.value)
-        for key in ("token", "authorize", "revoke", "introspect"):
-            self.query_one(f"#pg-url-{key}", Input).value = getattr(derived, f"{key}_url")
-
-    @on(Button.Pressed, "#pg-discover")
     def action_discover(self) -> None:
-        base = self.query_one("#pg-base-url", Input).value.strip()
+        base = self.picker.base_url
         if not base:
             self.notify("Type the server's base URL first.", severity="warning")
             return
@@ -446,9 +229,10 @@ class PlaygroundScreen(ConsoleScreen[None]):
                 timeout=8,
             )
             return
-        base = self.query_one("#pg-base-url", Input).value
-        self._use_target(oc.Target.from_base(base).with_metadata(body))
-        self.query_one("#pg-urls", Collapsible).collapsed = False
+        # An endpoint URL with control characters in it is no URL: it is not used.
+        usable = {k: v for k, v in body.items() if not isinstance(v, str) or printable(v) == v}
+        self._use_target(oc.Target.from_base(self.picker.base_url).with_metadata(usable))
+        self.picker.show_urls()
         self.notify("Endpoints read from the server's metadata.")
 
     @on(Input.Changed, "#pg-url-authorize, #pg-redirect-uri, #pg-scope-code, #pg-client-id")
@@ -461,22 +245,11 @@ class PlaygroundScreen(ConsoleScreen[None]):
         self.clients = {c.id: c for c in page.items}
         if self.initial_client is not None:
             self.clients.setdefault(self.initial_client.id, self.initial_client)
-        options: list[tuple[str, int]] = [
-            (_client_label(c), c.id) for c in sorted(self.clients.values(), key=lambda c: c.id)
-        ]
-        options.append(("Typed by hand", BY_HAND))
-        picker = self.query_one("#pg-client", Select)
         current = self.client.id if self.client is not None else BY_HAND
-        with self.prevent(Select.Changed):
-            picker.set_options(options)
-            picker.value = current if current in self.clients or current == BY_HAND else BY_HAND
+        self.query_one(ClientPicker).offer(self.clients.values(), current)
 
-    @on(Select.Changed, "#pg-client")
-    def _client_changed(self, event: Select.Changed) -> None:
-        # The picker's value now, not the event's: a stale Changed from its mount
-        # must not undo the client we were opened with.
-        value = event.select.value
-        client = self.clients.get(value) if isinstance(value, int) else None
+    def on_client_picker_chosen(self, event: ClientPicker.Chosen) -> None:
+        client = self.clients.get(event.client_id)
         if (client.id if client else BY_HAND) == (self.client.id if self.client else BY_HAND):
             return  # the picker settling on the client we have: keep what was typed
         self._apply_client(client)
@@ -484,33 +257,15 @@ class PlaygroundScreen(ConsoleScreen[None]):
     def _apply_client(self, client: ClientInfo | None) -> None:
         """Fill the id, the secret (only if revealed in this run) and what the grants need."""
         self.client = client
-        secret = self.query_one("#pg-secret", Input)
-        client_id = self.query_one("#pg-client-id", Input)
-        client_id.disabled = client is not None
-        if client is not None:
-            client_id.value = str(client.id)
-            secret.value = self.console.secrets.get(client.id, "")
-            secret.placeholder = (
-                "none: public client"
-                if client.public
-                else f"not revealed this run: type it (…{client.secret_hint})"
-            )
-            redirect = self.query_one("#pg-redirect-uri", Input)
-            if client.redirect_uris and redirect.value not in client.redirect_uris:
-                redirect.value = client.redirect_uris[0]
-        else:
-            secret.placeholder = "none: public"
+        secret = self.console.secrets.get(client.id, "") if client else ""
+        self.query_one(ClientPicker).fill(client, secret)
+        redirect = self.form.value("pg-redirect-uri", strip=False)
+        if client and client.redirect_uris and redirect not in client.redirect_uris:
+            self.form.set_value("pg-redirect-uri", client.redirect_uris[0])
         self._apply_grants()
 
-    def _credentials(self) -> oc.ClientCredentials:
-        return oc.ClientCredentials(
-            client_id=self.query_one("#pg-client-id", Input).value.strip(),
-            secret=self.query_one("#pg-secret", Input).value.strip(),
-            basic=self.query_one("#pg-basic", Checkbox).value,
-        )
-
     def _hint_context(self, grant: str) -> HintContext:
-        client_id = self.query_one("#pg-client-id", Input).value.strip()
+        client_id = self.query_one(ClientPicker).client_id
         known = self.client
         if known is None and client_id.isdigit():
             # Typed by hand, but maybe one of ours: the hint can then name it.
@@ -528,63 +283,30 @@ class PlaygroundScreen(ConsoleScreen[None]):
 
     @property
     def grant(self) -> str:
-        pressed = self.query_one("#pg-grant", RadioSet).pressed_button
-        if pressed is None or pressed.id is None:
-            return GRANT_PASSWORD
-        return pressed.id.removeprefix("pg-grant-")
+        return self.form.grant
 
     def _apply_grants(self) -> None:
-        offers = grant_offers(self.client, embedded=self.embedded)
-        notes: list[str] = []
-        for offer in offers:
-            button = self.query_one(f"#pg-grant-{offer.grant}", RadioButton)
-            button.disabled = not offer.enabled
-            button.tooltip = offer.reason or None
-            if not offer.enabled:
-                notes.append(f"{offer.label}: {offer.reason}")
-        self.query_one("#pg-grant-notes", Static).update("\n".join(notes))
-        self.query_one("#pg-grant-notes").display = bool(notes)
-        current = self.grant
-        usable = [o.grant for o in offers if o.enabled]
-        chosen = current if current in usable else (usable[0] if usable else GRANT_PASSWORD)
-        self.select_grant(chosen)
+        self.form.apply_offers(grant_offers(self.client, embedded=self.embedded))
 
     def select_grant(self, grant: str) -> None:
         """Press the grant's radio button and show its inputs."""
-        button = self.query_one(f"#pg-grant-{grant}", RadioButton)
-        if not button.value:
-            button.value = True
-        self.query_one("#pg-forms", ContentSwitcher).current = f"form-{grant}"
-
-    @on(RadioSet.Changed, "#pg-grant")
-    def _grant_changed(self, event: RadioSet.Changed) -> None:
-        if event.pressed.id:
-            grant = event.pressed.id.removeprefix("pg-grant-")
-            self.query_one("#pg-forms", ContentSwitcher).current = f"form-{grant}"
+        self.form.select_grant(grant)
 
     # -- authorization code ----------------------------------------------------------------
 
     def _show_pkce(self) -> None:
-        self.query_one("#pg-pkce", Static).update(
-            f"state {self.pkce.state}\nverifier {self.pkce.verifier}\n"
-            f"challenge {self.pkce.challenge} (S256)"
-        )
+        self.form.show_pkce(self.pkce)
         self._show_authorize_url()
 
     def _authorize_url(self) -> str:
         target = self._read_target() if self.is_mounted else self.target
-        return oc.authorize_url(
-            target,
-            self.query_one("#pg-client-id", Input).value.strip(),
-            self.query_one("#pg-redirect-uri", Input).value.strip(),
-            self.query_one("#pg-scope-code", Input).value.strip(),
-            self.pkce,
-        )
+        client_id = self.query_one(ClientPicker).client_id
+        form = self.form
+        redirect, scope = form.value("pg-redirect-uri"), form.value("pg-scope-code")
+        return oc.authorize_url(target, client_id, redirect, scope, self.pkce)
 
     def _show_authorize_url(self) -> None:
-        self.query_one("#pg-authorize-url", Static).update(
-            Text(f"authorize URL {self._authorize_url()}", overflow="fold")
-        )
+        self.form.show_authorize_url(self._authorize_url())
 
     @on(Button.Pressed, "#pg-new-pkce")
     def action_new_pkce(self) -> None:
@@ -603,10 +325,10 @@ class PlaygroundScreen(ConsoleScreen[None]):
             self._outcome(f"{code.label}: {code.reason}", error=True)
             return
         self.select_grant(GRANT_AUTHORIZATION_CODE)
-        if not self.query_one("#pg-redirect-uri", Input).value.strip():
+        if not self.form.value("pg-redirect-uri"):
             self._outcome("Give a redirect URL registered for the client first.", error=True)
             return
-        username = self.query_one("#pg-username", Input).value.strip()
+        username = self.form.value("pg-username")
         self.pending += 1
         self.app.push_screen(
             AuthorizeHereScreen(self._authorize_url(), timeout=self.timeout, username=username),
@@ -619,7 +341,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
             return
         context = self._hint_context(GRANT_AUTHORIZATION_CODE)
         for done in outcome.exchanges:
-            done.hint = explain(done, context) if not done.hint else done.hint
+            done.hint = done.hint or explain(done, context)
             self._record(done)
         if outcome.exchanges:
             self._show_panels(outcome.exchanges[-1])
@@ -639,7 +361,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
     @on(Button.Pressed, "#pg-use-redirect")
     @on(Input.Submitted, "#pg-redirect-paste")
     def _use_pasted(self) -> None:
-        url = self.query_one("#pg-redirect-paste", Input).value.strip()
+        url = self.form.value("pg-redirect-paste")
         if not url:
             self.notify("Paste the URL your browser was sent to.", severity="warning")
             return
@@ -651,7 +373,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
             redirect = oc.parse_redirect(location, self.pkce.state)
         except oc.StateMismatch as exc:
             self.code = ""
-            self.query_one("#pg-code", Input).value = ""
+            self.form.set_value("pg-code", "")
             self._outcome(str(exc), error=True)
             return
         except ValueError as exc:
@@ -667,7 +389,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
             self._outcome(f"Redirected with an error: {said}", hint, error=True)
             return
         self.code = redirect.code
-        self.query_one("#pg-code", Input).value = redirect.code
+        self.form.set_value("pg-code", redirect.code)
         self._outcome(f"Code received (state checked): {redirect.code[:10]}…")
         if exchange_code:
             self.action_send()
@@ -702,14 +424,16 @@ class PlaygroundScreen(ConsoleScreen[None]):
             return  # the playground was closed while the request was out
         self._record(done)
         self._show_panels(done)
-        if done.ok:
+        if done.response is not None and done.ok:
+            response = done.response
+            title = done.request.title
             self._outcome(
-                f"{done.response.status} {done.response.reason} · {done.request.title}"  # type: ignore[union-attr]
-                f" · {done.response.elapsed_ms:.0f} ms"  # type: ignore[union-attr]
+                f"{response.status} {response.reason} · {title} · {response.elapsed_ms:.0f} ms"
             )
         else:
-            first = done.error or f"{done.status_text} · {done.request.title}"
-            self._outcome(first, done.hint, error=True)
+            self._outcome(
+                done.error or f"{done.status_text} · {done.request.title}", done.hint, error=True
+            )
         if then is not None:
             then(done)
         panels = self.query_one("#pg-panels", TabbedContent)
@@ -720,7 +444,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
 
     def _reveal_outcome(self) -> None:
         body = self.query_one("#pg-body", VerticalScroll)
-        body.scroll_to_widget(self.query_one("#pg-outcome"), top=True, animate=False)
+        body.scroll_to_widget(self.query_one(OutcomeLine), top=True, animate=False)
 
     def _token_received(self, done: oc.Exchange) -> None:
         body = done.response.json() if done.response is not None else None
@@ -730,16 +454,17 @@ class PlaygroundScreen(ConsoleScreen[None]):
         self.memory.tokens = self.tokens
         self.introspection = None
         if self.tokens.refresh_token:
-            self.query_one("#pg-refresh-token", Input).value = self.tokens.refresh_token
+            self.form.set_value("pg-refresh-token", self.tokens.refresh_token)
         self._show_token()
 
     def _require_client(self) -> oc.ClientCredentials | None:
-        creds = self._credentials()
+        creds = self.query_one(ClientPicker).credentials()
         if not creds.client_id:
             self._outcome("Choose a client, or type its id.", error=True)
             return None
         return creds
 
+    @on(Button.Pressed, "#pg-send")
     def action_send(self) -> None:
         """Send the chosen grant's request (the personal token is made in the store)."""
         grant = self.grant
@@ -749,48 +474,35 @@ class PlaygroundScreen(ConsoleScreen[None]):
         creds = self._require_client()
         if creds is None:
             return
-        target = self._read_target()
-        value = self._value
+        target, value = self._read_target(), self.form.value
         if grant == GRANT_PASSWORD:
-            request = oc.password_request(
-                target,
-                creds,
-                value("#pg-username"),
-                self.query_one("#pg-password", Input).value,
-                value("#pg-scope-password"),
-            )
+            password = value("pg-password", strip=False)
+            scope = value("pg-scope-password")
+            request = oc.password_request(target, creds, value("pg-username"), password, scope)
         elif grant == GRANT_CLIENT_CREDENTIALS:
-            request = oc.client_credentials_request(target, creds, value("#pg-scope-client"))
+            request = oc.client_credentials_request(target, creds, value("pg-scope-client"))
         elif grant == GRANT_AUTHORIZATION_CODE:
-            code = value("#pg-code")
+            code = value("pg-code")
             if not code:
                 self._outcome(
                     "No code yet: Sign in and approve here (ctrl+n), or paste the redirected URL.",
                     error=True,
                 )
                 return
-            request = oc.code_exchange_request(
-                target, creds, code, value("#pg-redirect-uri"), self.pkce.verifier
-            )
+            redirect = value("pg-redirect-uri")
+            request = oc.code_exchange_request(target, creds, code, redirect, self.pkce.verifier)
         else:
-            refresh = value("#pg-refresh-token")
+            refresh = value("pg-refresh-token")
             if not refresh:
                 self._outcome("No refresh token: get one with a grant, or paste it.", error=True)
                 return
-            request = oc.refresh_request(target, creds, refresh, value("#pg-scope-refresh"))
+            request = oc.refresh_request(target, creds, refresh, value("pg-scope-refresh"))
         self._send(request, grant, self._token_received)
-
-    def _value(self, selector: str) -> str:
-        return self.query_one(selector, Input).value.strip()
-
-    @on(Button.Pressed, "#pg-send")
-    def _send_pressed(self) -> None:
-        self.action_send()
 
     @on(Button.Pressed, "#pg-refresh")
     def action_refresh(self) -> None:
         refresh = self.tokens.refresh_token if self.tokens else ""
-        refresh = refresh or self._value("#pg-refresh-token")
+        refresh = refresh or self.form.value("pg-refresh-token")
         creds = self._require_client()
         if creds is None:
             return
@@ -838,8 +550,8 @@ class PlaygroundScreen(ConsoleScreen[None]):
     def action_call_api(self) -> None:
         token = self._access_token()
         if token:
-            request = oc.api_request(self._read_target(), token, self._value("#pg-api-path"))
-            self._send(request, "api")
+            path = self.query_one(ActionBar).api_path
+            self._send(oc.api_request(self._read_target(), token, path), "api")
 
     # -- personal access tokens (the store, not HTTP) -------------------------------------
 
@@ -848,10 +560,10 @@ class PlaygroundScreen(ConsoleScreen[None]):
         if client is None or not self.embedded:
             self._outcome("Personal tokens: choose a stored client, embedded target.", error=True)
             return
-        username = self._value("#pg-pat-username") or self._value("#pg-username")
-        name = self._value("#pg-pat-name")
-        scopes = self._value("#pg-pat-scopes")
-        days_text = self._value("#pg-pat-days") or "0"
+        value = self.form.value
+        username = value("pg-pat-username") or value("pg-username")
+        name, scopes = value("pg-pat-name"), value("pg-pat-scopes")
+        days_text = value("pg-pat-days") or "0"
         days = int(days_text) if days_text.lstrip("-").isdigit() else 0
         params = {"username": username, "name": name, "scopes": scopes, "days": str(days)}
         request = oc.HttpRequest(
@@ -864,17 +576,15 @@ class PlaygroundScreen(ConsoleScreen[None]):
         self.pending += 1
 
         def job() -> IssuedToken:
+            lifetime = timedelta(days=days)
             return tokens.create_personal_access_token(
-                username,
-                name,
-                scopes=scopes,
-                lifetime=timedelta(days=days),
-                client_id=client.id,
+                username, name, scopes=scopes, lifetime=lifetime, client_id=client.id
             )
 
         def done(issued: IssuedToken) -> None:
-            body = issued.response()
-            response = oc.HttpResponse(200, "created in the store", (), json.dumps(body))
+            response = oc.HttpResponse(
+                200, "created in the store", (), json.dumps(issued.response())
+            )
             # _received counts the pending job down, as for an HTTP answer.
             self._received(oc.Exchange(request, response), self._token_received)
 
@@ -891,7 +601,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
         # Not exclusive: a second Send must not drop the first one's token, shown only once.
         self.run_store(job, done, group="pg-pat", exclusive=False, failed=failed)
 
-    # -- copying and secrets -----------------------------------------------------------------
+    # -- copying, secrets, panels ------------------------------------------------------------
 
     @on(Button.Pressed, "#pg-copy-token")
     def action_copy_token(self) -> None:
@@ -909,108 +619,45 @@ class PlaygroundScreen(ConsoleScreen[None]):
     @on(Button.Pressed, "#pg-secrets")
     def action_toggle_secrets(self) -> None:
         self.show_secrets = not self.show_secrets
-        label = "Hide secrets f2" if self.show_secrets else "Show secrets f2"
-        self.query_one("#pg-secrets", Button).label = label
+        self.query_one(ActionBar).show_secrets_label(self.show_secrets)
         self._show_panels(self.shown)
 
     def action_show_history(self) -> None:
         self.query_one("#pg-panels", TabbedContent).active = "tab-history"
         # The pane shows on the next refresh; focusing it then scrolls it into view.
-        self.call_after_refresh(self.query_one("#pg-history", DataTable).focus)
+        self.call_after_refresh(self.query_one(HistoryTable).focus)
 
     def action_back(self) -> None:
         self.app.pop_screen()
 
-    # -- panels -------------------------------------------------------------------------------
-
     def _outcome(self, message: str, hint: str = "", *, error: bool = False) -> None:
-        outcome = self.query_one("#pg-outcome", Static)
-        outcome.update(f"{message}\n→ {hint}" if hint else message)
-        outcome.set_class(error, "-error")
+        self.query_one(OutcomeLine).say(message, hint, error=error)
 
     def _record(self, done: oc.Exchange) -> None:
         self.history.append(done)
-        self._add_history_row(len(self.history) - 1, done)
+        self.query_one(HistoryTable).add_exchange(len(self.history) - 1, done)
 
-    def _add_history_row(self, index: int, done: oc.Exchange) -> None:
-        url = done.request.url
-        self.query_one("#pg-history", DataTable).add_row(
-            str(index + 1),
-            done.status_text,
-            done.request.title,
-            url if len(url) <= 60 else url[:59] + "…",
-            key=str(index),
-        )
-
-    @on(DataTable.RowSelected, "#pg-history")
-    def _history_selected(self, event: DataTable.RowSelected) -> None:
-        index = int(event.row_key.value or 0)
-        done = self.history[index]
+    def on_history_table_chosen(self, event: HistoryTable.Chosen) -> None:
+        done = self.history[event.index]
         self._show_panels(done)
-        status = done.status_text
-        self._outcome(f"History #{index + 1}: {status} · {done.request.title}", done.hint)
+        self._outcome(
+            f"History #{event.index + 1}: {done.status_text} · {done.request.title}", done.hint
+        )
         self.query_one("#pg-panels", TabbedContent).active = "tab-response"
 
     def _show_panels(self, done: oc.Exchange | None) -> None:
         self.shown = done
-        request = self.query_one("#pg-request", Static)
-        curl = self.query_one("#pg-curl", Static)
-        response = self.query_one("#pg-response", Static)
-        if done is None:
-            request.update("Nothing sent yet.")
-            curl.update("Nothing sent yet.")
-            response.update("Nothing received yet.")
-            return
-        show = self.show_secrets
-        masked = "" if show else "\n(secrets masked: f2 shows them)"
-        request.update(Text(done.request.display(show_secrets=show) + masked))
-        if done.request.method == "STORE":
-            params = dict(parse_qsl(done.request.body, keep_blank_values=True))
-            options = [
-                ("--user", params.get("username", "")),
-                ("--name", params.get("name", "")),
-                ("--scopes", params.get("scopes", "")),
-                ("--expires-in", params.get("days", "")),
-            ]
-            curl.update(
-                Text(
-                    "Not an HTTP request: the token is created in the store. The same from a "
-                    "shell:\n" + shell_lines(["authclients", "tokens", "create-pat"], options)
-                )
-            )
-        else:
-            curl.update(Text(done.request.curl(show_secrets=show) + masked))
-        if done.response is None:
-            response.update(Text(f"No response: {done.error}\n→ {done.hint}".rstrip("→ \n")))
-        else:
-            text = done.response.display()
-            if done.hint:
-                text += f"\n\n→ {done.hint}"
-            response.update(Text(text))
+        self.query_one(RequestPanel).show(done, show_secrets=self.show_secrets)
+        self.query_one(CurlPanel).show(done, show_secrets=self.show_secrets)
+        self.query_one(ResponsePanel).show(done)
 
     def _show_token(self) -> None:
-        panel = self.query_one("#pg-token", Static)
-        tokens = self.tokens
-        if tokens is None:
-            panel.update("No token yet.")
-            return
-        left = oc.countdown(tokens.seconds_left(self.now().timestamp()))
-        lines = [
-            f"access token  {tokens.access_token}",
-            f"type          {tokens.token_type} · from {tokens.source}",
-            f"expires       {left}",
-            f"scopes        {tokens.scope or '(none)'}",
-            f"refresh token {tokens.refresh_token or '(none)'}",
-        ]
-        if self.introspection is not None:
-            lines.append("introspection " + json.dumps(self.introspection, indent=2))
-        panel.update(Text("\n".join(lines), overflow="fold"))
+        now = self.now().timestamp()
+        self.query_one(TokenPanel).show(self.tokens, self.introspection, now)
 
     def _tick(self) -> None:
         if self.tokens is not None and self.tokens.expires_in is not None:
             self._show_token()
-
-    # -- for screenshots and demos ---------------------------------------------------------
 
     def show_exchange(self, done: oc.Exchange, *, token: bool = True) -> None:
         """Show an exchange as if it had just been received (screenshots build scenes so)."""
