@@ -72,6 +72,18 @@ class HostileServer:
             body += peer.recv(65536)
         path = lines[0].split(" ")[1]
         self.paths.append(path)
+        if path.startswith("/oauth/authorize"):
+            page = (
+                f"<html><h1>Sign in {HOSTILE}</h1><p class='error'>{HOSTILE}</p>"
+                "<form method='post'><input type='hidden' name='csrf' value='x'>"
+                "<input name='username'><input type='password' name='password'></form></html>"
+            ).encode()
+            peer.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+                b"Content-Length: " + str(len(page)).encode() + b"\r\nConnection: close\r\n\r\n"
+            )
+            peer.sendall(page)
+            return
         if path.startswith("/.well-known/"):
             document: dict[str, object] = {
                 "issuer": HOSTILE,
@@ -209,3 +221,36 @@ async def test_a_hostile_server_shows_as_visible_escapes(
         assert "\\u001b]0;PWNED" in token  # the introspection answer, as JSON
         assert "␛" in rendered["tab-token"]
         assert "<U+009B>" in rendered["tab-response"] or "U+009B" in rendered["tab-response"]
+
+
+async def test_a_hostile_sign_in_page_shows_as_visible_escapes(
+    make_app: Callable[..., AuthClientsApp], endpoint: TokenEndpoint, hostile: HostileServer
+) -> None:
+    app = make_app(endpoint=endpoint)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.open_playground(None)
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PlaygroundScreen)
+        await _idle(pilot, screen)
+        screen.query_one("#pg-target-kind", Select).value = "custom"
+        await pilot.pause()
+        screen.query_one("#pg-base-url", Input).value = hostile.base
+        screen.query_one("#pg-client-id", Input).value = "1"
+        screen.query_one("#pg-redirect-uri", Input).value = "https://app.example/cb"
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        for _ in range(200):
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+            if hostile.paths and not pilot.app.workers._workers:
+                break
+            await asyncio.sleep(0.02)
+        await pilot.pause()
+        dialog = app.screen
+        assert dialog is not screen and hostile.paths[-1].startswith("/oauth/authorize")
+        status = str(dialog.query_one("#az-status", Static).render())
+        assert "␛]0;PWNED␇" in status
+        _assert_safe(status, "the sign-in dialog's status")
+        _assert_safe(app.export_screenshot(), "the screen with the sign-in dialog")

@@ -9,49 +9,48 @@ from __future__ import annotations
 
 import contextlib
 import json
-import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import ClassVar
-from urllib.parse import urlencode
 
 from textual import on
-from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
+from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Button, Footer, Input, TabbedContent, TabPane
+from textual.widgets import Button, Footer, Input
 
 from authclients.store import oauth_client as oc
 from authclients.store.errors import NotFound
 from authclients.store.records import (
     GRANT_AUTHORIZATION_CODE,
-    GRANT_CLIENT_CREDENTIALS,
-    GRANT_PASSWORD,
     GRANT_PERSONAL_ACCESS,
     GRANT_REFRESH_TOKEN,
     ClientInfo,
     ClientPage,
     IssuedToken,
 )
-from authclients.tui.safe_text import printable
 from authclients.tui.screens.authorize_here import AuthorizeHereScreen, AuthorizeOutcome
 from authclients.tui.screens.base import ConsoleScreen
 from authclients.tui.widgets.console_header import ConsoleHeader
+from authclients.tui.widgets.playground import keys
 from authclients.tui.widgets.playground.actions import ActionBar
 from authclients.tui.widgets.playground.client_picker import BY_HAND, ClientPicker
+from authclients.tui.widgets.playground.code_flow import read_redirect, stopped_hint
 from authclients.tui.widgets.playground.exchange_panels import (
-    CurlPanel,
     OutcomeLine,
-    RequestPanel,
-    ResponsePanel,
 )
+from authclients.tui.widgets.playground.exchange_view import ExchangeView
 from authclients.tui.widgets.playground.grant_form import GrantForm
+from authclients.tui.widgets.playground.grant_requests import (
+    NotReady,
+    PersonalTokenOrder,
+    follow_up_request,
+    grant_request,
+)
 from authclients.tui.widgets.playground.grants import GRANTS, GrantOffer, grant_offers
-from authclients.tui.widgets.playground.hints import HintContext, explain
-from authclients.tui.widgets.playground.history import HistoryTable
+from authclients.tui.widgets.playground.hints import HintContext, explain, hint_context
+from authclients.tui.widgets.playground.memory import PlaygroundMemory, memory_of
 from authclients.tui.widgets.playground.target_picker import TargetPicker
-from authclients.tui.widgets.playground.token_panel import TokenPanel
 
 __all__ = ["GRANTS", "GrantOffer", "PlaygroundScreen", "grant_offers"]
 
@@ -59,53 +58,12 @@ CLIENT_LIMIT = 500
 """Clients offered in the picker (by id); any other can be typed by hand."""
 
 
-@dataclass
-class PlaygroundMemory:
-    """What outlives one opening of the playground within a run of the app."""
-
-    history: list[oc.Exchange] = field(default_factory=list)
-    tokens: oc.TokenSet | None = None
-
-
-_MEMORY: weakref.WeakKeyDictionary[App[object], PlaygroundMemory] = weakref.WeakKeyDictionary()
-"""One memory per app: "this run's requests" survive closing and reopening the screen."""
-
-
 class PlaygroundScreen(ConsoleScreen[None]):
     """Target, client, grant and its inputs; Send and friends; the panels; the history."""
 
     CSS_PATH = "../playground.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", id="playground.back"),
-        Binding("ctrl+s", "send", "Send", id="playground.send", tooltip="Send the grant request"),
-        Binding("ctrl+r", "refresh", "Refresh", id="playground.refresh"),
-        Binding("ctrl+t", "introspect", "Introspect", id="playground.introspect"),
-        Binding("ctrl+g", "revoke", "Revoke", id="playground.revoke"),
-        Binding("ctrl+o", "call_api", "Call API", id="playground.call_api"),
-        Binding("ctrl+y", "copy_token", "Copy token", id="playground.copy_token", show=False),
-        Binding("ctrl+l", "copy_curl", "Copy curl", id="playground.copy_curl", show=False),
-        Binding(
-            "ctrl+n", "authorize_here", "Sign in here", id="playground.authorize_here", show=False
-        ),
-        Binding("f2", "toggle_secrets", "Secrets", id="playground.toggle_secrets", show=False),
-        Binding("f3", "show_history", "History", id="playground.history", show=False),
-    ]
-    PALETTE = (
-        ("playground: Send", "send", "Send the chosen grant's request (ctrl+s)"),
-        ("playground: Refresh", "refresh", "Refresh with the last refresh token (ctrl+r)"),
-        ("playground: Introspect", "introspect", "Introspect the access token (ctrl+t)"),
-        ("playground: Revoke", "revoke", "Revoke the access token (ctrl+g)"),
-        ("playground: Call API", "call_api", "GET the API path with the token (ctrl+o)"),
-        ("playground: Copy token", "copy_token", "Copy the access token (ctrl+y)"),
-        ("playground: Copy curl", "copy_curl", "Copy the last request as curl (ctrl+l)"),
-        ("playground: Sign in and approve here", "authorize_here", "The code flow here (ctrl+n)"),
-        ("playground: Copy authorize URL", "copy_authorize_url", "For a real browser"),
-        ("playground: New state and verifier", "new_pkce", "A fresh PKCE pair and state"),
-        ("playground: Discover endpoints", "discover", "Read the server's RFC 8414 metadata"),
-        ("playground: Show or hide secrets", "toggle_secrets", "Mask secrets in panels (f2)"),
-        ("playground: History", "show_history", "This run's requests (f3)"),
-        ("playground: Back", "back", "Close the playground (esc)"),
-    )
+    BINDINGS: ClassVar[list[BindingType]] = keys.BINDINGS
+    PALETTE = keys.PALETTE
 
     AUTO_FOCUS = "#pg-grant"
     """The grants first: arrows choose one, tab walks into its inputs."""
@@ -134,8 +92,6 @@ class PlaygroundScreen(ConsoleScreen[None]):
         self.memory = PlaygroundMemory()
         """Replaced on mount by the app's, shared with earlier openings."""
         self.history: list[oc.Exchange] = self.memory.history
-        self.shown: oc.Exchange | None = None
-        self.show_secrets = False
         self.pending = 0
         """Requests in flight (tests wait for zero)."""
         self.code = ""
@@ -147,26 +103,13 @@ class PlaygroundScreen(ConsoleScreen[None]):
             yield ClientPicker(self.initial_client, id="pg-client-picker")
             yield GrantForm(id="pg-grant-form")
             yield ActionBar(id="pg-action-bar")
-            yield OutcomeLine("Choose a grant, fill it in, and Send (ctrl+s).", id="pg-outcome")
-            with TabbedContent(id="pg-panels"):
-                with TabPane("Request", id="tab-request"):
-                    yield RequestPanel("", id="pg-request", classes="pg-panel")
-                with TabPane("curl", id="tab-curl"):
-                    yield CurlPanel("", id="pg-curl", classes="pg-panel")
-                with TabPane("Response", id="tab-response"):
-                    yield ResponsePanel("", id="pg-response", classes="pg-panel")
-                with TabPane("Token", id="tab-token"):
-                    yield TokenPanel("No token yet.", id="pg-token", classes="pg-panel")
-                with TabPane("History", id="tab-history"):
-                    yield HistoryTable(id="pg-history")
+            yield ExchangeView(id="pg-exchange")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.memory = _MEMORY.setdefault(self.app, PlaygroundMemory())
+        self.memory = memory_of(self.app)
         self.history = self.memory.history
-        table = self.query_one(HistoryTable)
-        for index, done in enumerate(self.history):
-            table.add_exchange(index, done)
+        self.view.restore(self.history)
         if self.memory.tokens is not None:
             self.tokens = self.memory.tokens
             self.form.set_value("pg-refresh-token", self.tokens.refresh_token)
@@ -184,6 +127,15 @@ class PlaygroundScreen(ConsoleScreen[None]):
     @property
     def form(self) -> GrantForm:
         return self.query_one(GrantForm)
+
+    @property
+    def view(self) -> ExchangeView:
+        return self.query_one(ExchangeView)
+
+    @property
+    def shown(self) -> oc.Exchange | None:
+        """The exchange in the panels (copy curl copies its request)."""
+        return self.view.shown if self.is_mounted else None
 
     @property
     def picker(self) -> TargetPicker:
@@ -229,10 +181,8 @@ class PlaygroundScreen(ConsoleScreen[None]):
                 timeout=8,
             )
             return
-        # An endpoint URL with control characters in it is no URL: it is not used.
-        usable = {k: v for k, v in body.items() if not isinstance(v, str) or printable(v) == v}
-        self._use_target(oc.Target.from_base(self.picker.base_url).with_metadata(usable))
-        self.picker.show_urls()
+        self.target = self.picker.apply_metadata(body)
+        self._show_authorize_url()
         self.notify("Endpoints read from the server's metadata.")
 
     @on(Input.Changed, "#pg-url-authorize, #pg-redirect-uri, #pg-scope-code, #pg-client-id")
@@ -266,18 +216,8 @@ class PlaygroundScreen(ConsoleScreen[None]):
 
     def _hint_context(self, grant: str) -> HintContext:
         client_id = self.query_one(ClientPicker).client_id
-        known = self.client
-        if known is None and client_id.isdigit():
-            # Typed by hand, but maybe one of ours: the hint can then name it.
-            known = self.clients.get(int(client_id))
-        return HintContext(
-            grant=grant,
-            client_id=client_id,
-            client_name=known.name if known else "",
-            public=bool(known and known.public),
-            embedded=self.embedded,
-            base_url=self.target.base_url,
-        )
+        where = {"embedded": self.embedded, "base_url": self.target.base_url}
+        return hint_context(grant, client_id, self.client, self.clients, **where)
 
     # -- grants ---------------------------------------------------------------------------
 
@@ -349,13 +289,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
             self.use_redirect(outcome.location, exchange_code=True)
         elif outcome.error:
             last = outcome.exchanges[-1] if outcome.exchanges else None
-            hint = last.hint if last is not None and last.response is None else ""
-            if not hint and not self.embedded and outcome.error != "Cancelled.":
-                # Other servers' sign-in pages are not ours: a browser knows them.
-                hint = (
-                    "This server's pages may not be readable here: Copy URL, open it in a "
-                    "browser, and paste the URL it sends you to."
-                )
+            hint = stopped_hint(outcome.error, last, embedded=self.embedded)
             self._outcome(f"Authorization stopped: {outcome.error}", hint, error=True)
 
     @on(Button.Pressed, "#pg-use-redirect")
@@ -369,29 +303,12 @@ class PlaygroundScreen(ConsoleScreen[None]):
 
     def use_redirect(self, location: str, *, exchange_code: bool) -> None:
         """Read a redirect, check its state, show the code; exchange it when asked."""
-        try:
-            redirect = oc.parse_redirect(location, self.pkce.state)
-        except oc.StateMismatch as exc:
-            self.code = ""
-            self.form.set_value("pg-code", "")
-            self._outcome(str(exc), error=True)
-            return
-        except ValueError as exc:
-            self._outcome(str(exc), error=True)
-            return
-        if redirect.error:
-            said = f"{redirect.error}: {redirect.error_description}".rstrip(": ")
-            hint = (
-                "The user chose Deny: no code was issued."
-                if redirect.error == "access_denied"
-                else "The server refused the authorization request (see the redirect)."
-            )
-            self._outcome(f"Redirected with an error: {said}", hint, error=True)
-            return
-        self.code = redirect.code
-        self.form.set_value("pg-code", redirect.code)
-        self._outcome(f"Code received (state checked): {redirect.code[:10]}…")
-        if exchange_code:
+        reading = read_redirect(location, self.pkce.state)
+        if reading.code or reading.clear_code:
+            self.code = reading.code
+            self.form.set_value("pg-code", reading.code)
+        self._outcome(reading.message, reading.hint, error=reading.error)
+        if reading.code and exchange_code:
             self.action_send()
 
     # -- sending ----------------------------------------------------------------------------
@@ -422,23 +339,10 @@ class PlaygroundScreen(ConsoleScreen[None]):
         self.pending -= 1
         if not self.is_attached:
             return  # the playground was closed while the request was out
-        self._record(done)
-        self._show_panels(done)
-        if done.response is not None and done.ok:
-            response = done.response
-            title = done.request.title
-            self._outcome(
-                f"{response.status} {response.reason} · {title} · {response.elapsed_ms:.0f} ms"
-            )
-        else:
-            self._outcome(
-                done.error or f"{done.status_text} · {done.request.title}", done.hint, error=True
-            )
+        self.view.received(done)
         if then is not None:
             then(done)
-        panels = self.query_one("#pg-panels", TabbedContent)
-        if panels.active != "tab-history":
-            panels.active = "tab-response"
+        self.view.to_response()
         # At 80x24 the answer is below the form: bring it up, the form is a scroll away.
         self.call_after_refresh(self._reveal_outcome)
 
@@ -457,13 +361,6 @@ class PlaygroundScreen(ConsoleScreen[None]):
             self.form.set_value("pg-refresh-token", self.tokens.refresh_token)
         self._show_token()
 
-    def _require_client(self) -> oc.ClientCredentials | None:
-        creds = self.query_one(ClientPicker).credentials()
-        if not creds.client_id:
-            self._outcome("Choose a client, or type its id.", error=True)
-            return None
-        return creds
-
     @on(Button.Pressed, "#pg-send")
     def action_send(self) -> None:
         """Send the chosen grant's request (the personal token is made in the store)."""
@@ -471,60 +368,39 @@ class PlaygroundScreen(ConsoleScreen[None]):
         if grant == GRANT_PERSONAL_ACCESS:
             self._create_personal_token()
             return
-        creds = self._require_client()
-        if creds is None:
+        creds = self.query_one(ClientPicker).credentials()
+        try:
+            request = grant_request(
+                grant, self._read_target(), creds, self.form.value, self.pkce.verifier
+            )
+        except NotReady as exc:
+            self._outcome(str(exc), error=True)
             return
-        target, value = self._read_target(), self.form.value
-        if grant == GRANT_PASSWORD:
-            password = value("pg-password", strip=False)
-            scope = value("pg-scope-password")
-            request = oc.password_request(target, creds, value("pg-username"), password, scope)
-        elif grant == GRANT_CLIENT_CREDENTIALS:
-            request = oc.client_credentials_request(target, creds, value("pg-scope-client"))
-        elif grant == GRANT_AUTHORIZATION_CODE:
-            code = value("pg-code")
-            if not code:
-                self._outcome(
-                    "No code yet: Sign in and approve here (ctrl+n), or paste the redirected URL.",
-                    error=True,
-                )
-                return
-            redirect = value("pg-redirect-uri")
-            request = oc.code_exchange_request(target, creds, code, redirect, self.pkce.verifier)
-        else:
-            refresh = value("pg-refresh-token")
-            if not refresh:
-                self._outcome("No refresh token: get one with a grant, or paste it.", error=True)
-                return
-            request = oc.refresh_request(target, creds, refresh, value("pg-scope-refresh"))
         self._send(request, grant, self._token_received)
+
+    def _follow_up(self, action: str, then: Callable[[oc.Exchange], object] | None) -> None:
+        """Refresh, introspect, revoke or call the API with the last tokens."""
+        try:
+            request = follow_up_request(
+                action,
+                self._read_target(),
+                self.query_one(ClientPicker).credentials(),
+                self.tokens,
+                typed_refresh=self.form.value("pg-refresh-token"),
+                api_path=self.query_one(ActionBar).api_path,
+            )
+        except NotReady as exc:
+            self._outcome(str(exc), error=True)
+            return
+        self._send(request, action, then)
 
     @on(Button.Pressed, "#pg-refresh")
     def action_refresh(self) -> None:
-        refresh = self.tokens.refresh_token if self.tokens else ""
-        refresh = refresh or self.form.value("pg-refresh-token")
-        creds = self._require_client()
-        if creds is None:
-            return
-        if not refresh:
-            self._outcome("No refresh token in the last response.", error=True)
-            return
-        request = oc.refresh_request(self._read_target(), creds, refresh)
-        self._send(request, GRANT_REFRESH_TOKEN, self._token_received)
-
-    def _access_token(self) -> str | None:
-        if self.tokens is None or not self.tokens.access_token:
-            self._outcome("No access token yet: Send a grant first.", error=True)
-            return None
-        return self.tokens.access_token
+        self._follow_up(GRANT_REFRESH_TOKEN, self._token_received)
 
     @on(Button.Pressed, "#pg-introspect")
     def action_introspect(self) -> None:
-        token = self._access_token()
-        creds = self._require_client() if token else None
-        if token and creds:
-            request = oc.introspect_request(self._read_target(), creds, token)
-            self._send(request, "introspect", self._introspected)
+        self._follow_up("introspect", self._introspected)
 
     def _introspected(self, done: oc.Exchange) -> None:
         body = done.response.json() if done.response is not None else None
@@ -534,11 +410,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
 
     @on(Button.Pressed, "#pg-revoke")
     def action_revoke(self) -> None:
-        token = self._access_token()
-        creds = self._require_client() if token else None
-        if token and creds:
-            request = oc.revoke_request(self._read_target(), creds, token, "access_token")
-            self._send(request, "revoke", self._revoked)
+        self._follow_up("revoke", self._revoked)
 
     def _revoked(self, done: oc.Exchange) -> None:
         if done.ok:
@@ -548,10 +420,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
     @on(Button.Pressed, "#pg-call-api")
     @on(Input.Submitted, "#pg-api-path")
     def action_call_api(self) -> None:
-        token = self._access_token()
-        if token:
-            path = self.query_one(ActionBar).api_path
-            self._send(oc.api_request(self._read_target(), token, path), "api")
+        self._follow_up("api", None)
 
     # -- personal access tokens (the store, not HTTP) -------------------------------------
 
@@ -560,25 +429,18 @@ class PlaygroundScreen(ConsoleScreen[None]):
         if client is None or not self.embedded:
             self._outcome("Personal tokens: choose a stored client, embedded target.", error=True)
             return
-        value = self.form.value
-        username = value("pg-pat-username") or value("pg-username")
-        name, scopes = value("pg-pat-name"), value("pg-pat-scopes")
-        days_text = value("pg-pat-days") or "0"
-        days = int(days_text) if days_text.lstrip("-").isdigit() else 0
-        params = {"username": username, "name": name, "scopes": scopes, "days": str(days)}
-        request = oc.HttpRequest(
-            title="personal access token",
-            method="STORE",
-            url="authclients.store.tokens.create_personal_access_token",
-            body=urlencode(params),
-        )
+        order = PersonalTokenOrder.from_form(self.form.value)
+        request = order.as_request()
         tokens = self.store.tokens
         self.pending += 1
 
         def job() -> IssuedToken:
-            lifetime = timedelta(days=days)
             return tokens.create_personal_access_token(
-                username, name, scopes=scopes, lifetime=lifetime, client_id=client.id
+                order.username,
+                order.name,
+                scopes=order.scopes,
+                lifetime=timedelta(days=order.days),
+                client_id=client.id,
             )
 
         def done(issued: IssuedToken) -> None:
@@ -593,7 +455,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
 
             self.pending -= 1
             # Here a missing user was mistyped, not deleted elsewhere.
-            why = f"No user named {username!r}." if isinstance(exc, NotFound) else None
+            why = f"No user named {order.username!r}." if isinstance(exc, NotFound) else None
             message = why or failure_message(exc)
             self._record(oc.Exchange(request, None, message))
             self._outcome(f"Not created: {message}", error=True)
@@ -605,9 +467,10 @@ class PlaygroundScreen(ConsoleScreen[None]):
 
     @on(Button.Pressed, "#pg-copy-token")
     def action_copy_token(self) -> None:
-        token = self._access_token()
-        if token:
-            self.console.copy_text(token, "Access token")
+        if self.tokens is None or not self.tokens.access_token:
+            self._outcome("No access token yet: Send a grant first.", error=True)
+            return
+        self.console.copy_text(self.tokens.access_token, "Access token")
 
     @on(Button.Pressed, "#pg-copy-curl")
     def action_copy_curl(self) -> None:
@@ -618,42 +481,25 @@ class PlaygroundScreen(ConsoleScreen[None]):
 
     @on(Button.Pressed, "#pg-secrets")
     def action_toggle_secrets(self) -> None:
-        self.show_secrets = not self.show_secrets
-        self.query_one(ActionBar).show_secrets_label(self.show_secrets)
-        self._show_panels(self.shown)
+        self.query_one(ActionBar).show_secrets_label(self.view.toggle_secrets())
 
     def action_show_history(self) -> None:
-        self.query_one("#pg-panels", TabbedContent).active = "tab-history"
-        # The pane shows on the next refresh; focusing it then scrolls it into view.
-        self.call_after_refresh(self.query_one(HistoryTable).focus)
+        self.view.show_history()
 
     def action_back(self) -> None:
         self.app.pop_screen()
 
     def _outcome(self, message: str, hint: str = "", *, error: bool = False) -> None:
-        self.query_one(OutcomeLine).say(message, hint, error=error)
+        self.view.say(message, hint, error=error)
 
     def _record(self, done: oc.Exchange) -> None:
-        self.history.append(done)
-        self.query_one(HistoryTable).add_exchange(len(self.history) - 1, done)
-
-    def on_history_table_chosen(self, event: HistoryTable.Chosen) -> None:
-        done = self.history[event.index]
-        self._show_panels(done)
-        self._outcome(
-            f"History #{event.index + 1}: {done.status_text} · {done.request.title}", done.hint
-        )
-        self.query_one("#pg-panels", TabbedContent).active = "tab-response"
+        self.view.record(done)
 
     def _show_panels(self, done: oc.Exchange | None) -> None:
-        self.shown = done
-        self.query_one(RequestPanel).show(done, show_secrets=self.show_secrets)
-        self.query_one(CurlPanel).show(done, show_secrets=self.show_secrets)
-        self.query_one(ResponsePanel).show(done)
+        self.view.show(done)
 
     def _show_token(self) -> None:
-        now = self.now().timestamp()
-        self.query_one(TokenPanel).show(self.tokens, self.introspection, now)
+        self.view.show_tokens(self.tokens, self.introspection, self.now().timestamp())
 
     def _tick(self) -> None:
         if self.tokens is not None and self.tokens.expires_in is not None:

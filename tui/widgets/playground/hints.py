@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from authclients.store.oauth_client import Exchange
+from authclients.store.records import ClientInfo
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,30 @@ class HintContext:
     public: bool = False
     embedded: bool = True
     base_url: str = ""
+
+
+def hint_context(
+    grant: str,
+    client_id: str,
+    chosen: ClientInfo | None,
+    clients: Mapping[int, ClientInfo],
+    *,
+    embedded: bool,
+    base_url: str,
+) -> HintContext:
+    """The context for ``grant`` sent as ``client_id`` (the chosen client, or one typed)."""
+    known = chosen
+    if known is None and client_id.isdigit():
+        # Typed by hand, but maybe one of ours: the hint can then name it.
+        known = clients.get(int(client_id))
+    return HintContext(
+        grant=grant,
+        client_id=client_id,
+        client_name=known.name if known else "",
+        public=bool(known and known.public),
+        embedded=embedded,
+        base_url=base_url,
+    )
 
 
 SWITCHES = {

@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.widgets import Button, Collapsible, Input, Label, Select
 
 from authclients.store.oauth_client import Target
+from authclients.tui.safe_text import printable
 
 EMBEDDED = "embedded"
 CUSTOM = "custom"
@@ -88,9 +89,14 @@ class TargetPicker(Vertical):
             introspect_url=urls["introspect"] or default.introspect_url,
         )
 
-    def show_urls(self) -> None:
-        """Open the endpoint URLs (after Discover filled them)."""
+    def apply_metadata(self, metadata: dict[str, object]) -> Target:
+        """Use the endpoints an RFC 8414 document names, and open the URLs to show them."""
+        # An endpoint URL with control characters in it is no URL: it is not used.
+        usable = {k: v for k, v in metadata.items() if not isinstance(v, str) or printable(v) == v}
+        target = Target.from_base(self.base_url).with_metadata(usable)
+        self.use_target(target)
         self.query_one("#pg-urls", Collapsible).collapsed = False
+        return target
 
     @on(Select.Changed, "#pg-target-kind")
     def _kind_changed(self, event: Select.Changed) -> None:
