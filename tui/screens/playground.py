@@ -35,7 +35,8 @@ from authclients.tui.widgets.console_header import ConsoleHeader
 from authclients.tui.widgets.playground import keys
 from authclients.tui.widgets.playground.actions import ActionBar
 from authclients.tui.widgets.playground.client_picker import BY_HAND, ClientPicker
-from authclients.tui.widgets.playground.code_flow import read_redirect, stopped_hint
+from authclients.tui.widgets.playground.code_flow import stopped_hint
+from authclients.tui.widgets.playground.code_flow_form import CodeFlowForm
 from authclients.tui.widgets.playground.exchange_panels import (
     OutcomeLine,
 )
@@ -83,7 +84,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
         super().__init__()
         self.initial_client = client
         self.timeout = timeout
-        self.pkce = pkce or oc.Pkce.new()
+        self.first_pkce = pkce or oc.Pkce.new()
         self.clients: dict[int, ClientInfo] = {client.id: client} if client else {}
         self.client: ClientInfo | None = client
         self.target = oc.Target.from_base("http://127.0.0.1")
@@ -94,14 +95,13 @@ class PlaygroundScreen(ConsoleScreen[None]):
         self.history: list[oc.Exchange] = self.memory.history
         self.pending = 0
         """Requests in flight (tests wait for zero)."""
-        self.code = ""
 
     def compose(self) -> ComposeResult:
         yield ConsoleHeader("Token playground")
         with VerticalScroll(id="pg-body"):
             yield TargetPicker(id="pg-target")
             yield ClientPicker(self.initial_client, id="pg-client-picker")
-            yield GrantForm(id="pg-grant-form")
+            yield GrantForm(self.first_pkce, id="pg-grant-form")
             yield ActionBar(id="pg-action-bar")
             yield ExchangeView(id="pg-exchange")
         yield Footer(compact=True)
@@ -115,7 +115,6 @@ class PlaygroundScreen(ConsoleScreen[None]):
             self.form.set_value("pg-refresh-token", self.tokens.refresh_token)
             self._show_token()
         self._use_target(oc.Target.from_base(self.console.endpoint_url))
-        self._show_pkce()
         self._apply_client(self.initial_client)
         self._show_panels(None)
         self.set_interval(1.0, self._tick)
@@ -127,6 +126,15 @@ class PlaygroundScreen(ConsoleScreen[None]):
     @property
     def form(self) -> GrantForm:
         return self.query_one(GrantForm)
+
+    @property
+    def code_flow(self) -> CodeFlowForm:
+        return self.query_one(CodeFlowForm)
+
+    @property
+    def pkce(self) -> oc.Pkce:
+        """The state and verifier of the current authorization request."""
+        return self.code_flow.pkce if self.is_mounted else self.first_pkce
 
     @property
     def view(self) -> ExchangeView:
@@ -185,7 +193,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
         self._show_authorize_url()
         self.notify("Endpoints read from the server's metadata.")
 
-    @on(Input.Changed, "#pg-url-authorize, #pg-redirect-uri, #pg-scope-code, #pg-client-id")
+    @on(Input.Changed, "#pg-url-authorize, #pg-client-id")
     def _authorize_inputs_changed(self) -> None:
         self._show_authorize_url()
 
@@ -234,28 +242,17 @@ class PlaygroundScreen(ConsoleScreen[None]):
 
     # -- authorization code ----------------------------------------------------------------
 
-    def _show_pkce(self) -> None:
-        self.form.show_pkce(self.pkce)
-        self._show_authorize_url()
-
-    def _authorize_url(self) -> str:
-        target = self._read_target() if self.is_mounted else self.target
-        client_id = self.query_one(ClientPicker).client_id
-        form = self.form
-        redirect, scope = form.value("pg-redirect-uri"), form.value("pg-scope-code")
-        return oc.authorize_url(target, client_id, redirect, scope, self.pkce)
-
     def _show_authorize_url(self) -> None:
-        self.form.show_authorize_url(self._authorize_url())
+        client_id = self.query_one(ClientPicker).client_id
+        self.code_flow.point_at(self._read_target(), client_id)
 
-    @on(Button.Pressed, "#pg-new-pkce")
     def action_new_pkce(self) -> None:
-        self.pkce = oc.Pkce.new()
-        self._show_pkce()
+        self.code_flow.new_pkce()
 
     @on(Button.Pressed, "#pg-copy-authorize")
     def action_copy_authorize_url(self) -> None:
-        self.console.copy_text(self._authorize_url(), "Authorize URL")
+        self._show_authorize_url()
+        self.console.copy_text(self.code_flow.url, "Authorize URL")
 
     @on(Button.Pressed, "#pg-authorize-here")
     def action_authorize_here(self) -> None:
@@ -269,9 +266,10 @@ class PlaygroundScreen(ConsoleScreen[None]):
             self._outcome("Give a redirect URL registered for the client first.", error=True)
             return
         username = self.form.value("pg-username")
+        self._show_authorize_url()
         self.pending += 1
         self.app.push_screen(
-            AuthorizeHereScreen(self._authorize_url(), timeout=self.timeout, username=username),
+            AuthorizeHereScreen(self.code_flow.url, timeout=self.timeout, username=username),
             self._authorized,
         )
 
@@ -292,21 +290,13 @@ class PlaygroundScreen(ConsoleScreen[None]):
             hint = stopped_hint(outcome.error, last, embedded=self.embedded)
             self._outcome(f"Authorization stopped: {outcome.error}", hint, error=True)
 
-    @on(Button.Pressed, "#pg-use-redirect")
-    @on(Input.Submitted, "#pg-redirect-paste")
-    def _use_pasted(self) -> None:
-        url = self.form.value("pg-redirect-paste")
-        if not url:
-            self.notify("Paste the URL your browser was sent to.", severity="warning")
-            return
-        self.use_redirect(url, exchange_code=False)
+    def on_code_flow_form_read(self, event: CodeFlowForm.Read) -> None:
+        reading = event.reading
+        self._outcome(reading.message, reading.hint, error=reading.error)
 
     def use_redirect(self, location: str, *, exchange_code: bool) -> None:
         """Read a redirect, check its state, show the code; exchange it when asked."""
-        reading = read_redirect(location, self.pkce.state)
-        if reading.code or reading.clear_code:
-            self.code = reading.code
-            self.form.set_value("pg-code", reading.code)
+        reading = self.code_flow.use_redirect(location)
         self._outcome(reading.message, reading.hint, error=reading.error)
         if reading.code and exchange_code:
             self.action_send()

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, ContentSwitcher, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import ContentSwitcher, Input, Label, RadioButton, RadioSet, Static
 
 from authclients.store.oauth_client import Pkce
 from authclients.store.records import (
@@ -16,25 +15,22 @@ from authclients.store.records import (
     GRANT_PERSONAL_ACCESS,
     GRANT_REFRESH_TOKEN,
 )
-from authclients.tui.safe_text import printable
+from authclients.tui.widgets.playground.code_flow_form import CodeFlowForm, scope_row
 from authclients.tui.widgets.playground.grants import GRANTS, GrantOffer
-
-
-def _scope_row(input_id: str, placeholder: str = "space-separated; empty: none") -> ComposeResult:
-    with Horizontal(classes="pg-row"):
-        yield Label("Scope", classes="pg-label")
-        yield Input(id=input_id, placeholder=placeholder, compact=True)
 
 
 class GrantForm(Vertical):
     """The grants as radio buttons (disabled ones say why) and the chosen grant's inputs.
 
-    Its buttons (sign in here, copy URL, new state, use the pasted redirect)
-    bubble up as ``Button.Pressed``: the screen owns the flow.
+    The authorization-code inputs are a ``CodeFlowForm`` of their own.
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, pkce: Pkce, *, id: str | None = None) -> None:
+        """Args:
+        pkce: the authorization-code form's first state and verifier.
+        """
         super().__init__(id=id, classes="pg-section")
+        self.pkce = pkce
 
     def compose(self) -> ComposeResult:
         with RadioSet(id="pg-grant"):
@@ -51,11 +47,10 @@ class GrantForm(Vertical):
                 yield Input(id="pg-username", compact=True)
                 yield Label("Password", classes="pg-label-inline")
                 yield Input(id="pg-password", password=True, compact=True)
-            yield from _scope_row("pg-scope-password")
+            yield from scope_row("pg-scope-password")
         with Vertical(id=f"form-{GRANT_CLIENT_CREDENTIALS}", classes="pg-form"):
-            yield from _scope_row("pg-scope-client")
-        with Vertical(id=f"form-{GRANT_AUTHORIZATION_CODE}", classes="pg-form"):
-            yield from self._compose_code_form()
+            yield from scope_row("pg-scope-client")
+        yield CodeFlowForm(self.pkce, id=f"form-{GRANT_AUTHORIZATION_CODE}", classes="pg-form")
         with Vertical(id=f"form-{GRANT_REFRESH_TOKEN}", classes="pg-form"):
             with Horizontal(classes="pg-row"):
                 yield Label("Refresh", classes="pg-label")
@@ -65,7 +60,7 @@ class GrantForm(Vertical):
                     placeholder="from the last response, or pasted",
                     compact=True,
                 )
-            yield from _scope_row("pg-scope-refresh", "empty: the same scopes")
+            yield from scope_row("pg-scope-refresh", "empty: the same scopes")
         with Vertical(id=f"form-{GRANT_PERSONAL_ACCESS}", classes="pg-form"):
             with Horizontal(classes="pg-row"):
                 yield Label("Username", classes="pg-label")
@@ -77,34 +72,6 @@ class GrantForm(Vertical):
                 yield Input(id="pg-pat-scopes", placeholder="space-separated", compact=True)
                 yield Label("Days", classes="pg-label-inline")
                 yield Input("30", id="pg-pat-days", compact=True, type="integer")
-
-    def _compose_code_form(self) -> ComposeResult:
-        with Horizontal(classes="pg-row"):
-            yield Label("Redirect", classes="pg-label")
-            yield Input(id="pg-redirect-uri", placeholder="a registered URL", compact=True)
-        yield from _scope_row("pg-scope-code")
-        yield Static("", id="pg-pkce")
-        yield Static("", id="pg-authorize-url")
-        with Horizontal(classes="pg-buttons"):
-            yield Button(
-                "Sign in and approve here ^n",
-                id="pg-authorize-here",
-                variant="primary",
-                compact=True,
-            )
-            yield Button("Copy URL", id="pg-copy-authorize", compact=True)
-            yield Button("New state", id="pg-new-pkce", compact=True)
-        with Horizontal(classes="pg-row"):
-            yield Label("Paste", classes="pg-label")
-            yield Input(
-                id="pg-redirect-paste",
-                placeholder="the URL the browser was redirected to",
-                compact=True,
-            )
-            yield Button("Use", id="pg-use-redirect", compact=True)
-        with Horizontal(classes="pg-row"):
-            yield Label("Code", classes="pg-label")
-            yield Input(id="pg-code", placeholder="from the redirect", compact=True)
 
     def value(self, input_id: str, *, strip: bool = True) -> str:
         """The value of the input ``#input_id``; ``strip=False`` for a password, as typed."""
@@ -150,14 +117,3 @@ class GrantForm(Vertical):
         if event.pressed.id:
             grant = event.pressed.id.removeprefix("pg-grant-")
             self.query_one("#pg-forms", ContentSwitcher).current = f"form-{grant}"
-
-    def show_pkce(self, pkce: Pkce) -> None:
-        self.query_one("#pg-pkce", Static).update(
-            f"state {pkce.state}\nverifier {pkce.verifier}\nchallenge {pkce.challenge} (S256)"
-        )
-
-    def show_authorize_url(self, url: str) -> None:
-        # The authorize endpoint may come from another server's metadata.
-        self.query_one("#pg-authorize-url", Static).update(
-            Text(printable(f"authorize URL {url}"), overflow="fold")
-        )
