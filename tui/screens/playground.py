@@ -17,7 +17,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Button, Footer, Input
+from textual.widgets import Footer, Input
 
 from authclients.store import oauth_client as oc
 from authclients.store.errors import NotFound
@@ -48,12 +48,10 @@ from authclients.tui.widgets.playground.grant_requests import (
     follow_up_request,
     grant_request,
 )
-from authclients.tui.widgets.playground.grants import GRANTS, GrantOffer, grant_offers
+from authclients.tui.widgets.playground.grants import grant_offers
 from authclients.tui.widgets.playground.hints import HintContext, explain, hint_context
 from authclients.tui.widgets.playground.memory import PlaygroundMemory, memory_of
 from authclients.tui.widgets.playground.target_picker import TargetPicker
-
-__all__ = ["GRANTS", "GrantOffer", "PlaygroundScreen", "grant_offers"]
 
 CLIENT_LIMIT = 500
 """Clients offered in the picker (by id); any other can be typed by hand."""
@@ -169,9 +167,6 @@ class PlaygroundScreen(ConsoleScreen[None]):
             self._use_target(oc.Target.from_base(self.console.endpoint_url))
         self._apply_grants()
 
-    def on_target_picker_discover_requested(self) -> None:
-        self.action_discover()
-
     def action_discover(self) -> None:
         base = self.picker.base_url
         if not base:
@@ -249,12 +244,10 @@ class PlaygroundScreen(ConsoleScreen[None]):
     def action_new_pkce(self) -> None:
         self.code_flow.new_pkce()
 
-    @on(Button.Pressed, "#pg-copy-authorize")
     def action_copy_authorize_url(self) -> None:
         self._show_authorize_url()
         self.console.copy_text(self.code_flow.url, "Authorize URL")
 
-    @on(Button.Pressed, "#pg-authorize-here")
     def action_authorize_here(self) -> None:
         offers = grant_offers(self.client, embedded=self.embedded)
         code = next(o for o in offers if o.grant == GRANT_AUTHORIZATION_CODE)
@@ -351,7 +344,6 @@ class PlaygroundScreen(ConsoleScreen[None]):
             self.form.set_value("pg-refresh-token", self.tokens.refresh_token)
         self._show_token()
 
-    @on(Button.Pressed, "#pg-send")
     def action_send(self) -> None:
         """Send the chosen grant's request (the personal token is made in the store)."""
         grant = self.grant
@@ -384,11 +376,9 @@ class PlaygroundScreen(ConsoleScreen[None]):
             return
         self._send(request, action, then)
 
-    @on(Button.Pressed, "#pg-refresh")
     def action_refresh(self) -> None:
         self._follow_up(GRANT_REFRESH_TOKEN, self._token_received)
 
-    @on(Button.Pressed, "#pg-introspect")
     def action_introspect(self) -> None:
         self._follow_up("introspect", self._introspected)
 
@@ -398,7 +388,6 @@ class PlaygroundScreen(ConsoleScreen[None]):
             self.introspection = body
             self._show_token()
 
-    @on(Button.Pressed, "#pg-revoke")
     def action_revoke(self) -> None:
         self._follow_up("revoke", self._revoked)
 
@@ -407,7 +396,6 @@ class PlaygroundScreen(ConsoleScreen[None]):
             self.introspection = {"active": False, "note": "revoked from the playground"}
             self._show_token()
 
-    @on(Button.Pressed, "#pg-call-api")
     @on(Input.Submitted, "#pg-api-path")
     def action_call_api(self) -> None:
         self._follow_up("api", None)
@@ -455,21 +443,18 @@ class PlaygroundScreen(ConsoleScreen[None]):
 
     # -- copying, secrets, panels ------------------------------------------------------------
 
-    @on(Button.Pressed, "#pg-copy-token")
     def action_copy_token(self) -> None:
         if self.tokens is None or not self.tokens.access_token:
             self._outcome("No access token yet: Send a grant first.", error=True)
             return
         self.console.copy_text(self.tokens.access_token, "Access token")
 
-    @on(Button.Pressed, "#pg-copy-curl")
     def action_copy_curl(self) -> None:
         if self.shown is None or self.shown.request.method == "STORE":
             self.notify("No HTTP request to copy yet.", severity="warning")
             return
         self.console.copy_text(self.shown.request.curl(show_secrets=True), "curl command")
 
-    @on(Button.Pressed, "#pg-secrets")
     def action_toggle_secrets(self) -> None:
         self.query_one(ActionBar).show_secrets_label(self.view.toggle_secrets())
 

@@ -1,4 +1,4 @@
-"""The playground's action buttons and the API path; presses bubble up to the screen."""
+"""The playground's action buttons and the API path; each button runs the screen's action."""
 
 from __future__ import annotations
 
@@ -7,6 +7,21 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label
 
 from authclients.store.oauth_client import API_PATH
+
+ACTIONS = (
+    ("Send ^s", "pg-send", "send"),
+    ("Refresh ^r", "pg-refresh", "refresh"),
+    ("Introspect ^t", "pg-introspect", "introspect"),
+    ("Revoke ^g", "pg-revoke", "revoke"),
+    ("Call API ^o", "pg-call-api", "call_api"),
+)
+"""The first row: label, id, the screen action it runs."""
+EXTRAS = (
+    ("Copy token", "pg-copy-token", "copy_token"),
+    ("Copy curl", "pg-copy-curl", "copy_curl"),
+    ("Show secrets f2", "pg-secrets", "toggle_secrets"),
+)
+"""The buttons after the API path."""
 
 
 class ActionBar(Vertical):
@@ -17,17 +32,14 @@ class ActionBar(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="pg-actions"):
-            yield Button("Send ^s", id="pg-send", variant="primary", compact=True)
-            yield Button("Refresh ^r", id="pg-refresh", compact=True)
-            yield Button("Introspect ^t", id="pg-introspect", compact=True)
-            yield Button("Revoke ^g", id="pg-revoke", compact=True)
-            yield Button("Call API ^o", id="pg-call-api", compact=True)
+            for label, button_id, action in ACTIONS:
+                variant = "primary" if action == "send" else "default"
+                yield Button(label, variant, id=button_id, compact=True, action=f"screen.{action}")
         with Horizontal(classes="pg-row"):
             yield Label("API path", classes="pg-label")
             yield Input(API_PATH, id="pg-api-path", compact=True)
-            yield Button("Copy token", id="pg-copy-token", compact=True)
-            yield Button("Copy curl", id="pg-copy-curl", compact=True)
-            yield Button("Show secrets f2", id="pg-secrets", compact=True)
+            for label, button_id, action in EXTRAS:
+                yield Button(label, id=button_id, compact=True, action=f"screen.{action}")
 
     @property
     def api_path(self) -> str:

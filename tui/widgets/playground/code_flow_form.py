@@ -55,8 +55,11 @@ class CodeFlowForm(Vertical):
                 id="pg-authorize-here",
                 variant="primary",
                 compact=True,
+                action="screen.authorize_here",
             )
-            yield Button("Copy URL", id="pg-copy-authorize", compact=True)
+            yield Button(
+                "Copy URL", id="pg-copy-authorize", compact=True, action="screen.copy_authorize_url"
+            )
             yield Button("New state", id="pg-new-pkce", compact=True)
         with Horizontal(classes="pg-row"):
             yield Label("Paste", classes="pg-label")

@@ -33,9 +33,6 @@ class TargetPicker(Vertical):
 
         embedded: bool
 
-    class DiscoverRequested(Message):
-        """Discover was pressed: the screen reads the server's metadata."""
-
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, classes="pg-section")
 
@@ -50,7 +47,7 @@ class TargetPicker(Vertical):
                 compact=True,
             )
             yield Input(id="pg-base-url", placeholder="https://server.example", compact=True)
-            yield Button("Discover", id="pg-discover", compact=True)
+            yield Button("Discover", id="pg-discover", compact=True, action="screen.discover")
         with Collapsible(title="Endpoint URLs (editable)", id="pg-urls", collapsed=True):
             for key, label in ENDPOINTS:
                 with Horizontal(classes="pg-row"):
@@ -117,8 +114,3 @@ class TargetPicker(Vertical):
         # so a request never goes to the previous server by surprise.
         if not self.embedded:
             self._show_urls(Target.from_base(event.value))
-
-    @on(Button.Pressed, "#pg-discover")
-    def _discover_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.post_message(self.DiscoverRequested())
