@@ -8,9 +8,8 @@ back to the panels.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Callable
-from datetime import timedelta
+from functools import partial
 from typing import ClassVar
 
 from textual import on
@@ -409,24 +408,11 @@ class PlaygroundScreen(ConsoleScreen[None]):
             return
         order = PersonalTokenOrder.from_form(self.form.value)
         request = order.as_request()
-        tokens = self.store.tokens
         self.pending += 1
 
-        def job() -> IssuedToken:
-            return tokens.create_personal_access_token(
-                order.username,
-                order.name,
-                scopes=order.scopes,
-                lifetime=timedelta(days=order.days),
-                client_id=client.id,
-            )
-
         def done(issued: IssuedToken) -> None:
-            response = oc.HttpResponse(
-                200, "created in the store", (), json.dumps(issued.response())
-            )
             # _received counts the pending job down, as for an HTTP answer.
-            self._received(oc.Exchange(request, response), self._token_received)
+            self._received(order.answered(issued), self._token_received)
 
         def failed(exc: BaseException) -> None:
             from authclients.tui.jobs import failure_message
@@ -439,6 +425,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
             self._outcome(f"Not created: {message}", error=True)
 
         # Not exclusive: a second Send must not drop the first one's token, shown only once.
+        job = partial(order.create, self.store.tokens, client.id)
         self.run_store(job, done, group="pg-pat", exclusive=False, failed=failed)
 
     # -- copying, secrets, panels ------------------------------------------------------------

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
 from urllib.parse import urlencode
 
 from authclients.store import oauth_client as oc
@@ -12,6 +15,7 @@ from authclients.store.records import (
     GRANT_CLIENT_CREDENTIALS,
     GRANT_PASSWORD,
     GRANT_REFRESH_TOKEN,
+    IssuedToken,
 )
 
 
@@ -57,6 +61,14 @@ def grant_request(
     return oc.refresh_request(target, creds, refresh, value("pg-scope-refresh"))
 
 
+class PersonalTokenMaker(Protocol):
+    """The store's token service, as far as the playground uses it."""
+
+    def create_personal_access_token(
+        self, username: str, name: str, *, scopes: str, lifetime: timedelta, client_id: int
+    ) -> IssuedToken: ...
+
+
 @dataclass(frozen=True)
 class PersonalTokenOrder:
     """A personal access token to make in the store, and the history entry that shows it."""
@@ -90,6 +102,18 @@ class PersonalTokenOrder:
             url="authclients.store.tokens.create_personal_access_token",
             body=urlencode(params),
         )
+
+    def create(self, tokens: PersonalTokenMaker, client_id: int) -> IssuedToken:
+        """Make the token in the store: blocking, so a worker calls it."""
+        lifetime = timedelta(days=self.days)
+        return tokens.create_personal_access_token(
+            self.username, self.name, scopes=self.scopes, lifetime=lifetime, client_id=client_id
+        )
+
+    def answered(self, issued: IssuedToken) -> oc.Exchange:
+        """The store's answer as an exchange, shown like an HTTP one."""
+        response = oc.HttpResponse(200, "created in the store", (), json.dumps(issued.response()))
+        return oc.Exchange(self.as_request(), response)
 
 
 NO_CLIENT = "Choose a client, or type its id."
