@@ -113,7 +113,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
             self._show_token()
         self._use_target(oc.Target.from_base(self.console.endpoint_url))
         self._apply_client(self.initial_client)
-        self._show_panels(None)
+        self.view.show(None)
         self.set_interval(1.0, self._tick)
         clients = self.store.clients
         self.run_store(
@@ -251,11 +251,11 @@ class PlaygroundScreen(ConsoleScreen[None]):
         offers = grant_offers(self.client, embedded=self.embedded)
         code = next(o for o in offers if o.grant == GRANT_AUTHORIZATION_CODE)
         if not code.enabled:
-            self._outcome(f"{code.label}: {code.reason}", error=True)
+            self.view.say(f"{code.label}: {code.reason}", error=True)
             return
         self.select_grant(GRANT_AUTHORIZATION_CODE)
         if not self.form.value("pg-redirect-uri"):
-            self._outcome("Give a redirect URL registered for the client first.", error=True)
+            self.view.say("Give a redirect URL registered for the client first.", error=True)
             return
         username = self.form.value("pg-username")
         self._show_authorize_url()
@@ -272,24 +272,24 @@ class PlaygroundScreen(ConsoleScreen[None]):
         context = self._hint_context(GRANT_AUTHORIZATION_CODE)
         for done in outcome.exchanges:
             done.hint = done.hint or explain(done, context)
-            self._record(done)
+            self.view.record(done)
         if outcome.exchanges:
-            self._show_panels(outcome.exchanges[-1])
+            self.view.show(outcome.exchanges[-1])
         if outcome.location:
             self.use_redirect(outcome.location, exchange_code=True)
         elif outcome.error:
             last = outcome.exchanges[-1] if outcome.exchanges else None
             hint = stopped_hint(outcome.error, last, embedded=self.embedded)
-            self._outcome(f"Authorization stopped: {outcome.error}", hint, error=True)
+            self.view.say(f"Authorization stopped: {outcome.error}", hint, error=True)
 
     def on_code_flow_form_read(self, event: CodeFlowForm.Read) -> None:
         reading = event.reading
-        self._outcome(reading.message, reading.hint, error=reading.error)
+        self.view.say(reading.message, reading.hint, error=reading.error)
 
     def use_redirect(self, location: str, *, exchange_code: bool) -> None:
         """Read a redirect, check its state, show the code; exchange it when asked."""
         reading = self.code_flow.use_redirect(location)
-        self._outcome(reading.message, reading.hint, error=reading.error)
+        self.view.say(reading.message, reading.hint, error=reading.error)
         if reading.code and exchange_code:
             self.action_send()
 
@@ -307,7 +307,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
         timeout = self.timeout
         # Taken now: once the screen is closed, ``self.app`` no longer answers.
         app = self.app
-        self._outcome(f"{request.method} {request.url} …")
+        self.view.say(f"{request.method} {request.url} …")
 
         def body() -> None:
             done = oc.exchange(request, timeout=timeout)
@@ -355,7 +355,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
                 grant, self._read_target(), creds, self.form.value, self.pkce.verifier
             )
         except NotReady as exc:
-            self._outcome(str(exc), error=True)
+            self.view.say(str(exc), error=True)
             return
         self._send(request, grant, self._token_received)
 
@@ -371,7 +371,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
                 api_path=self.query_one(ActionBar).api_path,
             )
         except NotReady as exc:
-            self._outcome(str(exc), error=True)
+            self.view.say(str(exc), error=True)
             return
         self._send(request, action, then)
 
@@ -404,7 +404,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
     def _create_personal_token(self) -> None:
         client = self.client
         if client is None or not self.embedded:
-            self._outcome("Personal tokens: choose a stored client, embedded target.", error=True)
+            self.view.say("Personal tokens: choose a stored client, embedded target.", error=True)
             return
         order = PersonalTokenOrder.from_form(self.form.value)
         request = order.as_request()
@@ -421,8 +421,8 @@ class PlaygroundScreen(ConsoleScreen[None]):
             # Here a missing user was mistyped, not deleted elsewhere.
             why = f"No user named {order.username!r}." if isinstance(exc, NotFound) else None
             message = why or failure_message(exc)
-            self._record(oc.Exchange(request, None, message))
-            self._outcome(f"Not created: {message}", error=True)
+            self.view.record(oc.Exchange(request, None, message))
+            self.view.say(f"Not created: {message}", error=True)
 
         # Not exclusive: a second Send must not drop the first one's token, shown only once.
         job = partial(order.create, self.store.tokens, client.id)
@@ -432,7 +432,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
 
     def action_copy_token(self) -> None:
         if self.tokens is None or not self.tokens.access_token:
-            self._outcome("No access token yet: Send a grant first.", error=True)
+            self.view.say("No access token yet: Send a grant first.", error=True)
             return
         self.console.copy_text(self.tokens.access_token, "Access token")
 
@@ -450,15 +450,6 @@ class PlaygroundScreen(ConsoleScreen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
-
-    def _outcome(self, message: str, hint: str = "", *, error: bool = False) -> None:
-        self.view.say(message, hint, error=error)
-
-    def _record(self, done: oc.Exchange) -> None:
-        self.view.record(done)
-
-    def _show_panels(self, done: oc.Exchange | None) -> None:
-        self.view.show(done)
 
     def _show_token(self) -> None:
         self.view.show_tokens(self.tokens, self.introspection, self.now().timestamp())
