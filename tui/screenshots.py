@@ -20,11 +20,12 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from authclients.store import Store
+from authclients.store import oauth_client as oc
 from authclients.store.clock import ManualClock
 from authclients.store.crypto import deterministic_secrets
 from authclients.store.demo import DemoData, seed_demo, temporary_store
 from authclients.store.endpoint import TokenEndpoint
-from authclients.tui import oauth_client as oc
+from authclients.store.oauth_client import http as oc_http
 from authclients.tui.app import DEFAULT_PORT, AuthClientsApp, create_app
 from authclients.tui.clipboard import Clipboard
 from authclients.tui.screens.demo_welcome import show_demo
@@ -338,7 +339,8 @@ def _shown_at(real_base: str) -> Iterator[None]:
     Also fixes what varies between runs of the same exchange: the Date header
     and the measured time.
     """
-    original = oc.send
+    # ``exchange`` looks ``send`` up in its own module: that is the name to replace.
+    original = oc_http.send
 
     def send(request: oc.HttpRequest, **kwargs: object) -> oc.HttpResponse:
         real = replace(request, url=request.url.replace(SHOWN_BASE, real_base, 1))
@@ -354,11 +356,11 @@ def _shown_at(real_base: str) -> Iterator[None]:
             elapsed_ms=FIXED_ELAPSED_MS,
         )
 
-    oc.send = send  # type: ignore[assignment]
+    oc_http.send = send  # type: ignore[assignment]
     try:
         yield
     finally:
-        oc.send = original  # type: ignore[assignment]
+        oc_http.send = original  # type: ignore[assignment]
 
 
 _NO_CLIPBOARD = Clipboard(lambda text: None, over_ssh=False)
