@@ -25,8 +25,9 @@ from authclients.store.clock import ManualClock
 from authclients.store.crypto import deterministic_secrets
 from authclients.store.demo import DemoData, seed_demo, temporary_store
 from authclients.store.endpoint import TokenEndpoint
+from authclients.store.listen_address import DEFAULT_HOST, DEFAULT_PORT
 from authclients.store.oauth_client import http as oc_http
-from authclients.tui.app import DEFAULT_PORT, AuthClientsApp, create_app
+from authclients.tui.app import AuthClientsApp, create_app
 from authclients.tui.clipboard import Clipboard
 from authclients.tui.screens.demo_welcome import show_demo
 from authclients.tui.screens.playground import PlaygroundScreen
@@ -36,7 +37,7 @@ SIZE = (100, 30)
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 SEED = "authclients screenshots: not a secret"
 """Every secret in the pictures derives from this, so they stay the same (and are public)."""
-SHOWN_BASE = f"http://127.0.0.1:{DEFAULT_PORT}"
+SHOWN_BASE = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
 """The endpoint address the pictures show; the real one is on a free port."""
 FIXED_DATE = "Mon, 02 Mar 2026 09:30:00 GMT"
 FIXED_ELAPSED_MS = 4.0

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
 from dataclasses import dataclass
 
-
-def s256(verifier: str) -> str:
-    """The S256 code challenge of ``verifier`` (RFC 7636 §4.2)."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+# The one S256 of the project: the server checks with it, the client derives with it.
+from authclients.store.oauth.pkce import s256
 
 
 @dataclass(frozen=True)

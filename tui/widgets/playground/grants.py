@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from authclients.store.grant_types import GRANT_TYPES
 from authclients.store.records import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_CLIENT_CREDENTIALS,
@@ -13,12 +14,15 @@ from authclients.store.records import (
     ClientInfo,
 )
 
-GRANTS = (
-    (GRANT_PASSWORD, "Password"),
-    (GRANT_CLIENT_CREDENTIALS, "Client credentials"),
-    (GRANT_AUTHORIZATION_CODE, "Auth code + PKCE"),
-    (GRANT_REFRESH_TOKEN, "Refresh token"),
-    (GRANT_PERSONAL_ACCESS, "Personal token"),
+GRANTS = tuple(
+    (name, GRANT_TYPES[name].playground)
+    for name in (
+        GRANT_PASSWORD,
+        GRANT_CLIENT_CREDENTIALS,
+        GRANT_AUTHORIZATION_CODE,
+        GRANT_REFRESH_TOKEN,
+        GRANT_PERSONAL_ACCESS,
+    )
 )
 """The grants offered, in the order shown."""
 
@@ -48,21 +52,29 @@ def grant_offers(client: ClientInfo | None, *, embedded: bool) -> list[GrantOffe
             elif client is None:
                 reason = "choose a client from the list"
             elif not client.personal_access:
-                reason = "“Personal access tokens” is off for this client"
+                reason = _off(GRANT_PERSONAL_ACCESS)
         elif client is not None:
             if client.revoked:
                 reason = "the client is revoked"
             elif grant == GRANT_PASSWORD and not client.password:
-                reason = "“Password grant” is off for this client"
+                reason = _off(GRANT_PASSWORD)
             elif grant == GRANT_CLIENT_CREDENTIALS and client.public:
                 reason = "a public client has no secret"
             elif grant == GRANT_CLIENT_CREDENTIALS and not client.client_credentials:
-                reason = "“Client credentials” is off for this client"
+                reason = _off(GRANT_CLIENT_CREDENTIALS)
             elif grant == GRANT_AUTHORIZATION_CODE and not client.authorization_code:
                 reason = "“Authorization code” is off for this client"
             elif grant == GRANT_AUTHORIZATION_CODE and not client.redirect_uris:
                 reason = "the client has no redirect URL"
             elif grant == GRANT_REFRESH_TOKEN and not client.allows(GRANT_REFRESH_TOKEN):
-                reason = "needs “Authorization code” or “Password grant”"
+                reason = f"needs {_switch(GRANT_AUTHORIZATION_CODE)} or {_switch(GRANT_PASSWORD)}"
         offers.append(GrantOffer(grant, label, not reason, reason))
     return offers
+
+
+def _switch(grant: str) -> str:
+    return f"“{GRANT_TYPES[grant].title}”"
+
+
+def _off(grant: str) -> str:
+    return f"{_switch(grant)} is off for this client"

@@ -5,6 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from authclients.store.grant_types import (
+    CLIENT_GRANTS,
+    GRANT_AUTHORIZATION_CODE,
+    GRANT_PASSWORD,
+    GRANT_PERSONAL_ACCESS,
+    GRANT_REFRESH_TOKEN,
+    GRANT_TYPES,
+)
 from authclients.store.oauth_client import Exchange
 from authclients.store.records import ClientInfo
 
@@ -47,10 +55,10 @@ def hint_context(
 
 
 SWITCHES = {
-    "password": "Password grant",
-    "authorization_code": "Authorization code",
-    "client_credentials": "Client credentials",
-    "refresh_token": "Authorization code or Password grant",
+    **{grant.name: grant.title for grant in CLIENT_GRANTS if grant.name != GRANT_PERSONAL_ACCESS},
+    GRANT_REFRESH_TOKEN: " or ".join(
+        GRANT_TYPES[name].title for name in (GRANT_AUTHORIZATION_CODE, GRANT_PASSWORD)
+    ),
 }
 """The client form's switch that enables each grant at the token endpoint."""
 
