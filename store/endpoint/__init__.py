@@ -1,0 +1,1 @@
+"""HTTP: the event loop and connection handling, request parsing and limits."""
