@@ -31,6 +31,8 @@ CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 """RFC 9110 §5.6.2: a token, such as a method or a field name."""
 _VERSIONS = ("HTTP/1.1", "HTTP/1.0")
+_HEADER_BLOCK = re.compile(r"(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\r\n\x00]*\r\n)*")
+"""Header lines that need no closer look: a token name, a colon, no CR, LF or NUL inside."""
 
 # Parser states.
 _HEAD, _BODY, _DRAIN, _DONE = range(4)
@@ -227,6 +229,8 @@ class RequestParser:
     def _read_head(self, events: list[Event]) -> bool:
         """Read complete lines; True when a head was finished (or refused) and parsing goes on."""
         buffer = self._buffer
+        if self._start is None and self._scan == 0 and self._whole_head(events):
+            return True
         pos = self._scan
         while True:
             end = buffer.find(b"\n", pos)
@@ -254,10 +258,37 @@ class RequestParser:
                 self._fail(refusal, events)
                 return True
 
-    def _request_line(self, line: bytearray) -> ParseError | None:
-        text = line.decode("iso-8859-1")
+    def _whole_head(self, events: list[Event]) -> bool:
+        """The fast path: a whole, well-formed head under 8 KiB in the buffer, read at once.
+
+        Anything unusual (a refusal, bare LF endings, a long head) returns False
+        and is read line by line, which finds the exact answer.
+        """
+        buffer = self._buffer
+        end = buffer.find(b"\r\n\r\n")
+        if end <= 0 or end > MAX_LINE - 4:
+            return False
+        first, _, rest = buffer[: end + 2].decode("iso-8859-1").partition("\r\n")
+        if (
+            rest.count("\r\n") > MAX_HEADERS
+            or not _HEADER_BLOCK.fullmatch(rest)
+            or self._request_line(first) is not None
+        ):
+            self._start = None
+            self._lines = 0
+            return False
+        headers = self._headers
+        for line in rest.split("\r\n")[:-1]:
+            name, _, value = line.partition(":")
+            headers.add(name, value.strip(" \t"))
+        del buffer[: end + 4]
+        self._head_done(events)
+        return True
+
+    def _request_line(self, line: bytearray | str) -> ParseError | None:
+        text = line if isinstance(line, str) else line.decode("iso-8859-1")
         words = text.split(" ")
-        if len(words) != 3 or not words[0] or not words[1] or "\r" in text:
+        if len(words) != 3 or not words[0] or not words[1] or "\r" in text or "\n" in text:
             return MALFORMED
         method, target, version = words
         if version not in _VERSIONS:
@@ -300,8 +331,12 @@ class RequestParser:
             self._fail(BAD_TARGET, events)
             return
         target, path, query = located
-        tokens = {t.strip().lower() for t in (headers.get("Connection") or "").split(",")}
-        keep_alive = "close" not in tokens and (version == "HTTP/1.1" or "keep-alive" in tokens)
+        connection = headers.get("Connection")
+        if connection is None:
+            keep_alive = version == "HTTP/1.1"
+        else:
+            tokens = {t.strip().lower() for t in connection.split(",")}
+            keep_alive = "close" not in tokens and (version == "HTTP/1.1" or "keep-alive" in tokens)
         if headers.get("Transfer-Encoding") is not None:
             self._fail(CHUNKED, events)
             return
