@@ -66,35 +66,80 @@ class SlowStats:
     peak_open: int = 0
 
 
+class _Dribbler(asyncio.Protocol):
+    """One slow client: a request line, then one header byte per interval, on a loop timer.
+
+    Timers, not a task per connection: the benchmark's own CPU must not be what
+    slows wrk down.
+    """
+
+    def __init__(self, interval: float, stats: SlowStats, closed: asyncio.Future[None]) -> None:
+        self.interval = interval
+        self.stats = stats
+        self.closed = closed
+        self.transport: asyncio.Transport | None = None
+        self.timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.stats.connects += 1
+        self.stats.open_now += 1
+        self.stats.peak_open = max(self.stats.peak_open, self.stats.open_now)
+        transport.write(b"GET /echo HTTP/1.1\r\nHost: x\r\nX-Slow: ")  # type: ignore[attr-defined]
+        self.timer = asyncio.get_running_loop().call_later(self.interval, self.tick)
+
+    def tick(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(b"a")
+            self.timer = asyncio.get_running_loop().call_later(self.interval, self.tick)
+
+    def data_received(self, data: bytes) -> None:
+        if self.transport is not None:
+            self.transport.close()  # an answer (a 503): the server is done with us
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.stats.open_now -= 1
+        if self.timer is not None:
+            self.timer.cancel()
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+
 async def _dribble(
-    host: str, port: int, source: str, interval: float, stats: SlowStats, stop: asyncio.Event
+    host: str,
+    port: int,
+    source: str,
+    interval: float,
+    stats: SlowStats,
+    stop: asyncio.Event,
+    delay: float,
 ) -> None:
-    request = b"GET /echo HTTP/1.1\r\nHost: x\r\nX-Slow: "
+    loop = asyncio.get_running_loop()
+    await _sleep(stop, delay)  # spread over one interval: a steady trickle, not bursts
     while not stop.is_set():
+        closed: asyncio.Future[None] = loop.create_future()
         try:
-            reader, writer = await asyncio.open_connection(host, port, local_addr=(source, 0))
+            _transport, dribbler = await loop.create_connection(
+                lambda: _Dribbler(interval, stats, closed),  # noqa: B023 - awaited in this turn
+                host,
+                port,
+                local_addr=(source, 0),
+            )
         except OSError:
             stats.connect_errors += 1
             await _sleep(stop, interval)
             continue
-        stats.connects += 1
-        stats.open_now += 1
-        stats.peak_open = max(stats.peak_open, stats.open_now)
-        try:
-            writer.write(request)
-            while not stop.is_set():
-                try:
-                    await asyncio.wait_for(reader.read(4096), interval)
-                except TimeoutError:
-                    writer.write(b"a")  # one byte per interval
-                    continue
-                stats.refused += 1  # an answer or EOF: the server is done with us
-                break
-        except OSError:
-            stats.refused += 1
-        finally:
-            stats.open_now -= 1
-            writer.close()
+        stopped = asyncio.ensure_future(stop.wait())
+        await asyncio.wait([closed, stopped], return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if not closed.done():
+            dribbler.close()
+            return
+        stats.refused += 1
         await _sleep(stop, interval)
 
 
@@ -132,6 +177,7 @@ class SlowClients:
                 self.interval,
                 self.stats,
                 self._stop,
+                self.interval * i / self.count,
             )
             for i in range(self.count)
         ]
