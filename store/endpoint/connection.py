@@ -91,6 +91,14 @@ class Application(Protocol):
         self, request: Request, context: RequestContext
     ) -> Response | Awaitable[Response]: ...
 
+    def refused(self, error: ParseError, context: RequestContext) -> None:
+        """A request the parser refused is about to be answered ``error.status`` (for the log).
+
+        Called on the loop; it must not block. The request itself is not given:
+        what could not be parsed may hold secrets.
+        """
+        ...
+
 
 _BUSY_DESCRIPTION = "Too many connections; retry soon."
 _BUSY_ADDRESS_DESCRIPTION = "Too many connections from your address; retry soon."
@@ -291,6 +299,10 @@ class HttpConnection(asyncio.Protocol):
             if isinstance(event, bytes):
                 transport.write(event)  # type: ignore[union-attr]
             elif isinstance(event, ParseError):
+                try:
+                    self._registry.app.refused(event, self)
+                except Exception:
+                    log.exception("Unexpected error logging a refused request")
                 self._write(refusal_response(event), head_only=False, close=True)
             else:
                 self._dispatch(event)

@@ -13,7 +13,7 @@ from typing import ClassVar
 from urllib.parse import parse_qsl
 
 from authclients.store.endpoint.connection import RequestContext
-from authclients.store.endpoint.http11 import Request
+from authclients.store.endpoint.http11 import ParseError, Request
 from authclients.store.endpoint.responses import Response, error_response, json_response
 
 FORM = "application/x-www-form-urlencoded"
@@ -34,6 +34,8 @@ class EchoApp:
         self.pool_threads: set[str] = set()
         """Names of the threads the blocking work ran on."""
         self.started = 0
+        self.refusals: list[tuple[int, str]] = []
+        """(status, remote address) of every request the parser refused."""
 
     def handle(self, request: Request, context: RequestContext) -> Response | Awaitable[Response]:
         self.started += 1
@@ -61,6 +63,9 @@ class EchoApp:
             seconds = float(dict(parse_qsl(request.query)).get("s", "0.2"))
             return self._slow(context, seconds, request.query)
         return self._token(request)
+
+    def refused(self, error: ParseError, context: RequestContext) -> None:
+        self.refusals.append((error.status, context.remote))
 
     async def _slow(self, context: RequestContext, seconds: float, query: str) -> Response:
         def work() -> str:

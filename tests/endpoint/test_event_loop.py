@@ -103,6 +103,13 @@ def test_a_refusal_closes_the_connection(server: EventLoopServer) -> None:
         assert closed_within(sock, 2)
 
 
+def test_refusals_are_reported_to_the_application(uvloop: bool) -> None:
+    with serving(uvloop) as (server, app):
+        exchange(server, b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n")
+        exchange(server, b"GET /echo HTTP/1.1\r\n\r\n")
+        assert app.refusals == [(414, "127.0.0.1"), (400, "127.0.0.1")]
+
+
 def test_error_never_echoes_the_request_line(server: EventLoopServer) -> None:
     _status, _headers, body = exchange(server, b"GET /?client_secret=hunter2 HTTP/9.9\r\n\r\n")
     assert b"hunter2" not in body
