@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from authclients.store.endpoint.http11 import (
     CONTINUE,
@@ -229,3 +231,41 @@ def test_head_routes_like_get() -> None:
     [request] = whole(b"HEAD /x HTTP/1.1\r\nHost: x\r\n\r\n")
     assert isinstance(request, Request)
     assert request.method == "HEAD" and request.route_method == "GET"
+
+
+_PIECES = [
+    TOKEN_REQUEST,
+    b"GET /a?b=c HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"HEAD / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+    b"GET / HTTP/1.1\nHost: y\n\n",
+    b"POST /p HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nab",
+    b"\r\n",
+    b"\r",
+    b"\x00",
+    b":",
+    b" ",
+    b"Host: z\r\n",
+    b"GET http://[::1]:80/x HTTP/1.1\r\n",
+]
+
+
+@given(
+    pieces=st.lists(st.sampled_from(_PIECES) | st.binary(max_size=12), max_size=8),
+    cuts=st.lists(st.integers(min_value=0, max_value=2000), max_size=6),
+)
+@settings(max_examples=300, deadline=None)
+def test_any_split_of_any_stream_gives_the_same_events(
+    pieces: list[bytes], cuts: list[int]
+) -> None:
+    data = b"".join(pieces)
+    expected = summary(RequestParser().feed(data))
+    parser = RequestParser()
+    events: list[object] = []
+    last = 0
+    for cut in [*sorted({min(c, len(data)) for c in cuts}), len(data)]:
+        events.extend(parser.feed(data[last:cut]))
+        last = cut
+    assert summary(events) == expected
+    # At most one refusal, and it is the last event.
+    refusals = [i for i, e in enumerate(events) if isinstance(e, ParseError)]
+    assert refusals in ([], [len(events) - 1])
