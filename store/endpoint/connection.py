@@ -390,9 +390,11 @@ class HttpConnection(asyncio.Protocol):
         close = answer.close or not request.keep_alive or self._registry.stopping
         self._write(answer, head_only=request.method == "HEAD", close=close)
         if not close:
-            # The next request's clocks start now.
+            # The next request's clocks start now. A timer still armed stays: when it
+            # fires it re-arms itself for what is left (no timer churn per request).
             self._wait_start = self._last_read = self._loop.time()
-            self._arm_timer(self._registry.limits.idle_timeout)
+            if self._timer is None:
+                self._arm_timer(self._registry.limits.idle_timeout)
 
     def _write(self, answer: Response, *, head_only: bool, close: bool) -> None:
         transport = self._transport

@@ -175,6 +175,20 @@ def test_pipelined_answers_keep_order_while_one_waits_on_the_pool(
     assert app.pool_threads and all(t.startswith("authclients-blocking") for t in app.pool_threads)
 
 
+def test_the_blocking_pool_is_bounded(uvloop: bool) -> None:
+    with serving(uvloop, pool_workers=2) as (server, app):
+        socks = [connect(server, source=f"127.0.0.{2 + i}") for i in range(6)]
+        started = time.monotonic()
+        for sock in socks:
+            sock.sendall(b"GET /slow?s=0.2 HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert all(read_response(sock)[0] == 200 for sock in socks)
+        elapsed = time.monotonic() - started
+        for sock in socks:
+            sock.close()
+    assert len(app.pool_threads) == 2
+    assert elapsed >= 0.55  # six 0.2 s jobs on two threads: three rounds
+
+
 def test_each_answer_is_one_write(server: EventLoopServer) -> None:
     with connect(server) as sock:
         sock.sendall(b"GET /echo?x=1 HTTP/1.1\r\nHost: x\r\n\r\n")
