@@ -194,7 +194,7 @@ class RequestParser:
         events: list[Event] = []
         while True:
             if self._state == _HEAD:
-                if not self._read_head(events):
+                if not self._buffer or not self._read_head(events):
                     break
             elif self._state == _BODY:
                 if len(self._buffer) < self._size:
@@ -277,10 +277,16 @@ class RequestParser:
             self._start = None
             self._lines = 0
             return False
-        headers = self._headers
+        fields = self._headers._fields
         for line in rest.split("\r\n")[:-1]:
+            # Headers.add, inlined: this loop is most of a request's parsing time.
             name, _, value = line.partition(":")
-            headers.add(name, value.strip(" \t"))
+            key = name.lower()
+            values = fields.get(key)
+            if values is None:
+                fields[key] = [value.strip(" \t")]
+            else:
+                values.append(value.strip(" \t"))
         del buffer[: end + 4]
         self._head_done(events)
         return True
@@ -322,7 +328,9 @@ class RequestParser:
         self._start = None
         self._headers = Headers()
         self._lines = 0
-        hosts = headers.get_all("Host") or []
+        # The field lists themselves, not get_all's copies: this runs once per request.
+        fields = headers._fields
+        hosts = fields.get("host", ())
         if len(hosts) > 1 or (not hosts and version == "HTTP/1.1"):
             self._fail(BAD_HOST, events)
             return
@@ -331,16 +339,16 @@ class RequestParser:
             self._fail(BAD_TARGET, events)
             return
         target, path, query = located
-        connection = headers.get("Connection")
+        connection = fields.get("connection")
         if connection is None:
             keep_alive = version == "HTTP/1.1"
         else:
-            tokens = {t.strip().lower() for t in connection.split(",")}
+            tokens = {t.strip().lower() for t in connection[0].split(",")}
             keep_alive = "close" not in tokens and (version == "HTTP/1.1" or "keep-alive" in tokens)
-        if headers.get("Transfer-Encoding") is not None:
+        if "transfer-encoding" in fields:
             self._fail(CHUNKED, events)
             return
-        lengths = headers.get_all("Content-Length") or []
+        lengths = fields.get("content-length", ())
         size = 0
         if lengths:
             raw = lengths[0].strip()
@@ -348,8 +356,8 @@ class RequestParser:
                 self._fail(BAD_LENGTH, events)
                 return
             size = int(raw)
-        expect = (headers.get("Expect") or "").lower()
-        if expect == "100-continue" and version == "HTTP/1.1":
+        expect = fields.get("expect")
+        if expect is not None and expect[0].lower() == "100-continue" and version == "HTTP/1.1":
             events.append(CONTINUE)
         self._size = size
         if size > MAX_BODY:
