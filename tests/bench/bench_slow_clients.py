@@ -4,7 +4,8 @@ Usage (from the repository root)::
 
     .venv/bin/python tests/bench/bench_slow_clients.py [--url URL] [--slow 1000]
         [--slow-addresses 1] [--interval 3] [--seconds 8] [--connections 16]
-        [--per-address-cap 64] [--header 'Name: value' ...] [--body FORM]
+        [--per-address-cap 64] [--loop auto|asyncio|uvloop]
+        [--header 'Name: value' ...] [--body FORM]
 
 Without ``--url`` it starts the event-loop transport with the tests' echo
 application in a subprocess and loads ``GET /echo``. With ``--url`` it loads
@@ -48,7 +49,10 @@ SERVER = textwrap.dedent(
     from authclients.store.endpoint.transport import EventLoopServer
     from tests.endpoint.echo_app import EchoApp
     cap = int(sys.argv[1]) or 1_000_000
-    server = EventLoopServer(EchoApp(), limits=Limits(per_address_connections=cap))
+    use_uvloop = {"auto": None, "asyncio": False, "uvloop": True}[sys.argv[2]]
+    server = EventLoopServer(
+        EchoApp(), limits=Limits(per_address_connections=cap), use_uvloop=use_uvloop
+    )
     server.run_forever(lambda url: print("Listening on", url, flush=True))
     """
 )
@@ -230,9 +234,9 @@ def run_wrk(url: str, request: Request, seconds: int, connections: int) -> dict[
     }
 
 
-def start_echo_server(per_address_cap: int) -> tuple[subprocess.Popen[str], str]:
+def start_echo_server(per_address_cap: int, loop: str) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(per_address_cap)],
+        [sys.executable, "-c", SERVER, str(per_address_cap), loop],
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
@@ -257,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--per-address-cap", type=int, default=64, help="echo server only; 0: no cap"
     )
+    parser.add_argument(
+        "--loop", choices=("auto", "asyncio", "uvloop"), default="auto", help="echo server only"
+    )
     parser.add_argument("--header", action="append", default=[], help="'Name: value'")
     parser.add_argument("--body", default="", help="a form body (makes the request a POST)")
     args = parser.parse_args(argv)
@@ -268,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     proc = None
     url = args.url
     if url is None:
-        proc, url = start_echo_server(args.per_address_cap)
+        proc, url = start_echo_server(args.per_address_cap, args.loop)
     if urlsplit(url).hostname not in ("127.0.0.1", "localhost"):
         parser.error("loopback only: the URL must be on 127.0.0.1")
     headers = dict(h.split(":", 1) for h in args.header)
