@@ -286,15 +286,21 @@ class HttpConnection(asyncio.Protocol):
     def resume_writing(self) -> None:
         self._write_paused = False
         self._last_read = self._loop.time()
-        if self._transport is not None and not self._busy and self._parked is None:
-            self._transport.resume_reading()
+        self._advance()  # the answers still queued, then reading again
 
     # -- answering in order ----------------------------------------------------------------
 
     def _advance(self) -> None:
         """Answer what is queued, in order, until a request has to wait."""
         transport = self._transport
-        while self._queue and not self._busy and self._parked is None and not self._closing:
+        # A client that reads slower than it pipelines gets its answers as it reads them.
+        while (
+            self._queue
+            and not self._busy
+            and self._parked is None
+            and not self._closing
+            and not self._write_paused
+        ):
             event = self._queue.popleft()
             if isinstance(event, bytes):
                 transport.write(event)  # type: ignore[union-attr]
@@ -306,7 +312,14 @@ class HttpConnection(asyncio.Protocol):
                 self._write(refusal_response(event), head_only=False, close=True)
             else:
                 self._dispatch(event)
-        if transport is None or self._closing or self._busy or self._parked is not None:
+        if (
+            transport is None
+            or self._closing
+            or self._busy
+            or self._parked is not None
+            or self._queue
+            or self._write_paused
+        ):
             return
         if self._eof or self._parser.done:
             # Nothing more will be read: everything is answered, so close.
@@ -315,8 +328,7 @@ class HttpConnection(asyncio.Protocol):
             else:
                 transport.close()
             return
-        if not self._write_paused:
-            transport.resume_reading()
+        transport.resume_reading()
 
     def _dispatch(self, request: Request) -> None:
         try:

@@ -363,6 +363,22 @@ def test_a_slow_reader_gets_the_whole_large_answer(server: EventLoopServer) -> N
         assert read_response(sock)[0] == 200
 
 
+def test_a_pipelined_flood_is_answered_in_order_as_the_client_reads(
+    server: EventLoopServer,
+) -> None:
+    count = 3000  # about 750 KB of answers: far past the write buffer's high-water mark
+    with connect(server) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        data = b"".join(
+            f"GET /echo?i={i} HTTP/1.1\r\nHost: x\r\n\r\n".encode() for i in range(count)
+        )
+        sock.sendall(data[: len(data) // 2])
+        time.sleep(0.3)  # not reading: the server stops writing, and reading
+        sock.sendall(data[len(data) // 2 :] + b"GET /echo?i=last HTTP/1.1\r\nHost: x\r\n\r\n")
+        queries = [json.loads(read_response(sock)[2])["query"] for _ in range(count + 1)]
+    assert queries == [f"i={i}" for i in range(count)] + ["i=last"]
+
+
 def test_uvloop_is_used_when_importable(uvloop: bool) -> None:
     with serving(uvloop) as (server, _app):
         assert (server.loop_name == "Loop") is uvloop
