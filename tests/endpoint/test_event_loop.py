@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+from authclients.store.endpoint.connection import HttpConnection
 from authclients.store.endpoint.transport import EventLoopServer
 from tests.endpoint.echo_app import EchoApp
 from tests.endpoint.event_loop_helpers import (
@@ -364,19 +365,29 @@ def test_a_slow_reader_gets_the_whole_large_answer(server: EventLoopServer) -> N
 
 
 def test_a_pipelined_flood_is_answered_in_order_as_the_client_reads(
-    server: EventLoopServer,
+    server: EventLoopServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    count = 3000  # about 750 KB of answers: far past the write buffer's high-water mark
+    pauses: list[object] = []
+    original = HttpConnection.pause_writing
+
+    def pause_writing(self: HttpConnection) -> None:
+        pauses.append(self)
+        original(self)
+
+    monkeypatch.setattr(HttpConnection, "pause_writing", pause_writing)
+    count = 3000
     with connect(server) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
-        data = b"".join(
+        # 12 MB of answers first: more than the kernel buffers hold, so the server must pause.
+        data = b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n" * 12 + b"".join(
             f"GET /echo?i={i} HTTP/1.1\r\nHost: x\r\n\r\n".encode() for i in range(count)
         )
-        sock.sendall(data[: len(data) // 2])
+        sock.sendall(data)
         time.sleep(0.3)  # not reading: the server stops writing, and reading
-        sock.sendall(data[len(data) // 2 :] + b"GET /echo?i=last HTTP/1.1\r\nHost: x\r\n\r\n")
-        queries = [json.loads(read_response(sock)[2])["query"] for _ in range(count + 1)]
-    assert queries == [f"i={i}" for i in range(count)] + ["i=last"]
+        assert all(len(read_response(sock)[2]) == 1_000_000 for _ in range(12))
+        queries = [json.loads(read_response(sock)[2])["query"] for _ in range(count)]
+    assert queries == [f"i={i}" for i in range(count)]
+    assert pauses
 
 
 def test_uvloop_is_used_when_importable(uvloop: bool) -> None:
@@ -396,7 +407,8 @@ def test_a_taken_port_raises_address_in_use() -> None:
 def test_run_forever_in_the_main_thread_stops_on_sigterm_and_sigint(tmp_path: object) -> None:
     script = textwrap.dedent(
         """
-        from authclients.store.endpoint.transport import EventLoopServer
+        from authclients.store.endpoint.connection import HttpConnection
+from authclients.store.endpoint.transport import EventLoopServer
         from tests.endpoint.echo_app import EchoApp
         EventLoopServer(EchoApp()).run_forever(lambda url: print("Listening on", url, flush=True))
         print("Stopped.", flush=True)
