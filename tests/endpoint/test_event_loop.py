@@ -407,8 +407,7 @@ def test_a_taken_port_raises_address_in_use() -> None:
 def test_run_forever_in_the_main_thread_stops_on_sigterm_and_sigint(tmp_path: object) -> None:
     script = textwrap.dedent(
         """
-        from authclients.store.endpoint.connection import HttpConnection
-from authclients.store.endpoint.transport import EventLoopServer
+        from authclients.store.endpoint.transport import EventLoopServer
         from tests.endpoint.echo_app import EchoApp
         EventLoopServer(EchoApp()).run_forever(lambda url: print("Listening on", url, flush=True))
         print("Stopped.", flush=True)
@@ -426,7 +425,7 @@ from authclients.store.endpoint.transport import EventLoopServer
         try:
             assert proc.stdout is not None
             line = proc.stdout.readline()
-            assert line.startswith("Listening on http://127.0.0.1:"), line
+            assert line.startswith("Listening on http://127.0.0.1:"), (line, proc.stderr.read())
             port = int(line.rsplit(":", 1)[1])
             with socket.create_connection(("127.0.0.1", port), 5) as sock:
                 sock.sendall(b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
