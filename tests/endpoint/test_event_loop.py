@@ -323,6 +323,24 @@ def test_one_address_is_capped_others_are_not(uvloop: bool) -> None:
         assert exchange(server, b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")[0] == 200
 
 
+def test_the_global_cap_refuses_past_max_connections(uvloop: bool) -> None:
+    with serving(uvloop, max_connections=4) as (server, _app):
+        held = [connect(server, source=f"127.0.0.{2 + i}") for i in range(4)]
+        try:
+            with connect(server, source="127.0.0.9") as sock:
+                status, _headers, body = read_response(sock)
+            assert status == 503
+            assert json.loads(body) == {
+                "error": "temporarily_unavailable",
+                "error_description": "Too many connections; retry soon.",
+            }
+        finally:
+            for sock in held:
+                sock.close()
+        time.sleep(0.2)  # the closes reach the server: room again
+        assert exchange(server, b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")[0] == 200
+
+
 def test_pool_work_in_flight_is_capped_per_address(uvloop: bool) -> None:
     with serving(uvloop, per_address_in_flight=1) as (server, _app):
         a, b, c = connect(server), connect(server), connect(server, source="127.0.0.2")
