@@ -9,13 +9,14 @@ import threading
 from collections.abc import Iterable
 
 from authclients.store.endpoint.server import PortInUse, TokenEndpoint
+from authclients.store.listen_address import DEFAULT_HOST, DEFAULT_PORT
 from authclients.store.service import Store
 
 
 def run_headless(
     store: Store,
-    host: str = "127.0.0.1",
-    port: int = 8765,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
     log_file: str | None = None,
     *,
     public_url: str | None = None,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from authclients.store import Store
+from authclients.store import oauth_client as oc
 from authclients.store.endpoint import TokenEndpoint
-from authclients.tui import oauth_client as oc
 
 
 def test_iss_when_present_must_be_the_targets_issuer() -> None:
