@@ -312,3 +312,35 @@ def test_a_consent_form_is_bound_to_its_session(
         f"{url}/oauth/authorize", data={**alice_form, "action": "approve"}, allow_redirects=False
     )
     assert r.status_code == 403 and "Location" not in r.headers
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        "authclients_session=" + "A" * 5000,
+        "; ".join(f"authclients_session=v{i:040d}" for i in range(200)),
+        "authclients_session=\u00e9\u00e9; authclients_form=\u00ff",
+        "authclients_session; authclients_form=; =; ;;",
+        "authclients_session=\x7f\x01",
+    ],
+)
+def test_hostile_cookies_get_the_sign_in_page_or_a_refusal_never_a_500(
+    endpoint: TokenEndpoint, web: CreatedClient, alice: UserInfo, cookie: str
+) -> None:
+    url = f"{endpoint.url}/oauth/authorize"
+    headers = {"Cookie": cookie.encode("utf-8").decode("latin-1")}
+    page = requests.get(url, params=params_for(web), headers=headers)
+    assert page.status_code in (200, 400, 431), page.text
+    if page.status_code == 200:
+        assert "Sign in" in page.text
+        fields = form_fields(page.text)
+        for action in ("sign_in", "approve", "deny"):
+            r = requests.post(
+                url,
+                data={**fields, "action": action, "username": "alice", "password": PASSWORD},
+                headers=headers,
+                allow_redirects=False,
+            )
+            assert r.status_code in (401, 403), (action, r.status_code)
+            assert "Location" not in r.headers
+    assert BrowserSession.select().count() == 0
