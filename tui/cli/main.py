@@ -11,6 +11,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+import peewee as pw
+
 from authclients.store import NotFound, Store, StoreError, ValidationError
 from authclients.store.db import ENV_VAR, describe, is_url, resolve_target
 from authclients.store.listen_address import DEFAULT_PORT
@@ -110,6 +112,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error(_field_errors(exc), 1)
     except StoreError as exc:
         return error(str(exc), 1)
+    except UnicodeError:
+        # An argument in another encoding arrives with surrogates, which SQLite refuses.
+        # Not echoed: it may be a pasted secret.
+        return error("a value given is not valid UTF-8 text; check the terminal's encoding", 2)
+    except pw.DatabaseError as exc:
+        # A file damaged past its schema opens, then fails mid-command; a lost server too.
+        where = describe(resolve_target(args.db))
+        return error(f"the database {where} failed: {exc}", 1)
     except KeyboardInterrupt:
         sys.stderr.write("\n")
         return 130
