@@ -10,12 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import peewee as pw
+
 from authclients.store import crypto
 from authclients.store.errors import InvalidGrant
 from authclients.store.models import (
     AccessToken,
     AuthCode,
     RefreshToken,
+    User,
 )
 from authclients.store.records import (
     STATE_ACTIVE,
@@ -64,13 +67,19 @@ class TokenExchange(TokenRows):
         with_refresh: bool = False,
         auth_code_id: int | None = None,
         family: str | None = None,
+        owner_generation: int | None = None,
     ) -> IssuedToken:
         """Issue an access token (and a refresh token) in one transaction.
 
         The response is built only after the commit, so every token handed out
-        is already in the database.
+        is already in the database. With ``owner_generation`` (the user's
+        session generation when their password was checked), a password change,
+        deactivation or deletion committed since then refuses the token with
+        ``InvalidGrant``: what the old credential won must not outlive it.
         """
         with self._store.atomic():
+            if user_id is not None and owner_generation is not None:
+                self._check_owner(user_id, owner_generation)
             return self._issue(
                 client.id,
                 client.name,
@@ -323,3 +332,14 @@ class TokenExchange(TokenRows):
             .first()
         )
         return refresh.access_token.client_id if refresh else None
+
+    def _check_owner(self, user_id: int, generation: int) -> None:
+        query = User.select(User.id).where(
+            (User.id == user_id) & (User.active == True) & (User.session_generation == generation)
+        )
+        if isinstance(self._store.db, pw.PostgresqlDatabase):
+            # Held to commit: a concurrent password change waits, then finds this token.
+            # (SQLite's write transactions are serialised already.)
+            query = query.for_update()
+        if not query.exists():
+            raise InvalidGrant("The user's credentials changed meanwhile; sign in again.")

@@ -297,6 +297,7 @@ class Users:
             active_tokens=active_tokens,
             version=row.version,
             locked_at=row.locked_at,
+            session_generation=row.session_generation,
         )
 
 

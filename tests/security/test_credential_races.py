@@ -101,13 +101,6 @@ def test_a_client_credentials_token_won_with_the_old_credentials_dies(
     assert not _token_survives(store, r), "a token won with the old credentials is still live"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store/oauth/grants/password.py checks the password, then issues in a later "
-    "transaction without re-checking the user: a password change or deactivation committed "
-    "in between (the width of a bcrypt check) leaves the token live. Fix belongs to the "
-    "grants' owners (issue only if the user's session generation is the one signed in with).",
-)
 @pytest.mark.parametrize("change", ["new password", "deactivate"])
 def test_a_password_grant_token_won_with_the_old_password_dies(
     store: Store, url: str, monkeypatch: pytest.MonkeyPatch, change: str
