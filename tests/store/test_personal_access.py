@@ -142,7 +142,9 @@ def test_scopes_must_be_within_the_clients(store: Store, alice: UserInfo) -> Non
     )
 
 
-def test_a_scope_nobody_defined_is_refused(store: Store, client: ClientInfo, alice: UserInfo) -> None:
+def test_a_scope_nobody_defined_is_refused(
+    store: Store, client: ClientInfo, alice: UserInfo
+) -> None:
     # The client lists no scopes: it may still only carry defined ones.
     with pytest.raises(ValidationError) as caught:
         store.tokens.create_personal_access_token("alice", "x", scopes="admin superuser")
