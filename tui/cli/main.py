@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from authclients.store import NotFound, Store, StoreError, ValidationError
 from authclients.store.db import ENV_VAR, describe, is_url, resolve_target
-from authclients.tui.cli import clients, console, screenshots, serve, tokens, users
+from authclients.tui.cli import clients, console, scopes, screenshots, serve, tokens, users
 from authclients.tui.cli.output import PROG, SECRET_WARNING, TOKEN_WARNING, error, one_line
 from authclients.tui.cli.parser import (
     DEFAULT_PORT,
@@ -33,6 +33,7 @@ _LIST_HINTS = {
     "client": "authclients clients list",
     "user": "authclients users list",
     "token": "authclients tokens list",
+    "scope": "authclients scopes list",
 }
 """Where to look up what exists, for the one-line "not found" errors."""
 
@@ -72,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = Commands(
         parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
     )
-    for noun in (serve, clients, users, tokens, screenshots):
+    for noun in (serve, clients, users, tokens, scopes, screenshots):
         noun.register(commands)
     return parser
 
