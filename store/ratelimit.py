@@ -21,6 +21,7 @@ builds up is per process (see ``slot``): N processes allow about N times as many
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import threading
 from collections.abc import Iterator
@@ -175,7 +176,7 @@ class RateLimiter:
         with self._store.atomic():
             FailedAttempt.create(kind=KIND_PASSWORD, key=key, at=now)
             if source:
-                FailedAttempt.create(kind=KIND_SOURCE, key=_key(source), at=now)
+                FailedAttempt.create(kind=KIND_SOURCE, key=source_key(source), at=now)
             user = self._user(username, lock=True)
             last_run = self._last_run(key)
             in_run = self._count(KIND_PASSWORD, key, after_id=last_run[0] if last_run else 0)
@@ -220,7 +221,7 @@ class RateLimiter:
             FailedAttempt.select(FailedAttempt.at)
             .where(
                 (FailedAttempt.kind == KIND_SOURCE)
-                & (FailedAttempt.key == _key(source))
+                & (FailedAttempt.key == source_key(source))
                 & (FailedAttempt.at > now - self.source_window)
             )
             .order_by(FailedAttempt.at.desc())
@@ -344,3 +345,21 @@ class RateLimiter:
 
 def _key(key: str) -> str:
     return key[:KEY_MAX]
+
+
+def source_key(source: str) -> str:
+    """What a source address is counted under: an IPv6 address by its /64.
+
+    One IPv6 host usually holds a whole /64, so counting single addresses
+    would let it spray from 2**64 of them. An IPv4-mapped address counts as
+    the IPv4 address it is.
+    """
+    try:
+        address = ipaddress.ip_address(source.split("%", 1)[0])
+    except ValueError:
+        return _key(source)
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)

@@ -234,3 +234,39 @@ def test_failure_rows_keep_a_keyed_hash_of_the_username(
         grant(url, web, "wrong", username="alice")
     keys = [r.key for r in FailedAttempt.select().where(FailedAttempt.kind == kind)]
     assert keys and all(len(k) == 64 and k != "alice" for k in keys)
+
+
+def test_failed_sign_ins_on_the_page_count_for_the_address_too(
+    http: requests.Session, url: str, web: CreatedClient, alice: UserInfo
+) -> None:
+    page = http.get(
+        f"{url}/oauth/authorize",
+        params={
+            "response_type": "code",
+            "client_id": str(web.client.id),
+            "redirect_uri": "https://app.example.com/callback",
+        },
+    )
+    fields = form_fields(page.text)
+    for i in range(20):
+        r = http.post(
+            f"{url}/oauth/authorize",
+            data={**fields, "username": f"guess{i}", "password": "Spring2026!"},
+        )
+        assert r.status_code == 401
+    assert grant(url, web, PASSWORD).status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("source", "counted_as"),
+    [
+        ("192.0.2.7", "192.0.2.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:bbbb::9", "2001:db8:1:2::/64"),
+        ("::ffff:192.0.2.7", "192.0.2.7"),
+        ("fe80::1%eth0", "fe80::/64"),
+    ],
+)
+def test_an_ipv6_host_counts_by_its_slash_64(source: str, counted_as: str) -> None:
+    """One IPv6 host usually holds a /64: spraying from its 2**64 addresses is one source."""
+    assert ratelimit.source_key(source) == counted_as
