@@ -214,3 +214,23 @@ def test_an_undefined_scope_at_authorize_is_redirected_with_state(
         allow_redirects=False,
     )
     assert ok.status_code == 200 and "Sign in" in ok.text
+
+
+def test_a_code_carries_only_the_approved_scopes_the_client_still_has(
+    http: requests.Session, url: str, web: CreatedClient, alice: UserInfo, store: Store
+) -> None:
+    verifier, challenge = pkce_pair()
+    done = authorize(http, url, client_id=web.client.id, challenge=challenge, scope="read write")
+    # Between approval and exchange, the admin narrows the client.
+    store.clients.update(web.client.id, scopes="read")
+    r = requests.post(
+        f"{url}/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": done.params["code"],
+            "redirect_uri": REDIRECT,
+            "code_verifier": verifier,
+        },
+        auth=basic(web),
+    )
+    assert r.status_code == 200 and r.json()["scope"] == "read"
