@@ -8,7 +8,8 @@ from typing import Any
 
 from authclients.store import Store
 from authclients.store.clients import SORT_KEYS
-from authclients.store.records import GRANT_LABELS, ClientInfo, CreatedClient
+from authclients.store.grant_types import CLIENT_GRANTS, label
+from authclients.store.records import ClientInfo, CreatedClient
 from authclients.tui.cli import prompts
 from authclients.tui.cli.output import (
     SECRET_WARNING,
@@ -227,7 +228,7 @@ def _list(store: Store, args: argparse.Namespace) -> int:
         [
             str(c.id),
             short(c.name, 32),
-            ",".join(GRANT_LABELS.get(g, g) for g in c.grant_types),
+            ",".join(label(g) for g in c.grant_types),
             "public" if c.public else (f"…{c.secret_hint}" if c.secret_hint else "none"),
             str(c.active_tokens),
             _redirect_summary(c.redirect_uris),
@@ -378,16 +379,11 @@ def _rotate(store: Store, args: argparse.Namespace) -> int:
 
 
 def _switched_off(before: ClientInfo, changes: dict[str, Any]) -> str:
-    """``the password grant`` / ``the password and code grants``: what this save turns off."""
+    """``the password grant`` / ``the password and authorization_code grants``."""
     off = [
-        label
-        for key, label in (
-            ("authorization_code", "code"),
-            ("password", "password"),
-            ("personal_access", "personal access"),
-            ("client_credentials", "client credentials"),
-        )
-        if getattr(before, key) and changes.get(key) is False
+        grant.name
+        for grant in CLIENT_GRANTS
+        if getattr(before, grant.name) and changes.get(grant.name) is False
     ]
     if not off:
         return "a grant"

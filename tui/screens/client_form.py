@@ -12,6 +12,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Switch
 
 from authclients.store.errors import NotFound, ValidationError
+from authclients.store.grant_types import CLIENT_GRANTS
 from authclients.store.records import ClientInfo, CreatedClient
 from authclients.tui.jobs import failure_message
 from authclients.tui.safe_display import TYPED_TEXT, literal
@@ -20,12 +21,6 @@ from authclients.tui.screens.base import ConsoleScreen
 from authclients.tui.screens.confirm import ConfirmScreen
 from authclients.tui.widgets.console_header import ConsoleHeader
 
-SWITCHES = (
-    ("authorization_code", "Authorization code", "web and mobile apps; needs a redirect URL"),
-    ("password", "Password grant", "legacy apps send a user's password; least secure"),
-    ("personal_access", "Personal access tokens", "users create tokens used as a password"),
-    ("client_credentials", "Client credentials", "machine to machine, no user"),
-)
 FIELDS_WITH_ERRORS = ("name", "redirect_uris", "grants", "public", "scopes")
 TAINTED_MESSAGE = (
     "Holds control characters (written outside the console), shown here as visible "
@@ -102,10 +97,10 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
             )
             yield Label("", id="redirect_uris-error", classes="field-error")
             yield Label("Grant types", classes="field-label")
-            for key, title_, hint in SWITCHES:
+            for grant in CLIENT_GRANTS:
                 with Horizontal(classes="switch-row"):
-                    yield Switch(bool(c and getattr(c, key)), id=key, animate=False)
-                    yield Label(f"{title_}  [dim]{hint}[/]", classes="switch-label")
+                    yield Switch(bool(c and getattr(c, grant.name)), id=grant.name, animate=False)
+                    yield Label(f"{grant.title}  [dim]{grant.summary}[/]", classes="switch-label")
             yield Label("", id="grants-error", classes="field-error")
             with Horizontal(classes="switch-row"):
                 yield Switch(bool(c and c.public), id="public", animate=False)
@@ -154,8 +149,8 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
             "redirect_uris": self.query_one("#redirect_uris", Input).value,
             "scopes": self.query_one("#scopes", Input).value,
         }
-        for key, _title, _hint in SWITCHES:
-            values[key] = self.query_one(f"#{key}", Switch).value
+        for grant in CLIENT_GRANTS:
+            values[grant.name] = self.query_one(f"#{grant.name}", Switch).value
         values["public"] = self.query_one("#public", Switch).value
         return values
 
