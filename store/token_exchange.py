@@ -7,13 +7,14 @@ RFC 6819 §5.2.2.3; RFC 7009; RFC 7662).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 import peewee as pw
 
 from authclients.store import crypto
-from authclients.store.errors import InvalidGrant
+from authclients.store.errors import GrantSwitchedOff, InvalidGrant
 from authclients.store.models import (
     AccessToken,
     AuthCode,
@@ -171,8 +172,19 @@ class TokenExchange(TokenRows):
             code_challenge_method=row.code_challenge_method,
         )
 
-    def find_refresh(self, refresh_token: str, client_id: int) -> RefreshGrant:
-        """The refresh token's context, if it may still be used by this client."""
+    def find_refresh(
+        self,
+        refresh_token: str,
+        client_id: int,
+        *,
+        grant_allowed: Callable[[str], bool] | None = None,
+    ) -> RefreshGrant:
+        """The refresh token's context, if it may still be used by this client.
+
+        ``grant_allowed`` says whether the client may still use the grant that
+        began the family: if not, ``GrantSwitchedOff``, even for a token that
+        switching the grant off already revoked, so the client is told why.
+        """
         row = (
             RefreshToken.select(RefreshToken, AccessToken)
             .join(AccessToken)
@@ -181,6 +193,14 @@ class TokenExchange(TokenRows):
         )
         if row is None or row.access_token.client_id != client_id:
             raise InvalidGrant("The refresh token is unknown or was issued to another client.")
+        origin = row.access_token.grant_type
+        if grant_allowed is not None and not grant_allowed(origin):
+            raise GrantSwitchedOff(
+                f"Client {client_id} may no longer use the {origin} grant that issued this "
+                "refresh token.",
+                family=row.family,
+                grant_type=origin,
+            )
         if row.revoked:
             raise InvalidGrant("The refresh token was revoked.")
         if row.used_at is None and row.expires_at <= self._store.clock.now():

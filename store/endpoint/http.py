@@ -389,6 +389,7 @@ class Request:
     Attributes:
         client_id: the client named by the request, for the request log; the
             routes fill it in once they know it (never from a failed parse).
+        source: the address the request came from (the transport fills it in).
     """
 
     method: str
@@ -397,6 +398,8 @@ class Request:
     headers: Headers
     body: bytes
     client_id: str | None = None
+    source: str = ""
+    """The peer's address, for the per-address brute-force limit; empty when unknown."""
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from authclients.store.oauth.errors import (
     ServerError,
     TemporarilyUnavailable,
 )
-from authclients.store.oauth.requests import ClientCredentials
+from authclients.store.oauth.requests import ClientCredentials, request_from
 
 log = logging.getLogger("authclients.endpoint")
 
@@ -84,7 +84,8 @@ class Router:
             handler = route.get(request.method)
             if handler is None:
                 raise MethodNotAllowed(request.method, list(route))
-            return handler(request)
+            with request_from(request.source):
+                return handler(request)
         except OAuthError as exc:
             return error_response(exc)
         except OSError:
