@@ -20,7 +20,13 @@ from authclients.store import crypto
 from authclients.store.context import StoreContext
 from authclients.store.models import UTCDateTimeField
 from authclients.store.ratelimit import KIND_CLIENT
-from authclients.store.records import STATE_ACTIVE, ClientInfo, IssuedToken, TokenInfo
+from authclients.store.records import (
+    STATE_ACTIVE,
+    STATE_REVOKED,
+    ClientInfo,
+    IssuedToken,
+    TokenInfo,
+)
 
 _UTC = UTCDateTimeField()
 log = logging.getLogger("authclients.endpoint")
@@ -164,9 +170,10 @@ class HotPath:
             "c.grant_password, c.grant_personal_access, c.grant_client_credentials, c.public, "
             "c.revoked, c.secret_hint, c.created_at, c.updated_at, c.secret_hash, "
             f'(SELECT COUNT(*) FROM failed_attempt f WHERE f.kind = {p} AND f."key" = {p} '
-            f"AND f.at > {p}) "
+            f"AND f.at > {p}), c.version "
             f"FROM client c WHERE c.id = {p} AND c.revoked = {p}"
         )
+        self._client_version_sql = f"SELECT version, revoked FROM client WHERE id = {p}"
         insert = (
             "INSERT INTO access_token (token_hash, token_hint, client_id, user_id, "
             "auth_code_id, name, scopes, grant_type, created_at, expires_at, revoked)"
@@ -203,6 +210,7 @@ class HotPath:
             secret_hint=row[10],
             created_at=_as_datetime(row[11]),
             updated_at=_as_datetime(row[12]),
+            version=int(row[15]),
         )
         return info, row[13], int(row[14])
 
@@ -239,6 +247,9 @@ class HotPath:
                 # transaction of an INSERT ... RETURNING only when it is reset.
                 token_id = cursor.fetchall()[0][0]
                 cursor.close()
+        revoked = self._client_changed(client)
+        if revoked:
+            self._revoke(token_id, now)
         info = TokenInfo(
             id=token_id,
             client_id=client.id,
@@ -250,11 +261,11 @@ class HotPath:
             grant_type=grant_type,
             created_at=now,
             expires_at=expires_at,
-            revoked=False,
-            revoked_at=None,
+            revoked=revoked,
+            revoked_at=now if revoked else None,
             last_used_at=None,
             token_hint=hint,
-            state=STATE_ACTIVE,
+            state=STATE_REVOKED if revoked else STATE_ACTIVE,
         )
         return IssuedToken(
             info=info,
@@ -262,6 +273,26 @@ class HotPath:
             refresh_token=None,
             expires_in=int(lifetime.total_seconds()),
         )
+
+    def _client_changed(self, client: ClientInfo) -> bool:
+        """Has the client changed since it was authenticated (``client.version``)?
+
+        The client is read and its secret checked before the token is written,
+        outside that write: a secret rotation, a grant switched off or a delete
+        may commit in between, after its revocation ran. Read after the token's
+        commit, a change means the token was won with what that change ended.
+        """
+        row = self._store.db.execute_sql(self._client_version_sql, (client.id,)).fetchone()
+        return row is None or int(row[0]) != client.version or bool(row[1])
+
+    def _revoke(self, token_id: int, now: datetime) -> None:
+        """End a token the moment it was issued: as if the change had committed just after it."""
+        p = self._store.db.param
+        with self._store.atomic():
+            self._store.db.execute_sql(
+                f"UPDATE access_token SET revoked = {p}, revoked_at = {p} WHERE id = {p}",
+                (True, _UTC.db_value(now), token_id),
+            )
 
 
 def _as_datetime(value: int | datetime) -> datetime:

@@ -269,7 +269,9 @@ def run_console(db: str | None, port: int = DEFAULT_PORT, no_server: bool = Fals
     try:
         store = Store.open(db)
     except Exception as exc:
-        print(f"authclients: cannot open the database {db or '(default)'}: {exc}", file=sys.stderr)
+        where = db or "(default)"
+        line = " ".join(f"cannot open the database {where}: {exc}".split())
+        print(f"authclients: {printable(line)}", file=sys.stderr)
         return 1
     endpoint, note = (None, "--no-server") if no_server else start_endpoint(store, port)
     try:

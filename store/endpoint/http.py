@@ -389,9 +389,9 @@ class Request:
     Attributes:
         client_id: the client named by the request, for the request log; the
             routes fill it in once they know it (never from a failed parse).
-        peer: the TCP peer's IP address, as the connection handling saw it.
-        address: the client's address: the peer, or what a trusted proxy says
-            (``store.endpoint.proxies``); the router fills it in.
+        source: the TCP peer's address (the transport fills it in).
+        address: the client's address: ``source``, or what a trusted proxy says it
+            forwarded (``store.endpoint.proxies``); the router fills it in.
     """
 
     method: str
@@ -400,8 +400,10 @@ class Request:
     headers: Headers
     body: bytes
     client_id: str | None = None
-    peer: str | None = None
+    source: str = ""
+    """The peer's address; empty when unknown."""
     address: str | None = None
+    """The client's address, for the per-address limits and caps and the request log."""
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from authclients.store.oauth.errors import (
     ServerError,
     TemporarilyUnavailable,
 )
-from authclients.store.oauth.requests import ClientCredentials
+from authclients.store.oauth.requests import ClientCredentials, request_from
 
 log = logging.getLogger("authclients.endpoint")
 
@@ -83,8 +83,10 @@ class Router:
 
     def handle(self, request: Request) -> Response:
         """The answer to ``request``; an ``OSError`` (the client went away) passes through."""
+        # The address behind a trusted proxy (else the peer) is what the brute-force
+        # limits, the session caps and the request log see.
         request.address = self.proxies.client_address(
-            request.peer,
+            request.source or None,
             request.headers.get_all("Forwarded") or [],
             request.headers.get_all("X-Forwarded-For") or [],
         )
@@ -97,7 +99,8 @@ class Router:
             handler = route.get(request.method)
             if handler is None:
                 raise MethodNotAllowed(request.method, list(route))
-            return handler(request)
+            with request_from(request.address or ""):
+                return handler(request)
         except OAuthError as exc:
             return error_response(exc)
         except OSError:

@@ -138,7 +138,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._log_method = line.method[:16]
         path, query = split_target(line.target)
         self._log_path = path[:200]
-        request = Request(line.method, path, query, headers, b"", peer=self.client_address[0])
+        request = Request(
+            line.method, path, query, headers, b"", source=str(self.client_address[0])
+        )
         try:
             request.body = self._read_body(headers)
             self.server.watch(self.connection, None)

@@ -344,3 +344,27 @@ def test_hostile_cookies_get_the_sign_in_page_or_a_refusal_never_a_500(
             assert r.status_code in (401, 403), (action, r.status_code)
             assert "Location" not in r.headers
     assert BrowserSession.select().count() == 0
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+def test_the_brute_force_limit_per_address_follows_a_trusted_proxys_address(
+    store: Store, web: CreatedClient, alice: UserInfo, trusted: bool
+) -> None:
+    proxies = ["127.0.0.1"] if trusted else []
+    with TokenEndpoint(store, port=0, trusted_proxies=proxies) as ep:
+        ep.authorization.limiter.source_limit = 3
+
+        def wrong_password(address: str, username: str) -> int:
+            return requests.post(
+                f"{ep.url}/oauth/token",
+                data={"grant_type": "password", "username": username, "password": "wrong!!!1"},
+                auth=(str(web.client.id), web.secret or ""),
+                headers={"X-Forwarded-For": address},
+            ).status_code
+
+        for i in range(3):
+            assert wrong_password("203.0.113.1", f"user{i}") in (400, 401)
+        assert wrong_password("203.0.113.1", "user9") == 429
+        # Another client behind the same proxy is its own address only when the proxy is
+        # trusted; otherwise everyone is the proxy, and spoofing the header changes nothing.
+        assert wrong_password("198.51.100.2", "user8") == (400 if trusted else 429)
