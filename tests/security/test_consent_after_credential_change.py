@@ -1,11 +1,11 @@
 """A browser session signed in before a password change (or a deactivation) is over.
 
 DESIGN: the session generation is bumped by a password change, deactivation
-and deletion, and "every browser session of theirs ends". The endpoint's
-consent step checks only that the user is active: a consent page reached
-before the change still approves after it, and a new code is issued to a
-session that signed in with the old password. Real HTTP against
-``authclients serve`` in its own process; the admin's change comes from this one.
+and deletion, and "every browser session of theirs ends". The browser session
+(in the database) records the generation at sign-in and every request checks
+it, so a consent page reached before the change no longer approves after it.
+Real HTTP against ``authclients serve`` in its own process; the admin's change
+comes from this one.
 """
 
 from __future__ import annotations
@@ -19,12 +19,6 @@ from authclients.store import Store
 from tests.endpoint.conftest import PASSWORD, REDIRECT, form_fields, pkce_pair, serving
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store/endpoint/authorize_flow.py approves with only user_active(): the browser "
-    "session does not record Users.session_generation at sign-in, nor compare it "
-    "(Users.session_valid) before approve; fix belongs to the endpoint's owners.",
-)
 @pytest.mark.parametrize("change", ["new password", "deactivate and reactivate"])
 def test_consent_from_before_a_credential_change_issues_no_code(
     tmp_path: Path, change: str
@@ -64,5 +58,6 @@ def test_consent_from_before_a_credential_change_issues_no_code(
                 allow_redirects=False,
             )
             assert "code=" not in done.headers.get("Location", ""), done.headers
+            assert done.status_code == 401 and "Sign in first" in done.text
     finally:
         store.close()
