@@ -11,13 +11,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Switch
 
-from authclients.store.errors import NotFound, ValidationError
-from authclients.store.records import ClientInfo, CreatedClient
+from authclients.store.errors import NotFound, StaleEdit, ValidationError
+from authclients.store.records import ClientInfo, CreatedClient, Impact
 from authclients.tui.jobs import failure_message
 from authclients.tui.safe_display import TYPED_TEXT, literal
 from authclients.tui.safe_text import printable
 from authclients.tui.screens.base import ConsoleScreen
 from authclients.tui.screens.confirm import ConfirmScreen
+from authclients.tui.screens.stale_edit import ChangedField, StaleChoice, StaleEditScreen
 from authclients.tui.widgets.console_header import ConsoleHeader
 
 SWITCHES = (
@@ -32,6 +33,30 @@ TAINTED_MESSAGE = (
     "escapes such as ␛. Type a new value: this one cannot be saved as it is."
 )
 """Beside a text field whose stored value could not be shown as it is."""
+
+FIELD_TITLES = {
+    "name": "Name",
+    "redirect_uris": "Redirect URLs",
+    "scopes": "Scopes",
+    **{key: title for key, title, _hint in SWITCHES},
+    "public": "Public client",
+    "secret_hint": "Secret (rotated)",
+}
+"""What the stale-save dialog calls each field the store reports as changed."""
+
+
+def shown_value(key: str, value: object) -> str:
+    """A field's value as the stale-save dialog shows it (a record's or the form's)."""
+    if key == "secret_hint":
+        return f"…{value}" if value else "(none)"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, tuple | list):
+        value = " ".join(str(v) for v in value)
+    text = " ".join(str(value).split())
+    if not text:
+        return "(empty: any defined scope)" if key == "scopes" else "(empty)"
+    return text
 
 
 @dataclass(frozen=True)
@@ -199,6 +224,53 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
             )
             return
         self._saving = True
+        if self.client is None:
+            self._write(force=False)
+        else:
+            self._check_ending(force=False)
+
+    def _check_ending(self, *, force: bool) -> None:
+        """Before an edit: if it switches a grant off, say what that ends and ask first.
+
+        Compared with the row as saved now (not as loaded): after "Overwrite",
+        a grant someone else switched on and this form has off is switched off too.
+        """
+        assert self.client is not None
+        values = self.values()
+        clients, base = self.store.clients, self.client
+
+        def job() -> tuple[ClientInfo, list[str], Impact]:
+            current = clients.get(base.id)
+            if current.version != base.version and not force:
+                return current, [], Impact()  # the save is refused as stale first
+            off = [key for key, _t, _h in SWITCHES if getattr(current, key) and not values[key]]
+            # Validates the whole form too: a bad field is reported before any question.
+            impact = clients.impact(base.id, **values) if off else Impact()
+            return current, off, impact
+
+        def checked(result: tuple[ClientInfo, list[str], Impact]) -> None:
+            current, off, impact = result
+            if not off:
+                self._write(force=force)
+                return
+            titles = ", ".join(title for key, title, _h in SWITCHES if key in off)
+            self.app.push_screen(
+                ConfirmScreen(
+                    f"Switch off {titles}?",
+                    f"Saving client {current.id} “{current.name}” switches off: {titles}. "
+                    "Tokens issued under it stop working at once, with their refresh tokens.",
+                    confirm="Save",
+                    ends=impact,
+                ),
+                lambda yes: self._write(force=force) if yes else self._not_saved(),
+            )
+
+        self.run_store(job, checked, group="client-form-save", failed=self._failed)
+
+    def _not_saved(self) -> None:
+        self._saving = False
+
+    def _write(self, *, force: bool) -> None:
         values = self.values()
         clients = self.store.clients
         client = self.client
@@ -208,9 +280,56 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
             if client is None:
                 created = clients.create(**values)  # type: ignore[arg-type]
                 return ClientFormResult(created.client, created)
-            return ClientFormResult(clients.update(client.id, **values))
+            if force:
+                return ClientFormResult(clients.update(client.id, **values, force=True))  # type: ignore[arg-type]
+            return ClientFormResult(clients.update(client.id, **values, base=client))  # type: ignore[arg-type]
 
         self.run_store(job, self._saved, group="client-form-save", failed=self._failed)
+
+    # -- a stale save ----------------------------------------------------------
+
+    def _stale(self, exc: StaleEdit) -> None:
+        assert self.client is not None
+        mine = self.values()
+        changes = [
+            ChangedField(
+                FIELD_TITLES.get(key, key),
+                shown_value(key, now),
+                shown_value(key, mine[key]) if key in mine else "(not in this form)",
+            )
+            for key, (_base, now) in exc.changes.items()
+        ]
+        current = exc.current if isinstance(exc.current, ClientInfo) else None
+
+        def chosen(choice: StaleChoice | None) -> None:
+            if choice == "reload" and current is not None:
+                self.reload_from(current)
+                self.notify(f"Reloaded client {current.id} as saved; your changes were dropped.")
+            elif choice == "overwrite":
+                self._saving = True
+                self._check_ending(force=True)
+            else:
+                self.notify("Not saved; your changes are still in the form.", timeout=4)
+
+        self.app.push_screen(
+            StaleEditScreen(f"client {self.client.id} “{self.client.name}”", changes), chosen
+        )
+
+    def reload_from(self, client: ClientInfo) -> None:
+        """Show ``client`` as saved now, dropping what was typed; later saves start from it."""
+        self.client = client
+        self._tainted = {}
+        self.query_one("#name", Input).value = self._shown("name", client.name)
+        self.query_one("#redirect_uris", Input).value = self._shown(
+            "redirect_uris", " ".join(client.redirect_uris)
+        )
+        self.query_one("#scopes", Input).value = self._shown("scopes", " ".join(client.scopes))
+        for key, _title, _hint in SWITCHES:
+            self.query_one(f"#{key}", Switch).value = bool(getattr(client, key))
+        self.query_one("#public", Switch).value = client.public
+        self._initial = self.values()
+        self.show_errors(dict.fromkeys(self._tainted, TAINTED_MESSAGE))
+        self.query_one("#name", Input).focus()
 
     def _saved(self, result: ClientFormResult) -> None:
         self._saving = False
@@ -245,7 +364,9 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
 
     def _failed(self, exc: BaseException) -> None:
         self._saving = False
-        if isinstance(exc, NotFound) and self.client is not None:
+        if isinstance(exc, StaleEdit) and self.client is not None:
+            self._stale(exc)
+        elif isinstance(exc, NotFound) and self.client is not None:
             self._show_deleted()
             self.notify(
                 f"Not saved: client {self.client.id} was deleted elsewhere while you edited "

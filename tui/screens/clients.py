@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Input, Label, Static
 
 from authclients.store.demo import DemoData, seed_demo
-from authclients.store.records import ClientInfo, ClientPage, CreatedClient
+from authclients.store.records import ClientInfo, ClientPage, CreatedClient, Impact, UpdatedClient
 from authclients.tui.formatting import count_text, curl_for
 from authclients.tui.safe_display import TYPED_TEXT, literal
 from authclients.tui.screens.base import ConsoleScreen
@@ -344,7 +344,10 @@ class ClientsScreen(ConsoleScreen[None]):
             self._reveal(result.created, "Client created")
             self.reload_to(result.client.id)
         else:
-            self.notify(f"Client {result.client.id} “{result.client.name}” saved.")
+            ended = ""
+            if isinstance(result.client, UpdatedClient) and not result.client.ended.nothing:
+                ended = f" It {result.client.ended.describe().replace('ends', 'ended', 1)}."
+            self.notify(f"Client {result.client.id} “{result.client.name}” saved.{ended}")
             self.reload()
 
     def _reveal(self, created: CreatedClient, title: str) -> None:
@@ -430,6 +433,8 @@ class ClientsScreen(ConsoleScreen[None]):
 
             def done(created: CreatedClient) -> None:
                 self._reveal(created, "Secret rotated")
+                if not created.ended.nothing:
+                    self.notify(f"Rotated: {created.ended.describe().replace('ends', 'ended', 1)}.")
                 self.reload()
 
             self.run_store(
@@ -439,14 +444,22 @@ class ClientsScreen(ConsoleScreen[None]):
                 exclusive=False,
             )
 
-        self.app.push_screen(
-            ConfirmScreen(
-                f"Rotate the secret of client {client.id}?",
-                f"“{client.name}” gets a new secret; the old one stops working at once. "
-                "Issued tokens keep working.",
-                confirm="Rotate",
-            ),
-            rotate,
+        def confirm(impact: Impact) -> None:
+            self.app.push_screen(
+                ConfirmScreen(
+                    f"Rotate the secret of client {client.id}?",
+                    f"“{client.name}” gets a new secret; the old one stops working at once. "
+                    "What the old secret obtains on its own ends with it: its client "
+                    "credentials tokens and every refresh token of the client. Users' access "
+                    "tokens run to their expiry; personal access tokens are untouched.",
+                    confirm="Rotate",
+                    ends=impact,
+                ),
+                rotate,
+            )
+
+        self.run_store(
+            lambda: clients.impact(client.id, rotate_secret=True), confirm, group="clients-count"
         )
 
     def action_copy_id(self) -> None:
