@@ -206,3 +206,31 @@ async def test_switch_values_survive_a_cancelled_stale_dialog(store: Store, make
         await settle(pilot)
         assert form.query_one("#client_credentials", Switch).value is False
         assert store.tokens.get(token.info.id).state == STATE_ACTIVE
+
+
+async def test_stale_dialog_shows_a_hostile_name_written_meanwhile_as_visible_escapes(
+    store: Store, make_app
+) -> None:
+    from authclients.store.models import Client
+    from tests.tui.hostile_rows import unsafe_characters
+
+    client = store.clients.create("Web", password=True).client
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await open_and_rename(pilot, "Web v2")
+        # Written behind the console's back (raw SQL would do the same): an OSC retitle.
+        Client.update(name="\x1b]0;PWNED\x07x", version=Client.version + 1).where(
+            Client.id == client.id
+        ).execute()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, StaleEditScreen)
+        assert ("Name", "␛]0;PWNED␇x", "Web v2") in dialog_rows(app)
+        assert unsafe_characters(screen_text(app).replace("\n", " ")) == []
+        await pilot.press("r")  # reloaded: the field holds the visible form, refused as is
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientFormScreen)
+        assert "control characters" in screen_text(app)
