@@ -9,7 +9,7 @@ from typing import ClassVar, TypeVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Button, DataTable, Footer, Label
+from textual.widgets import Button, DataTable, Label
 
 from authclients.store.errors import StaleEdit
 from authclients.store.records import Impact, UpdatedUser, UserInfo
@@ -19,6 +19,7 @@ from authclients.tui.screens.base import ConsoleScreen
 from authclients.tui.screens.confirm import ConfirmScreen
 from authclients.tui.screens.stale_edit import StaleChoice, StaleEditScreen, user_stale_rows
 from authclients.tui.screens.user_form import UserFormScreen
+from authclients.tui.widgets.console_footer import ConsoleFooter
 from authclients.tui.widgets.console_header import ConsoleHeader
 
 R = TypeVar("R")
@@ -64,7 +65,7 @@ class UsersScreen(ConsoleScreen[None]):
         yield DataTable(id="users", cursor_type="row", zebra_stripes=True, classes="list-table")
         yield Label("", id="users-info", classes="list-info")
         yield Button("+ Add user (a)", id="users-add", compact=True)
-        yield Footer(compact=True)
+        yield ConsoleFooter()  # drops ^p below 100 columns: the seven keys need the room
 
     def on_mount(self) -> None:
         table = self.query_one("#users", DataTable)
