@@ -18,7 +18,6 @@ from authclients.store import Store
 from authclients.store.clock import ManualClock
 from authclients.store.models import User
 from authclients.tui.app import AuthClientsApp
-from tests.tui.conftest import settle
 from tests.tui.test_snapshots import SIZES, demo_store, fixed_secrets, steps
 
 __all__ = ["demo_store", "fixed_secrets"]  # fixtures, used by name
