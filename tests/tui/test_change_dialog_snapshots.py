@@ -39,9 +39,7 @@ def test_dialog(snap_compare, demo_store: Store, make_app, screen: str, size) ->
     assert snap_compare(app, terminal_size=size, run_before=steps(*SCREENS[screen]))
 
 
-def behind_the_back(
-    change: Callable[[], object], *keys: str
-) -> Callable[[Pilot], Awaitable[None]]:
+def behind_the_back(change: Callable[[], object], *keys: str) -> Callable[[Pilot], Awaitable[None]]:
     """Press the first key, change the store as another admin would, then the rest."""
     first, *rest = keys
 
