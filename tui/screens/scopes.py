@@ -126,10 +126,14 @@ class ScopesScreen(ConsoleScreen[None]):
         scope = self._current()
         if scope is None:
             return
+        used = ""
         if scope.clients:
-            used = f"It is listed by {clients_text(scope)} client(s): the delete will be refused. "
-        else:
-            used = ""
+            count = len(scope.clients)
+            ids = clients_text(scope).partition(" ")[2]
+            used = (
+                f"{count} client{'s list' if count != 1 else ' lists'} it {ids}: the delete "
+                "will be refused. "
+            )
         self.app.push_screen(
             ConfirmScreen(
                 f"Delete scope {scope.name}?",
