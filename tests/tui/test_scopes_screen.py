@@ -138,3 +138,22 @@ async def test_scopes_written_behind_the_console_show_their_escapes(store: Store
         text = screen_text(app)
         assert "␛]0;PWNED␇ [link=https://evil]x[/]" in text
         assert unsafe_characters(text.replace("\n", " ")) == []
+
+
+async def test_a_scope_named_like_markup_stays_text(store: Store, make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        await type_text(pilot, "[b]x[/b]")  # a valid scope-token: printable ASCII, no space
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ScopesScreen)
+        assert "[b]x[/b]" in screen_text(app)  # the cell shows the brackets, no bold
+        assert "Scope [b]x[/b] defined." in notifications(app)
+        await pilot.press("d")
+        await settle(pilot)
+        assert "Delete scope [b]x[/b]?" in screen_text(app)
