@@ -5,19 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-GRANT_AUTHORIZATION_CODE = "authorization_code"
-GRANT_PASSWORD = "password"
-GRANT_PERSONAL_ACCESS = "personal_access"
-GRANT_CLIENT_CREDENTIALS = "client_credentials"
-GRANT_REFRESH_TOKEN = "refresh_token"
-
-GRANT_LABELS = {
-    GRANT_AUTHORIZATION_CODE: "code",
-    GRANT_PASSWORD: "password",
-    GRANT_PERSONAL_ACCESS: "personal",
-    GRANT_CLIENT_CREDENTIALS: "client",
-}
-"""Short labels for narrow tables, in the order grants are shown."""
+from authclients.store.grant_types import (
+    CLIENT_GRANTS,
+    GRANT_AUTHORIZATION_CODE,
+    GRANT_CLIENT_CREDENTIALS,
+    GRANT_PASSWORD,
+    GRANT_PERSONAL_ACCESS,
+    GRANT_REFRESH_TOKEN,
+)
 
 STATE_ACTIVE = "active"
 STATE_EXPIRED = "expired"
@@ -65,7 +60,7 @@ class ClientInfo:
             GRANT_PERSONAL_ACCESS: self.personal_access,
             GRANT_CLIENT_CREDENTIALS: self.client_credentials,
         }
-        return tuple(grant for grant in GRANT_LABELS if flags[grant])
+        return tuple(grant.name for grant in CLIENT_GRANTS if flags[grant.name])
 
     def allows(self, grant_type: str) -> bool:
         """May this client use ``grant_type`` at the token endpoint?"""

@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 
 from authclients.store import Store
 from authclients.store.clock import Clock
+from authclients.store.listen_address import DEFAULT_HOST, DEFAULT_PORT
 from authclients.store.records import ClientInfo
 from authclients.tui.clipboard import Clipboard
 from authclients.tui.commands import ConsoleCommands
@@ -22,7 +23,6 @@ from authclients.tui.safe_text import printable
 from authclients.tui.screens.clients import ClientsScreen
 from authclients.tui.screens.help import HelpScreen
 
-DEFAULT_PORT = 8765
 UI_SWITCH_INTERVAL = 0.001
 """Seconds between GIL handovers while the endpoint thread runs (Python's default: 0.005)."""
 CHANGE_POLL_SECONDS = 1.0
@@ -134,7 +134,7 @@ class AuthClientsApp(App[None]):
         """Where the token endpoint listens, or would by default."""
         if self.endpoint is not None:
             return self.endpoint.url
-        return f"http://127.0.0.1:{DEFAULT_PORT}"
+        return f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
 
     @property
     def endpoint_running(self) -> bool:

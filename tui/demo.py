@@ -7,7 +7,8 @@ import sys
 from typing import Any
 
 from authclients.store.demo import DemoData, seed_demo, temporary_store
-from authclients.tui.app import DEFAULT_PORT, AuthClientsApp, start_endpoint
+from authclients.store.listen_address import DEFAULT_PORT
+from authclients.tui.app import AuthClientsApp, start_endpoint
 from authclients.tui.screens.demo_welcome import show_demo
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 from datetime import datetime, timedelta
 
+from authclients.store.grant_types import abbreviation
 from authclients.store.records import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_CLIENT_CREDENTIALS,
@@ -13,25 +14,10 @@ from authclients.store.records import (
     ClientInfo,
 )
 
-GRANT_ABBREVIATIONS = {
-    GRANT_AUTHORIZATION_CODE: "code",
-    GRANT_PASSWORD: "pass",
-    GRANT_PERSONAL_ACCESS: "pat",
-    GRANT_CLIENT_CREDENTIALS: "cc",
-}
-"""Narrower than ``store.records.GRANT_LABELS``: all four fit a 16-column cell at 80x24."""
-
-GRANT_TITLES = {
-    GRANT_AUTHORIZATION_CODE: "Authorization code",
-    GRANT_PASSWORD: "Password grant",
-    GRANT_PERSONAL_ACCESS: "Personal access tokens",
-    GRANT_CLIENT_CREDENTIALS: "Client credentials",
-}
-
 
 def grant_summary(client: ClientInfo) -> str:
     """``code pass`` for a client with both grants; ``code (public)`` for a public one."""
-    labels = " ".join(GRANT_ABBREVIATIONS[g] for g in client.grant_types)
+    labels = " ".join(abbreviation(g) for g in client.grant_types)
     return f"{labels} (public)" if client.public else labels
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from textual.containers import VerticalScroll
 from textual.widgets import Input, TabbedContent
 
-from authclients.tui import oauth_client as oc
+from authclients.store import oauth_client as oc
 
 if TYPE_CHECKING:
     from authclients.tui.screens.playground import PlaygroundScreen

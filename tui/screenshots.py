@@ -20,12 +20,14 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from authclients.store import Store
+from authclients.store import oauth_client as oc
 from authclients.store.clock import ManualClock
 from authclients.store.crypto import deterministic_secrets
 from authclients.store.demo import DemoData, seed_demo, temporary_store
 from authclients.store.endpoint import TokenEndpoint
-from authclients.tui import oauth_client as oc
-from authclients.tui.app import DEFAULT_PORT, AuthClientsApp, create_app
+from authclients.store.listen_address import DEFAULT_HOST, DEFAULT_PORT
+from authclients.store.oauth_client import http as oc_http
+from authclients.tui.app import AuthClientsApp, create_app
 from authclients.tui.clipboard import Clipboard
 from authclients.tui.screens.demo_welcome import show_demo
 from authclients.tui.screens.playground import PlaygroundScreen
@@ -35,7 +37,7 @@ SIZE = (100, 30)
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 SEED = "authclients screenshots: not a secret"
 """Every secret in the pictures derives from this, so they stay the same (and are public)."""
-SHOWN_BASE = f"http://127.0.0.1:{DEFAULT_PORT}"
+SHOWN_BASE = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
 """The endpoint address the pictures show; the real one is on a free port."""
 FIXED_DATE = "Mon, 02 Mar 2026 09:30:00 GMT"
 FIXED_ELAPSED_MS = 4.0
@@ -343,7 +345,8 @@ def _shown_at(real_base: str) -> Iterator[None]:
     Also fixes what varies between runs of the same exchange: the Date header
     and the measured time.
     """
-    original = oc.send
+    # ``exchange`` looks ``send`` up in its own module: that is the name to replace.
+    original = oc_http.send
 
     def send(request: oc.HttpRequest, **kwargs: object) -> oc.HttpResponse:
         real = replace(request, url=request.url.replace(SHOWN_BASE, real_base, 1))
@@ -359,11 +362,11 @@ def _shown_at(real_base: str) -> Iterator[None]:
             elapsed_ms=FIXED_ELAPSED_MS,
         )
 
-    oc.send = send  # type: ignore[assignment]
+    oc_http.send = send  # type: ignore[assignment]
     try:
         yield
     finally:
-        oc.send = original  # type: ignore[assignment]
+        oc_http.send = original  # type: ignore[assignment]
 
 
 _NO_CLIPBOARD = Clipboard(lambda text: None, over_ssh=False)

@@ -8,11 +8,12 @@ import sys
 import threading
 
 from authclients.store.endpoint.server import PortInUse, TokenEndpoint
+from authclients.store.listen_address import DEFAULT_HOST, DEFAULT_PORT
 from authclients.store.service import Store
 
 
 def run_headless(
-    store: Store, host: str = "127.0.0.1", port: int = 8765, log_file: str | None = None
+    store: Store, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, log_file: str | None = None
 ) -> int:
     """``authclients serve``: serve until Ctrl-C or SIGTERM; returns the exit code.
 

@@ -37,6 +37,7 @@ from authclients.store.endpoint.http import (
 from authclients.store.endpoint.request_log import LoggedRequest, RequestLog
 from authclients.store.endpoint.routes import Router
 from authclients.store.endpoint.sessions import BrowserSessions
+from authclients.store.listen_address import DEFAULT_HOST, DEFAULT_PORT
 from authclients.store.oauth.authorization_server import AuthorizationServer
 from authclients.store.oauth.errors import HeaderTooLarge, InvalidRequest, OAuthError
 from authclients.store.service import Store
@@ -324,8 +325,8 @@ class TokenEndpoint:
     def __init__(
         self,
         store: Store,
-        host: str = "127.0.0.1",
-        port: int = 8765,
+        host: str = DEFAULT_HOST,
+        port: int = DEFAULT_PORT,
         log_file: str | None = None,
         idle_timeout: float = CONNECTION_TIMEOUT,
         request_deadline: float = REQUEST_DEADLINE,

@@ -475,7 +475,8 @@ async def test_closing_with_a_request_out_drops_its_answer(
         port = silent.getsockname()[1]
         async with app.run_test(size=(80, 24)) as pilot:
             screen = await open_playground(pilot, web)
-            screen.timeout = 0.5
+            # Long enough that escape lands first even on a loaded machine.
+            screen.timeout = 3.0
             fill(screen, url_token=f"http://127.0.0.1:{port}/oauth/token")
             screen.select_grant("client_credentials")
             await pilot.press("ctrl+s")
@@ -487,7 +488,7 @@ async def test_closing_with_a_request_out_drops_its_answer(
             assert screen.pending == 1
             await pilot.press("escape")
             # The screen's worker is forgotten with it; its thread ends at the timeout.
-            for _ in range(250):
+            for _ in range(600):
                 await pilot.pause(0.02)
                 if screen.pending == 0:
                     break

@@ -13,9 +13,9 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from authclients.store import Store
+from authclients.store import oauth_client as oc
 from authclients.store.endpoint import TokenEndpoint
 from authclients.store.records import CreatedClient
-from authclients.tui import oauth_client as oc
 from authclients.tui.app import AuthClientsApp
 from authclients.tui.playground_scenes import SCENE_PKCE, stage
 from authclients.tui.screens.authorize_here import AuthorizeHereScreen

@@ -8,7 +8,8 @@ from typing import Any
 
 from authclients.store import Store
 from authclients.store.clients import SORT_KEYS
-from authclients.store.records import GRANT_LABELS, ClientInfo, CreatedClient
+from authclients.store.grant_types import label
+from authclients.store.records import ClientInfo, CreatedClient
 from authclients.tui.cli import prompts
 from authclients.tui.cli.output import (
     SECRET_WARNING,
@@ -211,7 +212,7 @@ def _list(store: Store, args: argparse.Namespace) -> int:
         [
             str(c.id),
             short(c.name, 32),
-            ",".join(GRANT_LABELS.get(g, g) for g in c.grant_types),
+            ",".join(label(g) for g in c.grant_types),
             "public" if c.public else (f"…{c.secret_hint}" if c.secret_hint else "none"),
             str(c.active_tokens),
             _redirect_summary(c.redirect_uris),

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 
 from authclients.store import NotFound, Store, StoreError, ValidationError
 from authclients.store.db import ENV_VAR, describe, is_url, resolve_target
+from authclients.store.listen_address import DEFAULT_PORT
 from authclients.tui.cli import clients, console, screenshots, serve, tokens, users
 from authclients.tui.cli.output import PROG, SECRET_WARNING, TOKEN_WARNING, error, one_line
 from authclients.tui.cli.parser import (
-    DEFAULT_PORT,
     CommandParser,
     Commands,
     Failure,
@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
             "authclients --demo                           # the console on throw-away demo data",
             "authclients clients create --name Web --redirect https://app.example/cb",
             "authclients clients list --json",
-            "authclients --db /srv/authclients.db serve --port 8765",
+            f"authclients --db /srv/authclients.db serve --port {DEFAULT_PORT}",
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

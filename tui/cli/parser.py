@@ -17,8 +17,6 @@ from authclients.tui.safe_text import printable
 if TYPE_CHECKING:
     from authclients.store import Store
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8765
 
 Handler = Callable[["Store", argparse.Namespace], int]
 """What a subcommand runs: the opened store and the parsed arguments in, the exit status out."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from authclients.store import Store
-from authclients.tui.cli.parser import DEFAULT_HOST, DEFAULT_PORT, Commands, port
+from authclients.store.listen_address import DEFAULT_HOST, DEFAULT_PORT
+from authclients.tui.cli.parser import Commands, port
 
 
 def register(commands: Commands) -> None:

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from authclients.store import Store
+from authclients.store.grant_types import label
 from authclients.store.records import (
-    GRANT_LABELS,
     STATE_ACTIVE,
     STATE_REVOKED,
     TOKEN_STATES,
@@ -140,7 +140,7 @@ def _list(store: Store, args: argparse.Namespace) -> int:
             str(t.id),
             f"{t.client_id} {short(t.client_name, 16)}",
             t.username or "-",
-            GRANT_LABELS.get(t.grant_type, t.grant_type),
+            label(t.grant_type),
             short(t.name, 16) or "-",
             short(" ".join(t.scopes), 20) or "-",
             t.state,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -14,7 +15,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from authclients.tui.oauth_client import AuthorizeDance, DanceError, Exchange, PageForm
+from authclients.store.oauth_client import AuthorizeDance, DanceError, Exchange, PageForm
+from authclients.tui.safe_text import printable
 
 
 @dataclass
@@ -134,22 +136,22 @@ class AuthorizeHereScreen(ModalScreen[AuthorizeOutcome | None]):
             status.update("Talking to the authorization endpoint…")
         elif state == "sign_in":
             heading = self.dance.page.heading if self.dance.page else "Sign in"
-            status.update(message or heading)
+            # The page's heading and error come from the server: shown, never obeyed.
+            status.update(Text(printable(message or heading)))
             target = (
                 "#az-password" if self.query_one("#az-username", Input).value else "#az-username"
             )
             self.query_one(target, Input).focus()
         elif state == "failed":
-            status.update(f"The server refused: {message}")
+            status.update(Text(printable(f"The server refused: {message}")))
             self.query_one("#az-close", Button).focus()
         else:
-            status.update(message)
+            status.update(Text(printable(message)))
 
     def _show_consent(self, page: PageForm) -> None:
         scopes = ", ".join(page.scopes) if page.scopes else "no particular scope"
-        self.query_one("#az-consent-text", Static).update(
-            f"{page.heading}\nSigned in as {page.signed_in_as or '?'}.\nScopes: {scopes}"
-        )
+        text = f"{page.heading}\nSigned in as {page.signed_in_as or '?'}.\nScopes: {scopes}"
+        self.query_one("#az-consent-text", Static).update(Text(printable(text, multiline=True)))
         self._show("consent", "The server asks for consent:")
         self.query_one("#az-approve", Button).focus()
 

@@ -12,6 +12,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Switch
 
 from authclients.store.errors import NotFound, StaleEdit, ValidationError
+from authclients.store.grant_types import CLIENT_GRANTS
 from authclients.store.records import ClientInfo, CreatedClient, Impact
 from authclients.tui.jobs import failure_message
 from authclients.tui.safe_display import TYPED_TEXT, literal
@@ -21,12 +22,6 @@ from authclients.tui.screens.confirm import ConfirmScreen
 from authclients.tui.screens.stale_edit import ChangedField, StaleChoice, StaleEditScreen
 from authclients.tui.widgets.console_header import ConsoleHeader
 
-SWITCHES = (
-    ("authorization_code", "Authorization code", "web and mobile apps; needs a redirect URL"),
-    ("password", "Password grant", "legacy apps send a user's password; least secure"),
-    ("personal_access", "Personal access tokens", "users create tokens used as a password"),
-    ("client_credentials", "Client credentials", "machine to machine, no user"),
-)
 FIELDS_WITH_ERRORS = ("name", "redirect_uris", "grants", "public", "scopes")
 TAINTED_MESSAGE = (
     "Holds control characters (written outside the console), shown here as visible "
@@ -38,7 +33,7 @@ FIELD_TITLES = {
     "name": "Name",
     "redirect_uris": "Redirect URLs",
     "scopes": "Scopes",
-    **{key: title for key, title, _hint in SWITCHES},
+    **{grant.name: grant.title for grant in CLIENT_GRANTS},
     "public": "Public client",
     "secret_hint": "Secret (rotated)",
 }
@@ -127,10 +122,10 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
             )
             yield Label("", id="redirect_uris-error", classes="field-error")
             yield Label("Grant types", classes="field-label")
-            for key, title_, hint in SWITCHES:
+            for grant in CLIENT_GRANTS:
                 with Horizontal(classes="switch-row"):
-                    yield Switch(bool(c and getattr(c, key)), id=key, animate=False)
-                    yield Label(f"{title_}  [dim]{hint}[/]", classes="switch-label")
+                    yield Switch(bool(c and getattr(c, grant.name)), id=grant.name, animate=False)
+                    yield Label(f"{grant.title}  [dim]{grant.summary}[/]", classes="switch-label")
             yield Label("", id="grants-error", classes="field-error")
             with Horizontal(classes="switch-row"):
                 yield Switch(bool(c and c.public), id="public", animate=False)
@@ -179,8 +174,8 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
             "redirect_uris": self.query_one("#redirect_uris", Input).value,
             "scopes": self.query_one("#scopes", Input).value,
         }
-        for key, _title, _hint in SWITCHES:
-            values[key] = self.query_one(f"#{key}", Switch).value
+        for grant in CLIENT_GRANTS:
+            values[grant.name] = self.query_one(f"#{grant.name}", Switch).value
         values["public"] = self.query_one("#public", Switch).value
         return values
 
@@ -243,7 +238,7 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
             current = clients.get(base.id)
             if current.version != base.version and not force:
                 return current, [], Impact()  # the save is refused as stale first
-            off = [key for key, _t, _h in SWITCHES if getattr(current, key) and not values[key]]
+            off = [g.name for g in CLIENT_GRANTS if getattr(current, g.name) and not values[g.name]]
             # Validates the whole form too: a bad field is reported before any question.
             impact = clients.impact(base.id, **values) if off else Impact()
             return current, off, impact
@@ -253,7 +248,7 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
             if not off:
                 self._write(force=force)
                 return
-            titles = ", ".join(title for key, title, _h in SWITCHES if key in off)
+            titles = ", ".join(g.title for g in CLIENT_GRANTS if g.name in off)
             self.app.push_screen(
                 ConfirmScreen(
                     f"Switch off {titles}?",
@@ -324,8 +319,8 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
             "redirect_uris", " ".join(client.redirect_uris)
         )
         self.query_one("#scopes", Input).value = self._shown("scopes", " ".join(client.scopes))
-        for key, _title, _hint in SWITCHES:
-            self.query_one(f"#{key}", Switch).value = bool(getattr(client, key))
+        for grant in CLIENT_GRANTS:
+            self.query_one(f"#{grant.name}", Switch).value = bool(getattr(client, grant.name))
         self.query_one("#public", Switch).value = client.public
         self._initial = self.values()
         self.show_errors(dict.fromkeys(self._tainted, TAINTED_MESSAGE))

@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Label, Static
 
 from authclients.store.demo import DemoData
-from authclients.store.records import GRANT_LABELS
+from authclients.store.grant_types import label
 from authclients.tui.safe_display import in_markup, literal
 from authclients.tui.screens.base import ConsoleModal
 
@@ -59,7 +59,7 @@ class DemoWelcomeScreen(ConsoleModal[None]):
                 )
                 for n, created in enumerate(demo.clients, start=1):
                     client = created.client
-                    grants = ",".join(GRANT_LABELS[g] for g in client.grant_types)
+                    grants = ",".join(label(g) for g in client.grant_types)
                     yield Static(
                         f"[dim]{n}[/] id [b]{client.id}[/b] {in_markup(client.name)} "
                         f"[dim]({grants})[/]",

@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Footer, Label
 
+from authclients.store.grant_types import abbreviation
 from authclients.store.records import (
     STATE_ACTIVE,
     STATE_EXPIRED,
@@ -19,7 +20,7 @@ from authclients.store.records import (
     PurgeResult,
     TokenInfo,
 )
-from authclients.tui.formatting import GRANT_ABBREVIATIONS, ago, expires_text, shell_lines
+from authclients.tui.formatting import ago, expires_text, shell_lines
 from authclients.tui.safe_display import cell
 from authclients.tui.safe_text import printable
 from authclients.tui.screens.base import ConsoleScreen
@@ -109,7 +110,7 @@ class TokensScreen(ConsoleScreen[None]):
         table.clear()
         now = self.now()
         for t in tokens:
-            grant = GRANT_ABBREVIATIONS.get(t.grant_type, t.grant_type)
+            grant = abbreviation(t.grant_type)
             if t.name:
                 grant = f"{grant}: {t.name}"
             table.add_row(

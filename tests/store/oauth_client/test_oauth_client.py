@@ -1,4 +1,4 @@
-"""The playground's OAuth client without Textual: requests as data, PKCE, redirects, hints."""
+"""The playground's OAuth client without Textual: requests as data, PKCE, redirects."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from authclients.tui import oauth_client as oc
+from authclients.store import oauth_client as oc
 
 TARGET = oc.Target.from_base("http://127.0.0.1:8765/")
 WEB = oc.ClientCredentials("3", "s3cr3t/with+chars")
@@ -125,73 +125,6 @@ def test_countdown() -> None:
     assert oc.countdown(90000) == "1 d 1 h left"
 
 
-def _answer(status: int, body: str, **headers: str) -> oc.Exchange:
-    request = oc.client_credentials_request(TARGET, WEB)
-    response = oc.HttpResponse(status, "", tuple(headers.items()), body)
-    return oc.Exchange(request, response)
-
-
-@pytest.mark.parametrize(
-    ("status", "body", "context", "expected"),
-    [
-        (
-            400,
-            '{"error":"unauthorized_client"}',
-            oc.HintContext(grant="password", client_id="3", client_name="Batch"),
-            "Turn on “Password grant” for client 3 (“Batch”)",
-        ),
-        (
-            400,
-            '{"error":"unauthorized_client"}',
-            oc.HintContext(grant="refresh_token", client_id="3"),
-            "Turn on “Authorization code or Password grant”",
-        ),
-        (
-            400,
-            '{"error":"unauthorized_client"}',
-            oc.HintContext(grant="client_credentials", public=True),
-            "public client has no secret",
-        ),
-        (
-            401,
-            '{"error":"invalid_client"}',
-            oc.HintContext(grant="password", client_id="3"),
-            "wrong or was rotated",
-        ),
-        (
-            400,
-            '{"error":"invalid_grant","error_description":"code_verifier does not match"}',
-            oc.HintContext(grant="authorization_code"),
-            "PKCE mismatch",
-        ),
-        (
-            400,
-            '{"error":"invalid_grant","error_description":"redirect_uri differs"}',
-            oc.HintContext(grant="authorization_code"),
-            "Redirect URI mismatch",
-        ),
-        (
-            400,
-            '{"error":"invalid_grant"}',
-            oc.HintContext(grant="refresh_token"),
-            "used already (rotation)",
-        ),
-        (400, '{"error":"invalid_scope"}', oc.HintContext(grant="password"), "Scopes field"),
-        (401, '{"error":"invalid_token"}', oc.HintContext(grant="api"), "Get a new token"),
-        (404, "<html>", oc.HintContext(grant="password"), "Wrong URL"),
-        (200, "{}", oc.HintContext(grant="password"), ""),
-    ],
-)
-def test_hints(status: int, body: str, context: oc.HintContext, expected: str) -> None:
-    hint = oc.explain(_answer(status, body), context)
-    assert expected in hint if expected else hint == ""
-
-
-def test_slow_down_says_how_long() -> None:
-    done = _answer(429, '{"error":"slow_down"}', **{"Retry-After": "30"})
-    assert "wait 30 s" in oc.explain(done, oc.HintContext())
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -201,8 +134,6 @@ def _free_port() -> int:
 def test_connection_refused_and_timeout_never_raise() -> None:
     refused = oc.exchange(oc.discovery_request(f"http://127.0.0.1:{_free_port()}"), timeout=2)
     assert refused.response is None and "Connection refused" in refused.error
-    assert "endpoint is not running" in oc.explain(refused, oc.HintContext(embedded=True))
-    assert "check the base URL" in oc.explain(refused, oc.HintContext(embedded=False))
     # A listening socket that never answers: the timeout ends the wait.
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))

@@ -1,0 +1,85 @@
+"""The playground's OAuth 2.0 client: requests as data, sent with the standard library.
+
+Nothing here imports Textual or the server side: the playground builds
+``HttpRequest`` values, shows them (masked) and as curl, sends them in a worker
+with ``send`` or ``exchange``, and walks the authorization-code flow against an
+HTML sign-in and consent form with ``AuthorizeDance``.
+"""
+
+from authclients.store.oauth_client.authorize import (
+    AuthorizeDance,
+    DanceError,
+    PageForm,
+    Redirect,
+    StateMismatch,
+    authorize_url,
+    parse_redirect,
+    read_page,
+)
+from authclients.store.oauth_client.discovery import (
+    API_PATH,
+    METADATA_PATH,
+    Target,
+    discovery_request,
+)
+from authclients.store.oauth_client.http import (
+    DEFAULT_TIMEOUT,
+    FORM_TYPE,
+    MASK,
+    Exchange,
+    HttpRequest,
+    HttpResponse,
+    TransportError,
+    exchange,
+    is_loopback,
+    send,
+)
+from authclients.store.oauth_client.pkce import Pkce, s256
+from authclients.store.oauth_client.requests import (
+    ClientCredentials,
+    api_request,
+    client_credentials_request,
+    code_exchange_request,
+    introspect_request,
+    password_request,
+    refresh_request,
+    revoke_request,
+)
+from authclients.store.oauth_client.tokens import TokenSet, countdown
+
+__all__ = [
+    "API_PATH",
+    "DEFAULT_TIMEOUT",
+    "FORM_TYPE",
+    "MASK",
+    "METADATA_PATH",
+    "AuthorizeDance",
+    "ClientCredentials",
+    "DanceError",
+    "Exchange",
+    "HttpRequest",
+    "HttpResponse",
+    "PageForm",
+    "Pkce",
+    "Redirect",
+    "StateMismatch",
+    "Target",
+    "TokenSet",
+    "TransportError",
+    "api_request",
+    "authorize_url",
+    "client_credentials_request",
+    "code_exchange_request",
+    "countdown",
+    "discovery_request",
+    "exchange",
+    "introspect_request",
+    "is_loopback",
+    "parse_redirect",
+    "password_request",
+    "read_page",
+    "refresh_request",
+    "revoke_request",
+    "s256",
+    "send",
+]

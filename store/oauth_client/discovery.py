@@ -1,0 +1,63 @@
+"""Where requests go: a server's base URL, its endpoints and its RFC 8414 metadata."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from urllib.parse import urljoin
+
+from authclients.store.oauth_client.http import HttpRequest
+
+API_PATH = "/api/1.0/users/me"
+METADATA_PATH = "/.well-known/oauth-authorization-server"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A server's base URL and its endpoints (Passport's paths unless its metadata says else)."""
+
+    base_url: str
+    token_url: str
+    authorize_url: str
+    revoke_url: str
+    introspect_url: str
+
+    @classmethod
+    def from_base(cls, base_url: str) -> Target:
+        base = base_url.strip().rstrip("/")
+        return cls(
+            base_url=base,
+            token_url=f"{base}/oauth/token",
+            authorize_url=f"{base}/oauth/authorize",
+            revoke_url=f"{base}/oauth/revoke",
+            introspect_url=f"{base}/oauth/introspect",
+        )
+
+    def with_metadata(self, metadata: dict[str, object]) -> Target:
+        """The endpoints an RFC 8414 document names; the others unchanged."""
+        names = {
+            "token_url": "token_endpoint",
+            "authorize_url": "authorization_endpoint",
+            "revoke_url": "revocation_endpoint",
+            "introspect_url": "introspection_endpoint",
+        }
+        found = {
+            attr: value
+            for attr, key in names.items()
+            if isinstance(value := metadata.get(key), str) and value
+        }
+        return replace(self, **found)
+
+    def api_url(self, path: str) -> str:
+        """``path`` against the base URL; a full URL is used as it is."""
+        path = path.strip() or API_PATH
+        if "://" in path:
+            return path
+        return urljoin(self.base_url + "/", path.lstrip("/"))
+
+
+def discovery_request(base_url: str) -> HttpRequest:
+    """GET the RFC 8414 metadata of ``base_url``."""
+    base = base_url.strip().rstrip("/")
+    return HttpRequest(
+        "discovery", "GET", f"{base}{METADATA_PATH}", (("Accept", "application/json"),)
+    )

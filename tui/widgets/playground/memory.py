@@ -1,0 +1,27 @@
+"""What the playground remembers across openings within one run of the app."""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
+
+from textual.app import App
+
+from authclients.store import oauth_client as oc
+
+
+@dataclass
+class PlaygroundMemory:
+    """This run's requests and the last tokens."""
+
+    history: list[oc.Exchange] = field(default_factory=list)
+    tokens: oc.TokenSet | None = None
+
+
+_MEMORY: weakref.WeakKeyDictionary[App[object], PlaygroundMemory] = weakref.WeakKeyDictionary()
+"""One memory per app: "this run's requests" survive closing and reopening the screen."""
+
+
+def memory_of(app: App[object]) -> PlaygroundMemory:
+    """The memory of ``app``'s run, made on first use."""
+    return _MEMORY.setdefault(app, PlaygroundMemory())

@@ -1,0 +1,116 @@
+"""The playground's target: the embedded endpoint or another server, and its endpoint URLs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, Collapsible, Input, Label, Select
+
+from authclients.store.oauth_client import Target
+from authclients.tui.safe_text import printable
+
+EMBEDDED = "embedded"
+CUSTOM = "custom"
+ENDPOINTS = (
+    ("token", "Token"),
+    ("authorize", "Authorize"),
+    ("revoke", "Revoke"),
+    ("introspect", "Introspect"),
+)
+"""The editable endpoint URLs: ``Target`` attribute prefix and label."""
+
+
+class TargetPicker(Vertical):
+    """Embedded endpoint or another server, its base URL, Discover, and the endpoint URLs."""
+
+    @dataclass
+    class KindChanged(Message):
+        """The admin switched between the embedded endpoint and another server."""
+
+        embedded: bool
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, classes="pg-section")
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="pg-row"):
+            yield Label("Target", classes="pg-label")
+            yield Select(
+                [("Embedded endpoint", EMBEDDED), ("Another server", CUSTOM)],
+                value=EMBEDDED,
+                allow_blank=False,
+                id="pg-target-kind",
+                compact=True,
+            )
+            yield Input(id="pg-base-url", placeholder="https://server.example", compact=True)
+            yield Button("Discover", id="pg-discover", compact=True, action="screen.discover")
+        with Collapsible(title="Endpoint URLs (editable)", id="pg-urls", collapsed=True):
+            for key, label in ENDPOINTS:
+                with Horizontal(classes="pg-row"):
+                    yield Label(label, classes="pg-label")
+                    yield Input(id=f"pg-url-{key}", compact=True)
+
+    @property
+    def embedded(self) -> bool:
+        return self.query_one("#pg-target-kind", Select).value == EMBEDDED
+
+    @property
+    def base_url(self) -> str:
+        return self.query_one("#pg-base-url", Input).value.strip()
+
+    def use_target(self, target: Target) -> None:
+        """Show ``target``'s base URL and endpoint URLs."""
+        # Quietly: the base URL's Changed would re-derive the URLs just set.
+        with self.prevent(Input.Changed):
+            self.query_one("#pg-base-url", Input).value = target.base_url
+        self._show_urls(target)
+
+    def _show_urls(self, target: Target) -> None:
+        for key, _ in ENDPOINTS:
+            self.query_one(f"#pg-url-{key}", Input).value = getattr(target, f"{key}_url")
+
+    def read_target(self) -> Target:
+        """The target as the inputs say now (the URLs may have been edited)."""
+        base = self.base_url.rstrip("/")
+        urls = {key: self.query_one(f"#pg-url-{key}", Input).value.strip() for key, _ in ENDPOINTS}
+        default = Target.from_base(base)
+        return Target(
+            base_url=base,
+            token_url=urls["token"] or default.token_url,
+            authorize_url=urls["authorize"] or default.authorize_url,
+            revoke_url=urls["revoke"] or default.revoke_url,
+            introspect_url=urls["introspect"] or default.introspect_url,
+        )
+
+    def apply_metadata(self, metadata: dict[str, object]) -> Target:
+        """Use the endpoints an RFC 8414 document names, and open the URLs to show them."""
+        # An endpoint URL with control characters in it is no URL: it is not used.
+        usable = {k: v for k, v in metadata.items() if not isinstance(v, str) or printable(v) == v}
+        target = Target.from_base(self.base_url).with_metadata(usable)
+        self.use_target(target)
+        self.query_one("#pg-urls", Collapsible).collapsed = False
+        return target
+
+    @on(Select.Changed, "#pg-target-kind")
+    def _kind_changed(self, event: Select.Changed) -> None:
+        base = self.query_one("#pg-base-url", Input)
+        embedded = event.value == EMBEDDED
+        base.disabled = embedded
+        if not embedded:
+            base.focus()
+        self.post_message(self.KindChanged(embedded))
+
+    @on(Input.Submitted, "#pg-base-url")
+    def _base_submitted(self) -> None:
+        self.use_target(Target.from_base(self.query_one("#pg-base-url", Input).value))
+
+    @on(Input.Changed, "#pg-base-url")
+    def _base_changed(self, event: Input.Changed) -> None:
+        # The endpoint URLs follow the base as it is typed (edit them after, or Discover),
+        # so a request never goes to the previous server by surprise.
+        if not self.embedded:
+            self._show_urls(Target.from_base(event.value))

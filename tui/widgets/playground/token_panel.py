@@ -1,0 +1,39 @@
+"""The token panel: the last tokens, their countdown, and the introspection answer."""
+
+from __future__ import annotations
+
+import json
+
+from rich.text import Text
+from textual.widgets import Static
+
+from authclients.store.oauth_client import TokenSet, countdown
+from authclients.tui.safe_text import printable
+
+
+class TokenPanel(Static):
+    """Access and refresh token, type, scopes, time left; introspection when asked."""
+
+    def show(
+        self, tokens: TokenSet | None, introspection: dict[str, object] | None, now: float
+    ) -> None:
+        """Args:
+        tokens: the last token response's tokens, or None.
+        introspection: the last introspection answer (a server's JSON), or None.
+        now: UNIX seconds by the app's clock, for the countdown.
+        """
+        if tokens is None:
+            self.update("No token yet.")
+            return
+        left = countdown(tokens.seconds_left(now))
+        lines = [
+            f"access token  {printable(tokens.access_token)}",
+            f"type          {printable(tokens.token_type)} · from {printable(tokens.source)}",
+            f"expires       {left}",
+            f"scopes        {printable(tokens.scope) or '(none)'}",
+            f"refresh token {printable(tokens.refresh_token) or '(none)'}",
+        ]
+        if introspection is not None:
+            # ASCII JSON: every control, C1 and bidi character in a value is a \\u escape.
+            lines.append("introspection " + json.dumps(introspection, indent=2))
+        self.update(Text("\n".join(lines), overflow="fold"))
