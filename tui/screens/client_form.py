@@ -260,7 +260,9 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
                 lambda yes: self._write(force=force) if yes else self._not_saved(),
             )
 
-        self.run_store(job, checked, group="client-form-save", failed=self._failed)
+        # Its own group: ``checked`` starts the save while this worker is still finishing,
+        # and a save in the same exclusive group would cancel it.
+        self.run_store(job, checked, group="client-form-ending", failed=self._failed)
 
     def _not_saved(self) -> None:
         self._saving = False
