@@ -234,3 +234,32 @@ async def test_stale_dialog_shows_a_hostile_name_written_meanwhile_as_visible_es
         await settle(pilot)
         assert isinstance(app.screen, ClientFormScreen)
         assert "control characters" in screen_text(app)
+
+
+async def test_the_form_warns_as_soon_as_the_client_changes_elsewhere(
+    store: Store, make_app
+) -> None:
+    import time
+
+    client = store.clients.create("Web", password=True).client
+    app = make_app(poll_interval=0.2)  # the change watcher, as in real use
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ClientFormScreen)
+        await pilot.pause(0.5)
+        assert not form.query_one("#form-notice").display  # nothing changed yet
+        store.clients.update(client.id, scopes="read", base=client)
+        start = time.monotonic()
+        while not form.query_one("#form-notice").display:
+            assert time.monotonic() - start < 5, screen_text(app)
+            await pilot.pause(0.05)
+        assert "changed elsewhere since you opened this form" in screen_text(app)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, StaleEditScreen)
+        await pilot.press("r")
+        await settle(pilot)
+        assert not form.query_one("#form-notice").display  # reloaded: up to date again

@@ -325,6 +325,7 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
             self.query_one(f"#{grant.name}", Switch).value = bool(getattr(client, grant.name))
         self.query_one("#public", Switch).value = client.public
         self._initial = self.values()
+        self.query_one("#form-notice", Label).display = False
         self.show_errors(dict.fromkeys(self._tainted, TAINTED_MESSAGE))
         self.query_one("#name", Input).focus()
 
@@ -335,16 +336,27 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
         self.dismiss(result)
 
     def refresh_data(self) -> None:
-        """Clients changed somewhere: say so at once if this one was deleted meanwhile."""
+        """Clients changed somewhere: say so at once if this one was changed or deleted."""
         if self.client is None:
             return
         clients, client_id = self.store.clients, self.client.id
         self.run_store(
             lambda: clients.get(client_id),
-            lambda _client: None,
+            self._show_if_changed,
             group="client-form-check",
             failed=self._check_failed,
         )
+
+    def _show_if_changed(self, current: ClientInfo) -> None:
+        """Warn before the save is refused, so the admin is not surprised by the dialog."""
+        if self.client is None or current.version == self.client.version:
+            return
+        notice = self.query_one("#form-notice", Label)
+        notice.update(
+            f"Client {current.id} was changed elsewhere since you opened this form. Saving "
+            "lists what changed and offers to reload it or to overwrite."
+        )
+        notice.display = True
 
     def _check_failed(self, exc: BaseException) -> None:
         if isinstance(exc, NotFound):
