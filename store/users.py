@@ -169,6 +169,25 @@ class Users:
         row = self._row(username)
         return self._end_sessions(row, keep_personal_tokens=keep_personal_tokens, dry_run=True)
 
+    # -- lock-out (console11: a minimal unlock until the CLI's lands) ----------
+
+    def unlock(self, username: str) -> UpdatedUser:
+        """Lift a lock-out: the user may sign in again, with a fresh run of failures."""
+        with self._store.atomic():
+            row = self._row(username)
+            was = row.locked_at
+            User.update(
+                locked_at=None,
+                failure_runs=0,
+                version=User.version + 1,
+                updated_at=self._store.clock.now(),
+            ).where(User.id == row.id).execute()
+            self._store.audit.record(
+                "user.unlock", "user", row.id, "was locked" if was else "was not locked"
+            )
+            row = User.get_by_id(row.id)
+        return self._updated(row, Impact())
+
     # -- browser sessions (the endpoint) -------------------------------------
 
     def session_generation(self, user_id: int) -> int | None:
