@@ -158,7 +158,12 @@ class Users:
                 FailedAttempt.kind.in_([KIND_PASSWORD, KIND_PASSWORD_RUN])
                 & (FailedAttempt.key == key)
             ).execute()
-            User.update(locked_at=None, failure_runs=0).where(User.id == row.id).execute()
+            User.update(
+                locked_at=None,
+                failure_runs=0,
+                version=User.version + 1,
+                updated_at=self._store.clock.now(),
+            ).where(User.id == row.id).execute()
             self._store.audit.record(
                 "user.unlock", "user", row.id, "was locked" if was_locked else "was not locked"
             )
@@ -168,25 +173,6 @@ class Users:
         """What a password change, deactivation or deletion would end, changing nothing."""
         row = self._row(username)
         return self._end_sessions(row, keep_personal_tokens=keep_personal_tokens, dry_run=True)
-
-    # -- lock-out (console11: a minimal unlock until the CLI's lands) ----------
-
-    def unlock(self, username: str) -> UpdatedUser:
-        """Lift a lock-out: the user may sign in again, with a fresh run of failures."""
-        with self._store.atomic():
-            row = self._row(username)
-            was = row.locked_at
-            User.update(
-                locked_at=None,
-                failure_runs=0,
-                version=User.version + 1,
-                updated_at=self._store.clock.now(),
-            ).where(User.id == row.id).execute()
-            self._store.audit.record(
-                "user.unlock", "user", row.id, "was locked" if was else "was not locked"
-            )
-            row = User.get_by_id(row.id)
-        return self._updated(row, Impact())
 
     # -- browser sessions (the endpoint) -------------------------------------
 
