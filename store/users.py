@@ -158,7 +158,12 @@ class Users:
                 FailedAttempt.kind.in_([KIND_PASSWORD, KIND_PASSWORD_RUN])
                 & (FailedAttempt.key == key)
             ).execute()
-            User.update(locked_at=None, failure_runs=0).where(User.id == row.id).execute()
+            User.update(
+                locked_at=None,
+                failure_runs=0,
+                version=User.version + 1,
+                updated_at=self._store.clock.now(),
+            ).where(User.id == row.id).execute()
             self._store.audit.record(
                 "user.unlock", "user", row.id, "was locked" if was_locked else "was not locked"
             )
