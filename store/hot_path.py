@@ -11,16 +11,20 @@ Plain SQL-92 plus ``RETURNING`` (SQLite 3.35+, PostgreSQL), so it runs on both.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import contextvars
 import logging
 import queue
 import threading
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from authclients.store import crypto
 from authclients.store.context import StoreContext
 from authclients.store.models import UTCDateTimeField
 from authclients.store.ratelimit import KIND_CLIENT
-from authclients.store.records import STATE_ACTIVE, ClientInfo, IssuedToken, TokenInfo
+from authclients.store.records import ClientInfo, IssuedToken, TokenInfo
 
 _UTC = UTCDateTimeField()
 log = logging.getLogger("authclients.endpoint")
@@ -30,16 +34,26 @@ MAX_BATCH = 128
 
 
 class _Job:
-    """One INSERT waiting for its commit; ``done`` is a lock held until the writer finishes."""
+    """One INSERT waiting for its commit.
 
-    __slots__ = ("done", "error", "params", "row_id")
+    A request thread waits on ``done`` (a lock held until the writer finishes);
+    a request on the event loop awaits ``future`` instead, settled with every
+    other future of its batch by one ``call_soon_threadsafe``.
+    """
 
-    def __init__(self, params: tuple[object, ...]) -> None:
+    __slots__ = ("done", "error", "future", "params", "row_id")
+
+    def __init__(
+        self, params: tuple[object, ...], future: asyncio.Future[int] | None = None
+    ) -> None:
         self.params = params
         self.row_id = 0
         self.error: BaseException | None = None
-        self.done = threading.Lock()
-        self.done.acquire()
+        self.future = future
+        self.done: threading.Lock | None = None
+        if future is None:
+            self.done = threading.Lock()
+            self.done.acquire()
 
 
 class GroupCommitter:
@@ -89,10 +103,21 @@ class GroupCommitter:
         """Queue one INSERT ... RETURNING id and wait for the commit; returns the id."""
         job = _Job(params)
         self._queue.put(job)
-        job.done.acquire()
+        job.done.acquire()  # type: ignore[union-attr]
         if job.error is not None:
             raise job.error
         return job.row_id
+
+    def submit(self, params: tuple[object, ...]) -> asyncio.Future[int]:
+        """Queue one INSERT from the event loop; the future gives its id once committed.
+
+        Call on the loop thread. The writer settles all the futures of one batch
+        with a single ``call_soon_threadsafe``: one wake-up of the loop per batch,
+        not one lock per token (the prototype measured ~14 µs per token this way).
+        """
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queue.put(_Job(params, future))
+        return future
 
     def _run(self) -> None:
         db = self._store.db
@@ -124,7 +149,7 @@ class GroupCommitter:
                     break
                 if left is not None:
                     left.error = RuntimeError("the endpoint is stopping")
-                    left.done.release()
+                    _answer([left])
             self._store.close()
 
     def _commit(self, db: object, batch: list[_Job]) -> None:
@@ -141,8 +166,7 @@ class GroupCommitter:
             log.error("a batch of %d tokens failed to commit: %s", len(batch), type(exc).__name__)
             for job in batch:
                 job.error = exc
-        for job in batch:
-            job.done.release()
+        _answer(batch)
 
     def _sql_for(self, rows: int) -> str:
         """One multi-row INSERT for the whole batch: one statement to run, not ``rows``."""
@@ -151,6 +175,26 @@ class GroupCommitter:
             values = ", ".join([self._values] * rows)
             sql = self._batch_sql[rows] = f"{self._insert} VALUES {values} RETURNING id, token_hash"
         return sql
+
+
+_deferred: contextvars.ContextVar[list[asyncio.Future[int]] | None] = contextvars.ContextVar(
+    "authclients_deferred_commits", default=None
+)
+
+
+@contextlib.contextmanager
+def deferring_commits() -> Iterator[list[asyncio.Future[int]]]:
+    """On the event loop: client tokens issued inside are queued, not waited for.
+
+    Yields the list that receives one future per queued token; the caller must
+    await them all before it answers (every token is committed before its answer).
+    """
+    pending: list[asyncio.Future[int]] = []
+    reset = _deferred.set(pending)
+    try:
+        yield pending
+    finally:
+        _deferred.reset(reset)
 
 
 class HotPath:
@@ -230,7 +274,13 @@ class HotPath:
             _UTC.db_value(expires_at),
             False,
         )
-        if self.committer.running:
+        deferred = _deferred.get()
+        if deferred is not None and self.committer.running:
+            # On the event loop: queue the INSERT; the caller awaits its commit
+            # before answering, so the id is not known yet (the answer never shows it).
+            deferred.append(self.committer.submit(params))
+            token_id = 0
+        elif self.committer.running:
             token_id = self.committer.insert(params)
         else:
             with self._store.writing():
@@ -239,7 +289,7 @@ class HotPath:
                 # transaction of an INSERT ... RETURNING only when it is reset.
                 token_id = cursor.fetchall()[0][0]
                 cursor.close()
-        info = TokenInfo(
+        info = TokenInfo.issued(
             id=token_id,
             client_id=client.id,
             client_name=client.name,
@@ -250,11 +300,7 @@ class HotPath:
             grant_type=grant_type,
             created_at=now,
             expires_at=expires_at,
-            revoked=False,
-            revoked_at=None,
-            last_used_at=None,
             token_hint=hint,
-            state=STATE_ACTIVE,
         )
         return IssuedToken(
             info=info,
@@ -262,6 +308,32 @@ class HotPath:
             refresh_token=None,
             expires_in=int(lifetime.total_seconds()),
         )
+
+
+def _answer(batch: list[_Job]) -> None:
+    """Wake the waiters of ``batch``: each thread's lock, and the loop once for all its futures."""
+    on_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
+    for job in batch:
+        if job.future is None:
+            job.done.release()  # type: ignore[union-attr]
+        else:
+            on_loop.setdefault(job.future.get_loop(), []).append(job)
+    for loop, jobs in on_loop.items():
+        # A closed loop: nobody is waiting for these answers any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_settle, jobs)
+
+
+def _settle(jobs: list[_Job]) -> None:
+    """On the loop: the futures of one batch get their ids (or the batch's error)."""
+    for job in jobs:
+        future = job.future
+        if future is None or future.done():
+            continue  # the request was cancelled (its client went away)
+        if job.error is not None:
+            future.set_exception(job.error)
+        else:
+            future.set_result(job.row_id)
 
 
 def _as_datetime(value: int | datetime) -> datetime:

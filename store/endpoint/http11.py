@@ -83,6 +83,8 @@ class Request:
         headers: the header fields.
         body: the body (``Content-Length`` bytes; chunked bodies are refused).
         keep_alive: whether the connection stays open after the answer.
+        client_id: the client the request names, for the request log; the
+            routes fill it in once they know it (never from a failed parse).
     """
 
     method: str
@@ -93,6 +95,7 @@ class Request:
     headers: Headers
     body: bytes
     keep_alive: bool
+    client_id: str | None = None
 
     @property
     def route_method(self) -> str:

@@ -16,7 +16,7 @@ import requests
 
 from authclients.store import Store
 from authclients.store.endpoint import PortInUse, TokenEndpoint
-from authclients.store.endpoint import server as server_module
+from authclients.store.endpoint.connection import Limits
 from authclients.store.records import CreatedClient
 from tests.endpoint.conftest import AUTHCLIENTS, basic, serving
 
@@ -195,18 +195,27 @@ def test_serve_on_a_taken_port_is_one_line_and_exit_1(store: Store, db_target: s
 
 
 @SOCKETS_ONLY
-def test_connections_past_the_cap_get_503_not_a_thread(
-    endpoint: TokenEndpoint, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(server_module, "MAX_CONNECTIONS", 2)
-    held = [socket.create_connection(address(endpoint.url)) for _ in range(2)]
+def test_connections_past_the_per_address_cap_get_503(endpoint: TokenEndpoint) -> None:
+    """One address may hold ``Limits.per_address_connections``; the next is 503, not queued.
+
+    Replaces "256 connections then 503", which asserted the thread-per-connection
+    server's global cap: connections no longer cost a thread, so the cap that
+    matters is the per-address one.
+    """
+    cap = Limits().per_address_connections
+    held = [socket.create_connection(address(endpoint.url)) for _ in range(cap)]
     try:
-        for sock in held:
+        for sock in held[:2]:
             sock.sendall(get_request())
             assert read_response(sock).status == 200
+        deadline = time.monotonic() + 5
+        while endpoint.connections < cap and time.monotonic() < deadline:
+            time.sleep(0.01)
         with socket.create_connection(address(endpoint.url)) as extra:
             response = read_response(extra)
             assert response.status == 503 and response.getheader("Retry-After") == "1"
+        held[-1].sendall(get_request())
+        assert read_response(held[-1]).status == 200
     finally:
         for sock in held:
             sock.close()
