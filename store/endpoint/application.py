@@ -31,7 +31,7 @@ from authclients.store.hot_path import deferring_commits
 from authclients.store.oauth.errors import OAuthError
 from authclients.store.service import Store
 
-_READS: frozenset[str] = frozenset()
+_READS = frozenset({"/oauth/introspect", "/api/1.0/users/me"})
 """Routes answered by one indexed read on the hot path (``store.hot_path``)."""
 _NO_DATABASE = frozenset({"/.well-known/oauth-authorization-server"})
 
