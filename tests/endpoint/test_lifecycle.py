@@ -7,6 +7,7 @@ import http.client
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
@@ -17,8 +18,8 @@ import requests
 from authclients.store import Store
 from authclients.store.endpoint import PortInUse, TokenEndpoint
 from authclients.store.endpoint.connection import Limits
-from authclients.store.records import CreatedClient
-from tests.endpoint.conftest import AUTHCLIENTS, basic, serving
+from authclients.store.records import CreatedClient, UserInfo
+from tests.endpoint.conftest import AUTHCLIENTS, PASSWORD, basic, serving
 
 SOCKETS_ONLY = pytest.mark.sqlite_only("sockets and processes, the same on every database")
 
@@ -102,6 +103,45 @@ def test_stop_is_quick_with_an_idle_keep_alive_connection_open(store: Store) -> 
         ep.stop()
         assert time.monotonic() - started < 1.0
         assert closed_within(sock, 1.0)
+
+
+def test_stop_within_a_second_with_many_idle_connections_after_pool_work(
+    store: Store, web: CreatedClient, alice: UserInfo
+) -> None:
+    """The console's case: its own loop in its own thread, pool threads holding database
+    connections, 60 idle keep-alive connections (under the per-address cap); stop() ends all
+    of it in time."""
+    ep = TokenEndpoint(store, port=0)
+    ep.start()
+    loop_threads = [t for t in threading.enumerate() if t.name.startswith("authclients-endpoint")]
+    assert len(loop_threads) == 1 and loop_threads[0] is not threading.current_thread()
+    # The password grant runs bcrypt on the pool: its threads now hold database connections.
+    r = requests.post(
+        f"{ep.url}/oauth/token",
+        data={"grant_type": "password", "username": "alice", "password": PASSWORD},
+        auth=basic(web),
+    )
+    assert r.status_code == 200
+    held = [socket.create_connection(address(ep.url)) for _ in range(60)]
+    try:
+        for sock in held:
+            sock.sendall(get_request())
+            assert read_response(sock).status == 200
+        started = time.monotonic()
+        ep.stop()
+        assert time.monotonic() - started < 1.0
+        assert all(closed_within(sock, 1.0) for sock in held)
+    finally:
+        for sock in held:
+            sock.close()
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline and _endpoint_threads():
+        time.sleep(0.02)
+    assert _endpoint_threads() == []
+
+
+def _endpoint_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("authclients-")]
 
 
 @SOCKETS_ONLY
