@@ -167,3 +167,19 @@ def test_postgresql_runs_every_database_call_on_the_pool(
     if backend != "sqlite":
         assert not app._runs_on_loop(_request(b"grant_type=client_credentials"))
         assert not app._runs_on_loop(_request(b"token=x", "/oauth/introspect"))
+
+
+def test_last_use_is_recorded_to_the_second(
+    store: Store, clock: ManualClock, machine: CreatedClient
+) -> None:
+    """A token called flat out writes its last use once a second, not once a request."""
+    issued = _machine_token(store, machine)
+    hot = AuthorizationServer(store).hot_path
+    first = clock.now()
+    hot.authenticate_bearer(issued.access_token)
+    clock.advance(timedelta(milliseconds=900))
+    hot.authenticate_bearer(issued.access_token)
+    assert store.tokens.find(issued.access_token).last_used_at == first  # type: ignore[union-attr]
+    clock.advance(timedelta(milliseconds=200))
+    hot.authenticate_bearer(issued.access_token)
+    assert store.tokens.find(issued.access_token).last_used_at == clock.now()  # type: ignore[union-attr]
