@@ -10,6 +10,7 @@ request log.
 from __future__ import annotations
 
 import errno
+import sys
 from collections.abc import Callable
 
 from authclients.store.endpoint.application import EndpointApplication
@@ -27,6 +28,10 @@ CONNECTION_TIMEOUT = 10.0
 REQUEST_DEADLINE = 20.0
 """Seconds past the idle timeout a request's line, headers and body may take to arrive:
 this bounds a client that dribbles a byte at a time."""
+
+SHARED_SWITCH_INTERVAL = 0.0005
+"""Seconds of the interpreter's switch interval while the endpoint runs in a thread beside
+other work (the console's UI): a waiting thread gets the GIL ten times sooner."""
 
 
 class PortInUse(Exception):
@@ -78,6 +83,7 @@ class TokenEndpoint:
         self.router = Router(self.authorization, self.sessions, lambda: self.url)
         self.application = EndpointApplication(self.router, self.request_log, self.store)
         self._server: EventLoopServer | None = None
+        self._switch_interval = sys.getswitchinterval()
 
     @property
     def url(self) -> str:
@@ -107,13 +113,20 @@ class TokenEndpoint:
             return
         server = self._new_server()
         self._begin()
+        # The console's UI thread shares the GIL with this loop. A thread waiting for
+        # the GIL gets it only at the switch interval (5 ms by default), and a screen
+        # update waits for it many times: under load that made key-to-screen p95 244 ms.
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch_interval, SHARED_SWITCH_INTERVAL))
         try:
             server.start()
         except OSError as exc:
             self._end()
+            sys.setswitchinterval(self._switch_interval)
             raise self._port_in_use(exc) from None
         except BaseException:
             self._end()
+            sys.setswitchinterval(self._switch_interval)
             raise
         self._server = server
 
@@ -124,6 +137,7 @@ class TokenEndpoint:
             return
         server.stop(timeout=0.5)
         self._end()
+        sys.setswitchinterval(self._switch_interval)
 
     def serve_forever(self, on_ready: Callable[[str], None] | None = None) -> None:
         """Serve in this thread until SIGINT or SIGTERM (``authclients serve``).
