@@ -390,17 +390,25 @@ class Clients:
     def _end_switched_off(
         self, row: Client, fields: dict[str, object], *, dry_run: bool = False
     ) -> Impact:
-        """End the tokens of each grant this save switches off (and pending codes)."""
+        """End the tokens of each grant this save switches off (and pending codes).
+
+        Going public drops the secret: what a rotation ends ends too (refresh
+        tokens, which needed the secret and would then need only the id).
+        """
         off = [
             grant_type
             for column, grant_type in _GRANT_COLUMNS.items()
             if getattr(row, column) and not fields[column]
         ]
-        if not off:
+        secret_dropped = bool(fields["public"]) and not row.public
+        if secret_dropped:
+            off = sorted({*off, GRANT_CLIENT_CREDENTIALS})
+        elif not off:
             return Impact()
         return end_access(
             self._store.clock.now(),
             access=(AccessToken.client == row.id) & AccessToken.grant_type.in_(off),
+            refresh=(AccessToken.client == row.id) if secret_dropped else None,
             codes=(AuthCode.client == row.id) if GRANT_AUTHORIZATION_CODE in off else None,
             dry_run=dry_run,
         )

@@ -35,9 +35,11 @@ class TokenRevoker(Protocol):
 
 
 class ScopeDefiner(Protocol):
-    """Defines the scopes a client lists (``store.scopes.Scopes``)."""
+    """Defines the scopes a client lists, and says which are not (``store.scopes.Scopes``)."""
 
     def ensure(self, names: Iterable[str]) -> tuple[str, ...]: ...
+
+    def undefined(self, names: Iterable[str]) -> list[str]: ...
 
 
 class SettingsReader(Protocol):

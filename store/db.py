@@ -117,6 +117,7 @@ def open_database(target: str | None = None) -> pw.Database:
     try:
         db.connect(reuse_if_open=True)
         if path != ":memory:":
+            _refuse_swapped(db, Path(path))
             _ensure_wal(db)
         migrate(db)
     except pw.DatabaseError as exc:
@@ -125,6 +126,25 @@ def open_database(target: str | None = None) -> pw.Database:
         db.close()
         raise StoreError(f"{path} is not an authclients database: {exc}") from None
     return db
+
+
+def _refuse_swapped(db: pw.SqliteDatabase, path: Path) -> None:
+    """Refuse the file SQLite opened if it is not the one checked at ``path``.
+
+    SQLite opens by name, after ``_prepare_file``: a link swapped in meanwhile
+    would be followed. SQLite (3.34+) reports the path it opened with links
+    resolved, and nothing has been read or written yet, so comparing it with
+    the checked path catches the swap before the file is touched.
+    """
+    row = db.execute_sql("PRAGMA database_list").fetchone()
+    opened = str(row[2]) if row and row[2] else ""
+    expected = os.path.join(os.path.realpath(path.parent), path.name)
+    if opened and opened != expected:
+        db.close()
+        raise StoreError(
+            f"{path} changed while it was being opened (a symbolic link to {opened} was "
+            "swapped in); refusing it: check who else can write its folder"
+        )
 
 
 def _is_corruption(exc: Exception) -> bool:

@@ -37,6 +37,28 @@ class InvalidGrant(StoreError):
     """A presented code or refresh token is unknown, expired, used or revoked (RFC 6749 §5.2)."""
 
 
+class GrantSwitchedOff(InvalidGrant):
+    """A refresh token whose originating grant the client may no longer use.
+
+    Attributes:
+        family: the rotation family, for the caller to end.
+        grant_type: the grant that issued the family (``authorization_code``, ``password``).
+    """
+
+    def __init__(self, message: str, *, family: str, grant_type: str) -> None:
+        super().__init__(message)
+        self.family = family
+        self.grant_type = grant_type
+
+
+class AccountLocked(StoreError):
+    """Too many consecutive failed sign-ins: only an admin's ``users unlock`` lets them in again.
+
+    Raised before any bcrypt check, so a locked account costs an attacker nothing to probe
+    and gains them nothing either.
+    """
+
+
 class RateLimited(StoreError):
     """Too many failed attempts for one key within the window (``store.ratelimit``).
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import dataclasses
 import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from datetime import datetime, timedelta
 
 from authclients.store import crypto
@@ -39,20 +40,20 @@ TOUCH_RESOLUTION = timedelta(seconds=1)
 """A token's last use is recorded to this resolution: a use within it of the
 recorded one writes nothing (the console shows last use to the second)."""
 
-_deferred: contextvars.ContextVar[list[asyncio.Future[int]] | None] = contextvars.ContextVar(
+_deferred: contextvars.ContextVar[list[Awaitable[int]] | None] = contextvars.ContextVar(
     "authclients_deferred_commits", default=None
 )
 
 
 @contextlib.contextmanager
-def deferring_commits() -> Iterator[list[asyncio.Future[int]]]:
+def deferring_commits() -> Iterator[list[Awaitable[int]]]:
     """On the event loop: token writes made inside are queued, not waited for.
 
     Yields the list that receives one future per queued write (a new client
     token, a token's last use); the caller must await them all before it
     answers (every token is committed before its answer).
     """
-    pending: list[asyncio.Future[int]] = []
+    pending: list[Awaitable[int]] = []
     reset = _deferred.set(pending)
     try:
         yield pending
@@ -71,9 +72,10 @@ class HotPath:
             "c.grant_password, c.grant_personal_access, c.grant_client_credentials, c.public, "
             "c.revoked, c.secret_hint, c.created_at, c.updated_at, c.secret_hash, "
             f'(SELECT COUNT(*) FROM failed_attempt f WHERE f.kind = {p} AND f."key" = {p} '
-            f"AND f.at > {p}) "
+            f"AND f.at > {p}), c.version "
             f"FROM client c WHERE c.id = {p} AND c.revoked = {p}"
         )
+        self._client_version_sql = f"SELECT version, revoked FROM client WHERE id = {p}"
         insert = (
             "INSERT INTO access_token (token_hash, token_hint, client_id, user_id, "
             "auth_code_id, name, scopes, grant_type, created_at, expires_at, revoked)"
@@ -204,6 +206,7 @@ class HotPath:
             secret_hint=row[10],
             created_at=_as_datetime(row[11]),
             updated_at=_as_datetime(row[12]),
+            version=int(row[15]),
         )
         return info, row[13], int(row[14])
 
@@ -233,19 +236,23 @@ class HotPath:
         )
         deferred = _deferred.get()
         if deferred is not None and self.committer.running:
-            # On the event loop: queue the INSERT; the caller awaits its commit
-            # before answering, so the id is not known yet (the answer never shows it).
-            deferred.append(self.committer.submit(params))
+            # On the event loop: queue the INSERT; the caller awaits its commit (and the
+            # client check after it) before answering, so the id is not known yet (the
+            # answer never shows it).
+            deferred.append(asyncio.ensure_future(self._commit_client_token(client, params, now)))
             token_id = 0
-        elif self.committer.running:
-            token_id = self.committer.insert(params)
+            revoked = False
         else:
-            with self._store.writing():
-                cursor = self._store.db.execute_sql(self._insert_sql, params)
-                # Read to the end and close: SQLite commits the implicit
-                # transaction of an INSERT ... RETURNING only when it is reset.
-                token_id = cursor.fetchall()[0][0]
-                cursor.close()
+            if self.committer.running:
+                token_id = self.committer.insert(params)
+            else:
+                with self._store.writing():
+                    cursor = self._store.db.execute_sql(self._insert_sql, params)
+                    # Read to the end and close: SQLite commits the implicit
+                    # transaction of an INSERT ... RETURNING only when it is reset.
+                    token_id = cursor.fetchall()[0][0]
+                    cursor.close()
+            revoked = self._revoke_if_client_changed(client, token_id, now)
         info = TokenInfo.issued(
             id=token_id,
             client_id=client.id,
@@ -259,12 +266,49 @@ class HotPath:
             expires_at=expires_at,
             token_hint=hint,
         )
+        if revoked:
+            info = dataclasses.replace(info, revoked=True, revoked_at=now, state=STATE_REVOKED)
         return IssuedToken(
             info=info,
             access_token=token,
             refresh_token=None,
             expires_in=int(lifetime.total_seconds()),
         )
+
+    async def _commit_client_token(
+        self, client: ClientInfo, params: tuple[object, ...], now: datetime
+    ) -> int:
+        """On the loop: the token's INSERT through the group committer, then the client check."""
+        token_id = await self.committer.submit(params)
+        self._revoke_if_client_changed(client, token_id, now)
+        return token_id
+
+    def _revoke_if_client_changed(self, client: ClientInfo, token_id: int, now: datetime) -> bool:
+        """Revoke the token just committed if its client changed meanwhile; True if it did."""
+        if not self._client_changed(client):
+            return False
+        self._revoke(token_id, now)
+        return True
+
+    def _client_changed(self, client: ClientInfo) -> bool:
+        """Has the client changed since it was authenticated (``client.version``)?
+
+        The client is read and its secret checked before the token is written,
+        outside that write: a secret rotation, a grant switched off or a delete
+        may commit in between, after its revocation ran. Read after the token's
+        commit, a change means the token was won with what that change ended.
+        """
+        row = self._store.db.execute_sql(self._client_version_sql, (client.id,)).fetchone()
+        return row is None or int(row[0]) != client.version or bool(row[1])
+
+    def _revoke(self, token_id: int, now: datetime) -> None:
+        """End a token the moment it was issued: as if the change had committed just after it."""
+        p = self._store.db.param
+        with self._store.atomic():
+            self._store.db.execute_sql(
+                f"UPDATE access_token SET revoked = {p}, revoked_at = {p} WHERE id = {p}",
+                (True, _UTC.db_value(now), token_id),
+            )
 
 
 def _as_datetime(value: int | datetime) -> datetime:

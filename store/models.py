@@ -73,8 +73,10 @@ class User(BaseModel):
     """Bumped by deactivation, deletion and a password change: a browser session
     carries the generation it began in, and is dead once the two differ."""
     failure_runs = pw.IntegerField(default=0)
-    """Runs of failed sign-ins, for a later lock-out rule."""
+    """Completed runs of failed sign-ins since the last success or unlock: each doubles the
+    wait (``store.ratelimit``)."""
     locked_at = UTCDateTimeField(null=True)
+    """Set after too many consecutive failed sign-ins; only an admin's unlock clears it."""
     version = pw.IntegerField(default=1)
     """Bumped by every change, so a save from a stale form can be refused."""
     created_at = UTCDateTimeField()

@@ -145,6 +145,8 @@ class UserInfo:
     version: int = 1
     """Bumped by every change: a form saves with the version it loaded."""
     locked_at: datetime | None = None
+    session_generation: int = 0
+    """Moved on by a password change, deactivation or deletion: what was won before ends."""
 
 
 @dataclass(frozen=True)

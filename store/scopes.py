@@ -90,21 +90,11 @@ class Scopes:
 
     def defined(self, names: Iterable[str]) -> set[str]:
         """Which of ``names`` are defined (one indexed query)."""
-        wanted = {n for n in names if n}
-        if not wanted:
-            return set()
-        query = Scope.select(Scope.name).where(Scope.name.in_(sorted(wanted)))
-        return {name for (name,) in query.tuples()}
+        return defined(names)
 
     def undefined(self, names: Iterable[str]) -> list[str]:
         """The names nobody defined, in the order given: non-empty means ``invalid_scope``."""
-        names = [n for n in names if n]
-        known = self.defined(names)
-        out: list[str] = []
-        for name in names:
-            if name not in known and name not in out:
-                out.append(name)
-        return out
+        return undefined(names)
 
     def ensure(self, names: Iterable[str]) -> tuple[str, ...]:
         """Define each of ``names`` not yet defined; returns those added, in order.
@@ -142,3 +132,27 @@ class Scopes:
             created_at=row.created_at,
             clients=tuple(clients),
         )
+
+
+# The Scope model is bound to the process's one database (``models.database``), so
+# the OAuth layer's scope checks ask these without holding a ``Store``.
+
+
+def defined(names: Iterable[str]) -> set[str]:
+    """Which of ``names`` are defined scopes (one indexed query)."""
+    wanted = {n for n in names if n}
+    if not wanted:
+        return set()
+    query = Scope.select(Scope.name).where(Scope.name.in_(sorted(wanted)))
+    return {name for (name,) in query.tuples()}
+
+
+def undefined(names: Iterable[str]) -> list[str]:
+    """The names nobody defined, in the order given, each once."""
+    names = [n for n in names if n]
+    known = defined(names)
+    out: list[str] = []
+    for name in names:
+        if name not in known and name not in out:
+            out.append(name)
+    return out

@@ -7,15 +7,19 @@ RFC 6819 §5.2.2.3; RFC 7009; RFC 7662).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+import peewee as pw
+
 from authclients.store import crypto
-from authclients.store.errors import InvalidGrant
+from authclients.store.errors import GrantSwitchedOff, InvalidGrant
 from authclients.store.models import (
     AccessToken,
     AuthCode,
     RefreshToken,
+    User,
 )
 from authclients.store.records import (
     STATE_ACTIVE,
@@ -64,13 +68,19 @@ class TokenExchange(TokenRows):
         with_refresh: bool = False,
         auth_code_id: int | None = None,
         family: str | None = None,
+        owner_generation: int | None = None,
     ) -> IssuedToken:
         """Issue an access token (and a refresh token) in one transaction.
 
         The response is built only after the commit, so every token handed out
-        is already in the database.
+        is already in the database. With ``owner_generation`` (the user's
+        session generation when their password was checked), a password change,
+        deactivation or deletion committed since then refuses the token with
+        ``InvalidGrant``: what the old credential won must not outlive it.
         """
         with self._store.atomic():
+            if user_id is not None and owner_generation is not None:
+                self._check_owner(user_id, owner_generation)
             return self._issue(
                 client.id,
                 client.name,
@@ -162,8 +172,19 @@ class TokenExchange(TokenRows):
             code_challenge_method=row.code_challenge_method,
         )
 
-    def find_refresh(self, refresh_token: str, client_id: int) -> RefreshGrant:
-        """The refresh token's context, if it may still be used by this client."""
+    def find_refresh(
+        self,
+        refresh_token: str,
+        client_id: int,
+        *,
+        grant_allowed: Callable[[str], bool] | None = None,
+    ) -> RefreshGrant:
+        """The refresh token's context, if it may still be used by this client.
+
+        ``grant_allowed`` says whether the client may still use the grant that
+        began the family: if not, ``GrantSwitchedOff``, even for a token that
+        switching the grant off already revoked, so the client is told why.
+        """
         row = (
             RefreshToken.select(RefreshToken, AccessToken)
             .join(AccessToken)
@@ -172,6 +193,14 @@ class TokenExchange(TokenRows):
         )
         if row is None or row.access_token.client_id != client_id:
             raise InvalidGrant("The refresh token is unknown or was issued to another client.")
+        origin = row.access_token.grant_type
+        if grant_allowed is not None and not grant_allowed(origin):
+            raise GrantSwitchedOff(
+                f"Client {client_id} may no longer use the {origin} grant that issued this "
+                "refresh token.",
+                family=row.family,
+                grant_type=origin,
+            )
         if row.revoked:
             raise InvalidGrant("The refresh token was revoked.")
         if row.used_at is None and row.expires_at <= self._store.clock.now():
@@ -323,3 +352,14 @@ class TokenExchange(TokenRows):
             .first()
         )
         return refresh.access_token.client_id if refresh else None
+
+    def _check_owner(self, user_id: int, generation: int) -> None:
+        query = User.select(User.id).where(
+            (User.id == user_id) & (User.active == True) & (User.session_generation == generation)
+        )
+        if isinstance(self._store.db, pw.PostgresqlDatabase):
+            # Held to commit: a concurrent password change waits, then finds this token.
+            # (SQLite's write transactions are serialised already.)
+            query = query.for_update()
+        if not query.exists():
+            raise InvalidGrant("The user's credentials changed meanwhile; sign in again.")

@@ -176,6 +176,14 @@ class Tokens(TokenExchange):
                     "user", f"{user.username} is deactivated; activate the user first."
                 )
             client = self._personal_access_client(client_id)
+            unknown = self._store.scopes.undefined(scope_list)
+            if unknown:
+                # The endpoint answers invalid_scope for these; an admin is told the same.
+                raise ValidationError.single(
+                    "scopes",
+                    f"Not a defined scope: {' '.join(unknown[:10])}. "
+                    "Define it first (authclients scopes add NAME).",
+                )
             if client.scopes:
                 wider = [s for s in scope_list if s not in client.scopes.split()]
                 if wider:

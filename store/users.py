@@ -7,7 +7,8 @@ import peewee as pw
 from authclients.store import crypto, validation
 from authclients.store.context import StoreContext
 from authclients.store.errors import NotFound, StaleEdit, ValidationError
-from authclients.store.models import AccessToken, AuthCode, User
+from authclients.store.models import AccessToken, AuthCode, FailedAttempt, User
+from authclients.store.ratelimit import KIND_PASSWORD, KIND_PASSWORD_RUN
 from authclients.store.records import Impact, UpdatedUser, UserInfo
 from authclients.store.revocation import end_access, not_personal
 
@@ -141,6 +142,32 @@ class Users:
                 f"username={row.username!r}; revoked {ended.access_tokens} tokens",
             )
         return ended.access_tokens
+
+    def unlock(self, username: str) -> UserInfo:
+        """Let a user locked by failed sign-ins try again, from a clean slate.
+
+        Clears the lock, the run counter and the username's failure rows; the
+        password is unchanged (pass a new one with ``set_password`` if it may
+        have been guessed). Unlocking a user who is not locked is harmless.
+        """
+        with self._store.atomic():
+            row = self._row(username)
+            was_locked = row.locked_at is not None
+            key = crypto.keyed_digest(self._store.settings.attempt_key(), row.username)
+            FailedAttempt.delete().where(
+                FailedAttempt.kind.in_([KIND_PASSWORD, KIND_PASSWORD_RUN])
+                & (FailedAttempt.key == key)
+            ).execute()
+            User.update(
+                locked_at=None,
+                failure_runs=0,
+                version=User.version + 1,
+                updated_at=self._store.clock.now(),
+            ).where(User.id == row.id).execute()
+            self._store.audit.record(
+                "user.unlock", "user", row.id, "was locked" if was_locked else "was not locked"
+            )
+        return self._info(User.get_by_id(row.id))
 
     def impact(self, username: str, *, keep_personal_tokens: bool = False) -> Impact:
         """What a password change, deactivation or deletion would end, changing nothing."""
@@ -297,6 +324,7 @@ class Users:
             active_tokens=active_tokens,
             version=row.version,
             locked_at=row.locked_at,
+            session_generation=row.session_generation,
         )
 
 

@@ -57,6 +57,9 @@ def check_redirect_uri(uri: str) -> str | None:
         return f"{_short(uri)}: remove the spaces and control characters."
     if "*" in uri:
         return f"{_short(uri)}: wildcards are not allowed; list each URL exactly."
+    if "\\" in uri:
+        # Browsers read it as "/" in http(s) URLs: http://evil\@127.0.0.1/ goes to evil.
+        return f"{_short(uri)}: remove the backslash; a browser reads it as a slash."
     scheme, sep, _rest = uri.partition(":")
     if not sep or not _SCHEME.match(scheme):
         return (

@@ -396,6 +396,7 @@ def test_key_table_lists_every_key_of_every_screen() -> None:
     from authclients.tui.screens.client_form import ClientFormScreen
     from authclients.tui.screens.clients import ClientsScreen
     from authclients.tui.screens.playground import PlaygroundScreen
+    from authclients.tui.screens.scopes import ScopesScreen
     from authclients.tui.screens.secret_reveal import SecretRevealScreen
     from authclients.tui.screens.tokens import TokensScreen
     from authclients.tui.screens.users import UsersScreen
@@ -406,6 +407,7 @@ def test_key_table_lists_every_key_of_every_screen() -> None:
         "Client form": ClientFormScreen,
         "Secret shown once": SecretRevealScreen,
         "Users": UsersScreen,
+        "Scopes": ScopesScreen,
         "Tokens": TokensScreen,
         "Playground": PlaygroundScreen,
         "Everywhere": AuthClientsApp,

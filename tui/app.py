@@ -59,6 +59,7 @@ class AuthClientsApp(App[None]):
     PALETTE = (
         ("go: Clients", "go_clients", "The client list"),
         ("go: Users", "users", "Resource owners (u)"),
+        ("go: Scopes", "scopes", "The scopes a token may carry (o)"),
         ("go: All tokens", "all_tokens", "Every client's tokens"),
         ("go: Token playground", "playground", "Try every grant against the endpoint"),
         ("app: Help", "help", "The keys of every screen (?)"),
@@ -180,6 +181,11 @@ class AuthClientsApp(App[None]):
 
         self.push_screen(UsersScreen())
 
+    def open_scopes(self) -> None:
+        from authclients.tui.screens.scopes import ScopesScreen
+
+        self.push_screen(ScopesScreen())
+
     def open_playground(self, client: ClientInfo | None) -> None:
         from authclients.tui.screens.playground import PlaygroundScreen
 
@@ -197,6 +203,9 @@ class AuthClientsApp(App[None]):
 
     def action_all_tokens(self) -> None:
         self.open_tokens(None)
+
+    def action_scopes(self) -> None:
+        self.open_scopes()
 
     def action_go_clients(self) -> None:
         while len(self.screen_stack) > 2 and not isinstance(self.screen, ClientsScreen):
@@ -269,7 +278,9 @@ def run_console(db: str | None, port: int = DEFAULT_PORT, no_server: bool = Fals
     try:
         store = Store.open(db)
     except Exception as exc:
-        print(f"authclients: cannot open the database {db or '(default)'}: {exc}", file=sys.stderr)
+        where = db or "(default)"
+        line = " ".join(f"cannot open the database {where}: {exc}".split())
+        print(f"authclients: {printable(line)}", file=sys.stderr)
         return 1
     endpoint, note = (None, "--no-server") if no_server else start_endpoint(store, port)
     try:

@@ -133,6 +133,10 @@ async def _users(pilot: Pilot[None], stage: Stage) -> None:
     await pilot.press("u")
 
 
+async def _scopes(pilot: Pilot[None], stage: Stage) -> None:
+    await pilot.press("o")
+
+
 async def _tokens(pilot: Pilot[None], stage: Stage) -> None:
     await pilot.press("T")
 
@@ -223,6 +227,7 @@ SCENES: dict[str, Scene] = {
     "playground-authorization-code": _playground_authorization_code,
     "playground-refresh": _playground_refresh,
     "playground-personal-access": _playground_personal_access,
+    "scopes": _scopes,
 }
 """File name (without .svg) → the scene that shows it, in the order the README shows them."""
 

@@ -57,6 +57,7 @@ class EndpointApplication:
     def handle(self, request: Request, context: RequestContext) -> Response | Awaitable[Response]:
         """The answer now (fast routes, on the loop), or an awaitable of it (pool work)."""
         started = time.perf_counter()
+        request.source = context.remote
         if not self._runs_on_loop(request):
             return self._on_pool(request, context, started)
         with deferring_commits() as pending:
@@ -107,7 +108,7 @@ class EndpointApplication:
         self,
         request: Request,
         response: Response,
-        pending: list[asyncio.Future[int]],
+        pending: list[Awaitable[int]],
         started: float,
     ) -> Response:
         """Hold the answer until the group committer has committed its token."""

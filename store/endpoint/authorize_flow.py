@@ -26,7 +26,7 @@ from authclients.store.oauth.authorize import (
     AuthorizeError,
     AuthorizeRedirectError,
 )
-from authclients.store.oauth.errors import InvalidGrant, InvalidRequest, SlowDown
+from authclients.store.oauth.errors import AccountLocked, InvalidGrant, InvalidRequest, SlowDown
 
 
 class AuthorizeFlow:
@@ -146,6 +146,8 @@ class AuthorizeFlow:
             user = self.authorization.sign_in(username, password)
         except SlowDown as exc:
             return again(429, exc.description, exc.headers.items())
+        except AccountLocked as exc:
+            return again(403, exc.description)
         except InvalidGrant:
             return again(401, "The username or password is incorrect.")
         session.user_id = user.id

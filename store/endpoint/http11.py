@@ -85,6 +85,8 @@ class Request:
         keep_alive: whether the connection stays open after the answer.
         client_id: the client the request names, for the request log; the
             routes fill it in once they know it (never from a failed parse).
+        source: the peer's address, for the per-address brute-force limit (the
+            application fills it in from the connection; empty when unknown).
     """
 
     method: str
@@ -96,6 +98,7 @@ class Request:
     body: bytes
     keep_alive: bool
     client_id: str | None = None
+    source: str = ""
 
     @property
     def route_method(self) -> str:

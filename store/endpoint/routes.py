@@ -39,7 +39,7 @@ from authclients.store.oauth.errors import (
     ServerError,
     TemporarilyUnavailable,
 )
-from authclients.store.oauth.requests import ClientCredentials
+from authclients.store.oauth.requests import ClientCredentials, request_from
 
 log = logging.getLogger("authclients.endpoint")
 
@@ -87,7 +87,9 @@ class Router:
             handler = route.get(request.route_method)
             if handler is None:
                 raise MethodNotAllowed(request.method, list(route))
-            return handler(request)
+            # The peer's address, for the per-address brute-force limit (store.oauth).
+            with request_from(request.source):
+                return handler(request)
         except Exception as exc:
             return self.failure(request, exc)
 

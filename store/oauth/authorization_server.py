@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from authclients.store import crypto
+from authclients.store import errors as store_errors
 from authclients.store.hot_path import HotPath
 from authclients.store.oauth.authorize import (
     AuthorizationEndpoint,
@@ -18,13 +19,19 @@ from authclients.store.oauth.authorize import (
     AuthorizeError,
     AuthorizeRedirectError,
 )
-from authclients.store.oauth.errors import InvalidClient, InvalidGrant, InvalidToken, slowed_down
+from authclients.store.oauth.errors import (
+    AccountLocked,
+    InvalidClient,
+    InvalidGrant,
+    InvalidToken,
+    slowed_down,
+)
 from authclients.store.oauth.grants import GRANTS, GrantRegistry
 from authclients.store.oauth.introspection import IntrospectionEndpoint
 from authclients.store.oauth.metadata import MetadataEndpoint
-from authclients.store.oauth.requests import ClientCredentials, client_key
+from authclients.store.oauth.requests import ClientCredentials, client_key, request_source
 from authclients.store.oauth.revocation import RevocationEndpoint
-from authclients.store.ratelimit import KIND_CLIENT, KIND_PASSWORD, RateLimiter
+from authclients.store.ratelimit import KIND_CLIENT, KIND_PASSWORD, PasswordState, RateLimiter
 from authclients.store.records import ClientInfo, IssuedToken, UserInfo
 from authclients.store.service import Store
 
@@ -117,29 +124,39 @@ class AuthorizationServer:
         grant.validate()
         return grant.issue()
 
-    def sign_in(self, username: str, password: str) -> UserInfo:
-        """Check a resource owner's password; locked out after ``limit`` failures a window.
+    def sign_in(self, username: str, password: str, *, source: str | None = None) -> UserInfo:
+        """Check a resource owner's password, within the brute-force limits (``RateLimiter``).
 
-        Raises ``SlowDown`` (without bcrypt) when locked out, ``InvalidGrant``
-        when wrong (RFC 6749 §5.2: the owner credentials are invalid).
+        Raises ``SlowDown`` (429, without bcrypt) while the username waits after
+        a run of failures or ``source`` (default: the address of the request
+        being answered) has failed too often; ``AccountLocked`` (without bcrypt)
+        once the account is locked; ``InvalidGrant`` when wrong (RFC 6749 §5.2:
+        the owner credentials are invalid).
         """
         username = username.strip()
-        with slowed_down():
-            self.limiter.check(KIND_PASSWORD, username)
+        source = request_source() if source is None else source
+        self._check_password(username, source)
         with self.limiter.slot(KIND_PASSWORD, username):
             # Attempts that failed while this one waited for its slot count too.
-            with slowed_down():
-                failures = self.limiter.check(KIND_PASSWORD, username)
+            state = self._check_password(username, source)
+            # An unknown or deactivated username pays a bcrypt check as well: same time.
             user = self.store.users.verify(username, password)
             if user is None:
                 # Recorded before the slot is freed: the next attempt in line must see it,
                 # or a slow write lets every queued attempt run bcrypt.
-                self.limiter.record_failure(KIND_PASSWORD, username)
+                self.limiter.record_password_failure(username, source)
         if user is None:
             raise InvalidGrant("The username or password is incorrect.")
-        if failures:
-            self.limiter.clear(KIND_PASSWORD, username)
+        if not state.clean:
+            self.limiter.clear_password(username)
         return user
+
+    def _check_password(self, username: str, source: str) -> PasswordState:
+        try:
+            with slowed_down():
+                return self.limiter.check_password(username, source)
+        except store_errors.AccountLocked as exc:
+            raise AccountLocked(str(exc)) from None
 
     def user_active(self, user_id: int) -> bool:
         """Is the resource owner still there and active? Their codes and refresh tokens die

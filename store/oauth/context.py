@@ -35,7 +35,7 @@ class ServerContext(Protocol):
         """The authenticated client, or ``InvalidClient``."""
         ...
 
-    def sign_in(self, username: str, password: str) -> UserInfo:
+    def sign_in(self, username: str, password: str, *, source: str | None = None) -> UserInfo:
         """The resource owner whose password this is, or ``InvalidGrant``."""
         ...
 

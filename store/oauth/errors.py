@@ -91,6 +91,11 @@ class InvalidGrant(OAuthError):
     error = "invalid_grant"
 
 
+class AccountLocked(InvalidGrant):
+    """The resource owner's account is locked after too many failed sign-ins (RFC 6749 §5.2:
+    the owner credentials cannot be used); an admin must unlock it."""
+
+
 class UnauthorizedClient(OAuthError):
     """The client is not allowed to use this grant type (RFC 6749 §5.2)."""
 

@@ -6,7 +6,9 @@ them without knowing where they came from (RFC 6749 §2.3.1, RFC 7009 §2.1).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from authclients.store.oauth.errors import InvalidRequest
@@ -30,6 +32,29 @@ class ClientCredentials:
     client_id: str | None
     client_secret: str | None
     method: str
+
+
+_SOURCE: ContextVar[str] = ContextVar("authclients_request_source", default="")
+
+
+@contextmanager
+def request_from(source: str) -> Iterator[None]:
+    """Name the address the request being answered came from, for the brute-force limits.
+
+    The HTTP layer wraps each request in it; a password check deep inside a
+    grant or the sign-in page reads it with ``request_source``, so the address
+    reaches the limits without every signature in between carrying it.
+    """
+    token = _SOURCE.set(source or "")
+    try:
+        yield
+    finally:
+        _SOURCE.reset(token)
+
+
+def request_source() -> str:
+    """The address of the request being answered; empty outside one (the console, tests)."""
+    return _SOURCE.get()
 
 
 def client_key(client_id: str) -> str | None:

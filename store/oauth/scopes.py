@@ -1,7 +1,14 @@
-"""The ``scope`` parameter (RFC 6749 §3.3): parsed, then checked against the client and a bound."""
+"""The ``scope`` parameter (RFC 6749 §3.3): parsed, then checked against the defined scopes,
+the client and a bound.
+
+Only scopes the server knows may be granted (Passport's ``tokensCan``): a
+client with a scope list may ask for those, a client without one for any
+*defined* scope, never an arbitrary string.
+"""
 
 from __future__ import annotations
 
+from authclients.store import scopes as defined_scopes
 from authclients.store import validation
 from authclients.store.oauth.errors import InvalidScope
 from authclients.store.records import ClientInfo
@@ -12,7 +19,8 @@ SCOPE_PARAM_MAX = 2000
 def check_scopes(
     raw: str, client: ClientInfo, *, within: tuple[str, ...] | None = None
 ) -> tuple[str, ...]:
-    """Parse a ``scope`` parameter and check it against the client and an upper bound."""
+    """Parse a ``scope`` parameter and check it against the defined scopes, the client
+    and an upper bound; ``InvalidScope`` names what is refused."""
     if len(raw) > SCOPE_PARAM_MAX:
         raise InvalidScope(f"The scope is too long (at most {SCOPE_PARAM_MAX} characters).")
     if raw != raw.strip() or "  " in raw:
@@ -24,11 +32,33 @@ def check_scopes(
     if client.scopes:
         outside = [s for s in scopes if s not in client.scopes]
         if outside:
-            raise InvalidScope(f"Client {client.id} may not ask for: {' '.join(outside)}.")
+            raise InvalidScope(f"Client {client.id} may not ask for: {_shown(outside)}.")
     if within is not None:
         wider = [s for s in scopes if s not in within]
         if wider:
             raise InvalidScope(
-                f"A refreshed token may not be wider than the original: {' '.join(wider)}."
+                f"A refreshed token may not be wider than the original: {_shown(wider)}."
             )
+    unknown = defined_scopes.undefined(scopes)
+    if unknown:
+        raise InvalidScope(f"Unknown scope: {_shown(unknown)} (this server does not define it).")
     return scopes
+
+
+def still_allowed(scopes: tuple[str, ...], client: ClientInfo) -> tuple[str, ...]:
+    """``scopes`` less those the client may no longer have, in their order.
+
+    The client's current list bounds them; a client with no list, the
+    defined scopes. A refresh never carries a scope the admin has since
+    taken away (issue 11, item 4).
+    """
+    if client.scopes:
+        return tuple(s for s in scopes if s in client.scopes)
+    known = defined_scopes.defined(scopes)
+    return tuple(s for s in scopes if s in known)
+
+
+def _shown(names: list[str], limit: int = 10) -> str:
+    """At most ``limit`` names: a request of 2000 characters is not echoed whole."""
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return " ".join(names[:limit]) + more

@@ -9,16 +9,20 @@ import secrets
 import select
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import bcrypt
 import pytest
 import requests
 
-from authclients.store import Store
+from authclients.store import Store, crypto
+from authclients.store.clock import ManualClock
 from authclients.store.endpoint import TokenEndpoint
 from authclients.store.models import AccessToken, AuthCode, RefreshToken
 from authclients.store.records import CreatedClient, UserInfo
@@ -205,3 +209,45 @@ def authorize(
     )
     assert done.status_code == 302, done.text
     return Authorized(done.headers["Location"], query_of(done.headers["Location"]))
+
+
+# -- counting the expensive checks, and a second process -------------------------------
+
+
+class Counter:
+    """Wraps a function and counts its calls, from any thread."""
+
+    def __init__(self, real: Callable) -> None:
+        self.real = real
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, *args, **kwargs):
+        with self._lock:
+            self.calls += 1
+        return self.real(*args, **kwargs)
+
+
+@pytest.fixture
+def bcrypt_checks(monkeypatch: pytest.MonkeyPatch) -> Counter:
+    counter = Counter(bcrypt.checkpw)
+    monkeypatch.setattr(bcrypt, "checkpw", counter)
+    return counter
+
+
+@pytest.fixture
+def secret_compares(monkeypatch: pytest.MonkeyPatch) -> Counter:
+    counter = Counter(crypto.matches_digest)
+    monkeypatch.setattr(crypto, "matches_digest", counter)
+    return counter
+
+
+@pytest.fixture
+def other_process(db_target: str, clock: ManualClock) -> Iterator[str]:
+    """``authclients serve`` on the same file in another process: only the database is shared.
+
+    That process reads the wall clock, so this test's clock starts at the real time.
+    """
+    clock.set(datetime.now(UTC))
+    with serving(db_target) as (_proc, url):
+        yield url

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import bcrypt
 import pytest
 import requests
 
@@ -18,51 +16,12 @@ from authclients.store.models import FailedAttempt, Setting
 from authclients.store.records import CreatedClient, UserInfo
 from tests.endpoint.conftest import (
     PASSWORD,
+    Counter,
     assert_refused,
     basic,
     form_fields,
     issued_rows,
-    serving,
 )
-
-
-class Counter:
-    """Wraps a function and counts its calls, from any thread."""
-
-    def __init__(self, real: Callable) -> None:
-        self.real = real
-        self.calls = 0
-        self._lock = threading.Lock()
-
-    def __call__(self, *args, **kwargs):
-        with self._lock:
-            self.calls += 1
-        return self.real(*args, **kwargs)
-
-
-@pytest.fixture
-def bcrypt_checks(monkeypatch: pytest.MonkeyPatch) -> Counter:
-    counter = Counter(bcrypt.checkpw)
-    monkeypatch.setattr(bcrypt, "checkpw", counter)
-    return counter
-
-
-@pytest.fixture
-def secret_compares(monkeypatch: pytest.MonkeyPatch) -> Counter:
-    counter = Counter(crypto.matches_digest)
-    monkeypatch.setattr(crypto, "matches_digest", counter)
-    return counter
-
-
-@pytest.fixture
-def other_process(db_target: str, clock: ManualClock) -> Iterator[str]:
-    """``authclients serve`` on the same file in another process: only the database is shared.
-
-    That process reads the wall clock, so this test's clock starts at the real time.
-    """
-    clock.set(datetime.now(UTC))
-    with serving(db_target) as (_proc, url):
-        yield url
 
 
 def password_grant(url: str, client: CreatedClient, password: str) -> requests.Response:

@@ -16,6 +16,8 @@ from authclients.store.tokens import NEVER
 def test_default_lifetime_is_one_year(
     store: Store, client: ClientInfo, alice: UserInfo, clock: ManualClock
 ) -> None:
+    store.scopes.add("read")
+    store.scopes.add("write")
     pat = store.tokens.create_personal_access_token("alice", "laptop", scopes="read write")
     info = pat.info
     assert info.expires_at == clock.now() + timedelta(days=365)
@@ -138,3 +140,16 @@ def test_scopes_must_be_within_the_clients(store: Store, alice: UserInfo) -> Non
     assert store.tokens.create_personal_access_token("alice", "x", scopes="read").info.scopes == (
         "read",
     )
+
+
+def test_a_scope_nobody_defined_is_refused(
+    store: Store, client: ClientInfo, alice: UserInfo
+) -> None:
+    # The client lists no scopes: it may still only carry defined ones.
+    with pytest.raises(ValidationError) as caught:
+        store.tokens.create_personal_access_token("alice", "x", scopes="admin superuser")
+    assert "Not a defined scope: admin superuser" in caught.value.errors["scopes"]
+    assert store.tokens.list() == []
+    store.scopes.add("admin")
+    pat = store.tokens.create_personal_access_token("alice", "x", scopes="admin")
+    assert pat.info.scopes == ("admin",)

@@ -585,7 +585,7 @@ async def test_hints_invalid_client_then_stopped_endpoint(
         assert done.response is None and "refused" in done.error
         outcome = text_of(screen, "#pg-outcome")
         assert "Connection refused" in outcome and "endpoint is not running" in outcome
-        assert screen.query_one("#pg-history", DataTable).get_row_at(1)[1] == "refused"
+        assert screen.query_one("#pg-history", DataTable).get_row_at(1)[1].plain == "refused"
 
 
 async def test_other_server_discovery_and_edited_urls(

@@ -95,7 +95,7 @@ async def test_reset_password_deactivate_and_delete(store: Store, make_app) -> N
         await pilot.press("x")  # deactivate asks first
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
-        assert "0 live" in screen_text(app)
+        assert "This ends no live token." in screen_text(app)
         await pilot.press("y")
         await settle(pilot)
         assert store.users.get("carol").active is False

@@ -8,12 +8,14 @@ from typing import Any
 
 from authclients.store import Store
 from authclients.store.clients import SORT_KEYS
-from authclients.store.grant_types import label
+from authclients.store.grant_types import CLIENT_GRANTS, label
 from authclients.store.records import ClientInfo, CreatedClient
 from authclients.tui.cli import prompts
 from authclients.tui.cli.output import (
     SECRET_WARNING,
+    ended_text,
     envelope,
+    impact_json,
     iso,
     plural,
     print_json,
@@ -105,6 +107,12 @@ def register(commands: Commands) -> None:
     c_update.add_argument("id", type=client_id, metavar="ID", help="the client id")
     c_update.add_argument("--name", help="a new name")
     _add_grant_flags(c_update, update=True)
+    c_update.add_argument(
+        "--yes",
+        action="store_true",
+        help="do not ask when switching a grant off ends live tokens; required when not on "
+        "a terminal",
+    )
 
     c_delete = commands.command(
         clients,
@@ -122,15 +130,22 @@ def register(commands: Commands) -> None:
     c_rotate = commands.command(
         clients,
         "rotate-secret",
-        "Give a client a new secret; the old one stops working at once (tokens live on).",
+        "Give a client a new secret; the old one stops working at once, and so do its "
+        "client_credentials tokens and every refresh token (users' access tokens live on "
+        "to expiry, personal access tokens are untouched).",
         _rotate,
         example_lines=(
             "authclients clients rotate-secret 3",
-            "authclients clients rotate-secret 3 --json",
+            "authclients clients rotate-secret 3 --yes --json",
         ),
         json_output=True,
     )
     c_rotate.add_argument("id", type=client_id, metavar="ID", help="the client id")
+    c_rotate.add_argument(
+        "--yes",
+        action="store_true",
+        help="do not ask when it ends live tokens; required when not on a terminal",
+    )
 
 
 def _add_grant_flags(parser: CommandParser, *, update: bool) -> None:
@@ -190,7 +205,8 @@ def _add_grant_flags(parser: CommandParser, *, update: bool) -> None:
         "--scopes",
         default=None,
         metavar="'A B'",
-        help="space-separated scopes the client may ask for (empty: any scope)",
+        help="space-separated scopes the client may ask for (empty: any defined scope); "
+        "a scope not yet defined is defined, and the output says so",
     )
 
 
@@ -273,11 +289,30 @@ def _update(store: Store, args: argparse.Namespace) -> int:
     before = store.clients.get(args.id)
     if edits_redirects:
         changes["redirect_uris"] = _edited_redirects(before, args, changes)
-    client = store.clients.update(args.id, **changes)
+    ends = store.clients.impact(args.id, **changes)
+    if not ends.nothing and not args.yes:
+        prompts.confirm(
+            f"Save client {before.id} ({before.name})? Switching "
+            f"{_switched_off(before, changes)} off {ended_text(ends, done=False)}.",
+            refusal="switching a grant off ends live tokens; to do it without a terminal, "
+            "pass --yes",
+            cancelled="cancelled; nothing was changed",
+        )
+    # The base the question was about: a change made meanwhile is refused, not clobbered.
+    client = store.clients.update(args.id, **changes, base=before)
     if args.json:
-        print_json(client_json(client))
+        print_json(
+            {
+                **client_json(client),
+                "ended": impact_json(client.ended),
+                "scopes_defined": list(client.scopes_added),
+            }
+        )
         return 0
     say(f"Updated client {client.id} ({client.name}).")
+    if not client.ended.nothing:
+        say(f"Switching {_switched_off(before, changes)} off {ended_text(client.ended)}.")
+    _say_defined(client.scopes_added)
     _print_client(client, store.clock.now())
     if before.public and not client.public and not client.secret_hint:
         say(
@@ -329,8 +364,39 @@ def _delete(store: Store, args: argparse.Namespace) -> int:
 
 
 def _rotate(store: Store, args: argparse.Namespace) -> int:
+    client = store.clients.get(args.id)
+    ends = store.clients.impact(args.id, rotate_secret=True)
+    if not ends.nothing and not args.yes:
+        prompts.confirm(
+            f"Rotate the secret of client {client.id} ({client.name})? The old secret stops "
+            f"working at once; this {ended_text(ends, done=False)}.",
+            refusal="rotating this secret ends live tokens; to do it without a terminal, "
+            "pass --yes",
+            cancelled="cancelled; the secret is unchanged",
+        )
     _print_created(store.clients.rotate_secret(args.id), args, "Rotated the secret of")
     return 0
+
+
+def _switched_off(before: ClientInfo, changes: dict[str, Any]) -> str:
+    """``the password grant`` / ``the password and authorization_code grants``."""
+    off = [
+        grant.name
+        for grant in CLIENT_GRANTS
+        if getattr(before, grant.name) and changes.get(grant.name) is False
+    ]
+    if not off:
+        return "a grant"
+    names = off[0] if len(off) == 1 else ", ".join(off[:-1]) + " and " + off[-1]
+    return f"the {names} grant{'s' if len(off) > 1 else ''}"
+
+
+def _say_defined(added: tuple[str, ...]) -> None:
+    if added:
+        say(
+            f"Defined new scope{'s' if len(added) > 1 else ''}: {' '.join(added)} "
+            "(see `authclients scopes list`)."
+        )
 
 
 # -- output --------------------------------------------------------------------------------------
@@ -342,14 +408,22 @@ def _print_created(created: CreatedClient, args: argparse.Namespace, verb: str) 
         body = client_json(client)
         # The secret sits right after the name, where a reader looks first.
         print_json(
-            {"id": body.pop("id"), "name": body.pop("name"), "secret": created.secret, **body}
+            {
+                "id": body.pop("id"),
+                "name": body.pop("name"),
+                "secret": created.secret,
+                **body,
+                "ended": impact_json(created.ended),
+                "scopes_defined": list(created.scopes_added),
+            }
         )
         return
     kind = "public" if client.public else "confidential"
-    say(
-        f"{verb} {kind} client {client.id} ({client.name}); grants: {_grants(client)}.",
-        f"client_id:     {client.id}",
-    )
+    say(f"{verb} {kind} client {client.id} ({client.name}); grants: {_grants(client)}.")
+    if not created.ended.nothing:
+        say(f"The old secret {ended_text(created.ended)}.")
+    _say_defined(created.scopes_added)
+    say(f"client_id:     {client.id}")
     if created.secret is None:
         say("client_secret: none (a public client proves itself with PKCE)")
         return

@@ -11,10 +11,12 @@ import os
 import sys
 from collections.abc import Sequence
 
+import peewee as pw
+
 from authclients.store import NotFound, Store, StoreError, ValidationError
 from authclients.store.db import ENV_VAR, describe, is_url, resolve_target
 from authclients.store.listen_address import DEFAULT_PORT
-from authclients.tui.cli import clients, console, screenshots, serve, tokens, users
+from authclients.tui.cli import clients, console, scopes, screenshots, serve, tokens, users
 from authclients.tui.cli.output import PROG, SECRET_WARNING, TOKEN_WARNING, error, one_line
 from authclients.tui.cli.parser import (
     CommandParser,
@@ -33,6 +35,7 @@ _LIST_HINTS = {
     "client": "authclients clients list",
     "user": "authclients users list",
     "token": "authclients tokens list",
+    "scope": "authclients scopes list",
 }
 """Where to look up what exists, for the one-line "not found" errors."""
 
@@ -72,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = Commands(
         parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
     )
-    for noun in (serve, clients, users, tokens, screenshots):
+    for noun in (serve, clients, users, tokens, scopes, screenshots):
         noun.register(commands)
     return parser
 
@@ -110,6 +113,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error(_field_errors(exc), 1)
     except StoreError as exc:
         return error(str(exc), 1)
+    except UnicodeError:
+        # An argument in another encoding arrives with surrogates, which SQLite refuses.
+        # Not echoed: it may be a pasted secret.
+        return error("a value given is not valid UTF-8 text; check the terminal's encoding", 2)
+    except pw.DatabaseError as exc:
+        # A file damaged past its schema opens, then fails mid-command; a lost server too.
+        where = describe(resolve_target(args.db))
+        return error(f"the database {where} failed: {exc}", 1)
     except KeyboardInterrupt:
         sys.stderr.write("\n")
         return 130

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from authclients.store.records import Impact
 from authclients.tui.safe_text import printable, safe_json
 
 PROG = "authclients"
@@ -85,3 +86,25 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]
         ).rstrip()
 
     return [line(headers), *(line(r) for r in safe_rows)]
+
+
+def ended_text(impact: Impact, *, done: bool = True) -> str:
+    """``ended 3 access tokens and 1 refresh token`` (or ``ends …`` for a preview)."""
+    text = impact.describe()
+    if done:
+        text = text.replace("ends", "ended", 1)
+    if impact.personal_tokens_kept:
+        text += f"; {'kept' if done else 'keeps'} " + plural(
+            impact.personal_tokens_kept, "personal access token"
+        )
+    return text
+
+
+def impact_json(impact: Impact) -> dict[str, int]:
+    """What a change ended, for ``--json``."""
+    return {
+        "access_tokens": impact.access_tokens,
+        "refresh_tokens": impact.refresh_tokens,
+        "auth_codes": impact.auth_codes,
+        "personal_tokens_kept": impact.personal_tokens_kept,
+    }

@@ -20,14 +20,16 @@ def prompt_password(prompt: str) -> str:
     return getpass.getpass(prompt)
 
 
-def confirm(question: str, *, refusal: str) -> None:
+def confirm(
+    question: str, *, refusal: str, cancelled: str = "cancelled; nothing was deleted"
+) -> None:
     """Ask on the terminal; without one, refuse (exit 2) so a script never deletes by accident."""
     if not stdin_is_tty():
         raise UsageError(refusal)
     ask(f"{question} [y/N] ")
     answer = sys.stdin.readline().strip().lower()
     if answer not in ("y", "yes"):
-        raise Failure("cancelled; nothing was deleted")
+        raise Failure(cancelled)
 
 
 def read_new_password(username: str, from_stdin: bool) -> str:

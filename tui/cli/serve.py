@@ -25,7 +25,10 @@ def register(commands: Commands) -> None:
         ),
     )
     serve.add_argument(
-        "--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})"
+        "--host",
+        type=_host,
+        default=DEFAULT_HOST,
+        help=f"address to listen on (default {DEFAULT_HOST})",
     )
     # SUPPRESS: without --port here, the top-level --port (default 8765) holds.
     serve.add_argument(
@@ -49,6 +52,13 @@ SQLITE_WORKERS = (
     "several worker processes would only queue behind each other's file lock (each with its "
     "own group committer) instead of sharing one; run one worker on SQLite"
 )
+
+
+def _host(text: str) -> str:
+    """A host name or address: printable ASCII, because an error line quotes it."""
+    if not text or not text.isascii() or not text.isprintable() or " " in text:
+        raise argparse.ArgumentTypeError("give a host name or an IP address, such as 127.0.0.1")
+    return text
 
 
 def _serve(store: Store, args: argparse.Namespace) -> int:

@@ -105,7 +105,12 @@ def register(commands: Commands) -> None:
     )
     t_pat.add_argument("--user", required=True, metavar="NAME", help="whose token it is")
     t_pat.add_argument("--name", required=True, help="what the token is for")
-    t_pat.add_argument("--scopes", default="", metavar="'A B'", help="space-separated scopes")
+    t_pat.add_argument(
+        "--scopes",
+        default="",
+        metavar="'A B'",
+        help="space-separated scopes, each defined (see `authclients scopes list`)",
+    )
     t_pat.add_argument(
         "--expires-in",
         type=lifetime,

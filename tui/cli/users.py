@@ -6,12 +6,25 @@ import argparse
 from typing import Any
 
 from authclients.store import NotFound, Store, ValidationError
-from authclients.store.records import UserInfo
+from authclients.store.records import UpdatedUser, UserInfo
 from authclients.tui.cli import prompts
-from authclients.tui.cli.output import envelope, iso, plural, print_json, say, table
+from authclients.tui.cli.output import (
+    ended_text,
+    envelope,
+    impact_json,
+    iso,
+    plural,
+    print_json,
+    say,
+    table,
+)
 from authclients.tui.cli.parser import Commands, Handler, add_page_options
 from authclients.tui.formatting import date_text
 
+KEEP_HELP = (
+    "leave the user's personal access tokens alive (their access tokens, refresh tokens, "
+    "pending codes and browser sessions end all the same)"
+)
 PASSWORD_HELP = (
     "read the password from the first line of standard input instead of prompting "
     "(a password is never taken from the command line)"
@@ -53,23 +66,32 @@ def register(commands: Commands) -> None:
     u_passwd = commands.command(
         users,
         "passwd",
-        "Set a user's password (asked twice, or read with --password-stdin).",
+        "Set a user's password (asked twice, or read with --password-stdin). Ends every "
+        "access the old one gave: tokens, refresh tokens, pending codes, browser sessions.",
         _passwd,
-        example_lines=("authclients users passwd alice",),
+        example_lines=(
+            "authclients users passwd alice",
+            "authclients users passwd alice --keep-personal-tokens",
+        ),
         json_output=True,
     )
     u_passwd.add_argument("username", metavar="NAME", help="the username")
     u_passwd.add_argument("--password-stdin", action="store_true", help=PASSWORD_HELP)
+    u_passwd.add_argument("--keep-personal-tokens", action="store_true", help=KEEP_HELP)
 
     u_deactivate = commands.command(
         users,
         "deactivate",
-        "Stop a user from signing in and revoke their tokens.",
+        "Stop a user from signing in; ends their tokens, pending codes and browser sessions.",
         _set_active(False),
-        example_lines=("authclients users deactivate alice",),
+        example_lines=(
+            "authclients users deactivate alice",
+            "authclients users deactivate alice --keep-personal-tokens",
+        ),
         json_output=True,
     )
     u_deactivate.add_argument("username", metavar="NAME", help="the username")
+    u_deactivate.add_argument("--keep-personal-tokens", action="store_true", help=KEEP_HELP)
     u_activate = commands.command(
         users,
         "activate",
@@ -79,6 +101,16 @@ def register(commands: Commands) -> None:
         json_output=True,
     )
     u_activate.add_argument("username", metavar="NAME", help="the username")
+
+    u_unlock = commands.command(
+        users,
+        "unlock",
+        "Let a user locked by failed sign-ins try again (the password is unchanged).",
+        _unlock,
+        example_lines=("authclients users unlock alice",),
+        json_output=True,
+    )
+    u_unlock.add_argument("username", metavar="NAME", help="the username")
 
     u_delete = commands.command(
         users,
@@ -131,7 +163,7 @@ def _list(store: Store, args: argparse.Namespace) -> int:
     rows = [
         [
             u.username,
-            "active" if u.active else "deactivated",
+            _status(u),
             str(u.active_tokens),
             date_text(u.created_at),
         ]
@@ -148,48 +180,70 @@ def _list(store: Store, args: argparse.Namespace) -> int:
 def _passwd(store: Store, args: argparse.Namespace) -> int:
     store.users.get(args.username)  # an unknown user fails before the prompt
     password = prompts.read_new_password(args.username, args.password_stdin)
-    user = store.users.set_password(args.username, password)
-    if args.json:
-        print_json(user_json(user))
-    else:
-        say(f"Set the password of {user.username}.")
+    user = store.users.set_password(
+        args.username, password, keep_personal_tokens=args.keep_personal_tokens
+    )
+    _print_changed(user, args, f"Set the password of {user.username}")
     return 0
 
 
 def _set_active(active: bool) -> Handler:
     def handler(store: Store, args: argparse.Namespace) -> int:
-        live = _live_tokens(store, args.username)
-        user = store.users.set_active(args.username, active)
-        if args.json:
-            print_json(user_json(user))
-        elif active:
-            say(f"Activated {user.username}.")
-        else:
-            say(f"Deactivated {user.username}; revoked {plural(live, 'live token')}.")
+        keep = getattr(args, "keep_personal_tokens", False)
+        user = store.users.set_active(args.username, active, keep_personal_tokens=keep)
+        verb = "Activated" if active else "Deactivated"
+        _print_changed(user, args, f"{verb} {user.username}", quiet=active)
         return 0
 
     return handler
 
 
-def _delete(store: Store, args: argparse.Namespace) -> int:
-    live = _live_tokens(store, args.username)
-    username = store.users.get(args.username).username
-    if not args.yes:
-        prompts.confirm(
-            f"Delete user {username}? It revokes {plural(live, 'live token')}.",
-            refusal="to delete a user without a terminal, pass --yes",
-        )
-    revoked = store.users.delete(username)
+def _unlock(store: Store, args: argparse.Namespace) -> int:
+    was_locked = store.users.get(args.username).locked_at is not None
+    user = store.users.unlock(args.username)
     if args.json:
-        print_json({"username": username, "deleted": True, "revoked": revoked})
+        print_json({**user_json(user), "was_locked": was_locked})
+    elif was_locked:
+        say(f"Unlocked {user.username}; they may sign in again.")
     else:
-        say(f"Deleted user {username}; revoked {plural(revoked, 'live token')}.")
+        say(f"{user.username} was not locked; their failed sign-ins are forgotten.")
     return 0
 
 
-def _live_tokens(store: Store, username: str) -> int:
-    name = store.users.get(username).username
-    return next((u.active_tokens for u in store.users.list(name) if u.username == name), 0)
+def _delete(store: Store, args: argparse.Namespace) -> int:
+    username = store.users.get(args.username).username
+    ends = store.users.impact(username)
+    if not args.yes:
+        prompts.confirm(
+            f"Delete user {username}? It {ended_text(ends, done=False)}.",
+            refusal="to delete a user without a terminal, pass --yes",
+        )
+    ended = store.users.impact(username)  # counted again: the question may have waited
+    revoked = store.users.delete(username)
+    if args.json:
+        print_json(
+            {"username": username, "deleted": True, "revoked": revoked, "ended": impact_json(ended)}
+        )
+    else:
+        say(f"Deleted user {username}; {ended_text(ended)}.")
+    return 0
+
+
+def _print_changed(
+    user: UpdatedUser, args: argparse.Namespace, done: str, *, quiet: bool = False
+) -> None:
+    """The changed user, and what the change ended (tokens, codes; sessions always)."""
+    if args.json:
+        print_json({**user_json(user), "ended": impact_json(user.ended)})
+    elif quiet:
+        say(f"{done}.")
+    else:
+        say(f"{done}; {ended_text(user.ended)}; their browser sessions ended.")
+
+
+def _status(user: UserInfo) -> str:
+    status = "active" if user.active else "deactivated"
+    return f"{status}, locked" if user.locked_at is not None else status
 
 
 def user_json(user: UserInfo) -> dict[str, Any]:
@@ -199,6 +253,8 @@ def user_json(user: UserInfo) -> dict[str, Any]:
         "username": user.username,
         "active": user.active,
         "active_tokens": user.active_tokens,
+        "locked": user.locked_at is not None,
+        "locked_at": iso(user.locked_at),
         "created_at": iso(user.created_at),
         "updated_at": iso(user.updated_at),
     }

@@ -11,14 +11,15 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Switch
 
-from authclients.store.errors import NotFound, ValidationError
+from authclients.store.errors import NotFound, StaleEdit, ValidationError
 from authclients.store.grant_types import CLIENT_GRANTS
-from authclients.store.records import ClientInfo, CreatedClient
+from authclients.store.records import ClientInfo, CreatedClient, Impact
 from authclients.tui.jobs import failure_message
 from authclients.tui.safe_display import TYPED_TEXT, literal
 from authclients.tui.safe_text import printable
 from authclients.tui.screens.base import ConsoleScreen
 from authclients.tui.screens.confirm import ConfirmScreen
+from authclients.tui.screens.stale_edit import ChangedField, StaleChoice, StaleEditScreen
 from authclients.tui.widgets.console_header import ConsoleHeader
 
 FIELDS_WITH_ERRORS = ("name", "redirect_uris", "grants", "public", "scopes")
@@ -27,6 +28,30 @@ TAINTED_MESSAGE = (
     "escapes such as ␛. Type a new value: this one cannot be saved as it is."
 )
 """Beside a text field whose stored value could not be shown as it is."""
+
+FIELD_TITLES = {
+    "name": "Name",
+    "redirect_uris": "Redirect URLs",
+    "scopes": "Scopes",
+    **{grant.name: grant.title for grant in CLIENT_GRANTS},
+    "public": "Public client",
+    "secret_hint": "Secret (rotated)",
+}
+"""What the stale-save dialog calls each field the store reports as changed."""
+
+
+def shown_value(key: str, value: object) -> str:
+    """A field's value as the stale-save dialog shows it (a record's or the form's)."""
+    if key == "secret_hint":
+        return f"…{value}" if value else "(none)"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, tuple | list):
+        value = " ".join(str(v) for v in value)
+    text = " ".join(str(value).split())
+    if not text:
+        return "(empty: any defined scope)" if key == "scopes" else "(empty)"
+    return text
 
 
 @dataclass(frozen=True)
@@ -194,6 +219,55 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
             )
             return
         self._saving = True
+        if self.client is None:
+            self._write(force=False)
+        else:
+            self._check_ending(force=False)
+
+    def _check_ending(self, *, force: bool) -> None:
+        """Before an edit: if it switches a grant off, say what that ends and ask first.
+
+        Compared with the row as saved now (not as loaded): after "Overwrite",
+        a grant someone else switched on and this form has off is switched off too.
+        """
+        assert self.client is not None
+        values = self.values()
+        clients, base = self.store.clients, self.client
+
+        def job() -> tuple[ClientInfo, list[str], Impact]:
+            current = clients.get(base.id)
+            if current.version != base.version and not force:
+                return current, [], Impact()  # the save is refused as stale first
+            off = [g.name for g in CLIENT_GRANTS if getattr(current, g.name) and not values[g.name]]
+            # Validates the whole form too: a bad field is reported before any question.
+            impact = clients.impact(base.id, **values) if off else Impact()
+            return current, off, impact
+
+        def checked(result: tuple[ClientInfo, list[str], Impact]) -> None:
+            current, off, impact = result
+            if not off:
+                self._write(force=force)
+                return
+            titles = ", ".join(g.title for g in CLIENT_GRANTS if g.name in off)
+            self.app.push_screen(
+                ConfirmScreen(
+                    f"Switch off {titles}?",
+                    f"Saving client {current.id} “{current.name}” switches off: {titles}. "
+                    "Tokens issued under it stop working at once, with their refresh tokens.",
+                    confirm="Save",
+                    ends=impact,
+                ),
+                lambda yes: self._write(force=force) if yes else self._not_saved(),
+            )
+
+        # Its own group: ``checked`` starts the save while this worker is still finishing,
+        # and a save in the same exclusive group would cancel it.
+        self.run_store(job, checked, group="client-form-ending", failed=self._failed)
+
+    def _not_saved(self) -> None:
+        self._saving = False
+
+    def _write(self, *, force: bool) -> None:
         values = self.values()
         clients = self.store.clients
         client = self.client
@@ -203,9 +277,57 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
             if client is None:
                 created = clients.create(**values)  # type: ignore[arg-type]
                 return ClientFormResult(created.client, created)
-            return ClientFormResult(clients.update(client.id, **values))
+            if force:
+                return ClientFormResult(clients.update(client.id, **values, force=True))  # type: ignore[arg-type]
+            return ClientFormResult(clients.update(client.id, **values, base=client))  # type: ignore[arg-type]
 
         self.run_store(job, self._saved, group="client-form-save", failed=self._failed)
+
+    # -- a stale save ----------------------------------------------------------
+
+    def _stale(self, exc: StaleEdit) -> None:
+        assert self.client is not None
+        mine = self.values()
+        changes = [
+            ChangedField(
+                FIELD_TITLES.get(key, key),
+                shown_value(key, now),
+                shown_value(key, mine[key]) if key in mine else "(not in this form)",
+            )
+            for key, (_base, now) in exc.changes.items()
+        ]
+        current = exc.current if isinstance(exc.current, ClientInfo) else None
+
+        def chosen(choice: StaleChoice | None) -> None:
+            if choice == "reload" and current is not None:
+                self.reload_from(current)
+                self.notify(f"Reloaded client {current.id} as saved; your changes were dropped.")
+            elif choice == "overwrite":
+                self._saving = True
+                self._check_ending(force=True)
+            else:
+                self.notify("Not saved; your changes are still in the form.", timeout=4)
+
+        self.app.push_screen(
+            StaleEditScreen(f"client {self.client.id} “{self.client.name}”", changes), chosen
+        )
+
+    def reload_from(self, client: ClientInfo) -> None:
+        """Show ``client`` as saved now, dropping what was typed; later saves start from it."""
+        self.client = client
+        self._tainted = {}
+        self.query_one("#name", Input).value = self._shown("name", client.name)
+        self.query_one("#redirect_uris", Input).value = self._shown(
+            "redirect_uris", " ".join(client.redirect_uris)
+        )
+        self.query_one("#scopes", Input).value = self._shown("scopes", " ".join(client.scopes))
+        for grant in CLIENT_GRANTS:
+            self.query_one(f"#{grant.name}", Switch).value = bool(getattr(client, grant.name))
+        self.query_one("#public", Switch).value = client.public
+        self._initial = self.values()
+        self.query_one("#form-notice", Label).display = False
+        self.show_errors(dict.fromkeys(self._tainted, TAINTED_MESSAGE))
+        self.query_one("#name", Input).focus()
 
     def _saved(self, result: ClientFormResult) -> None:
         self._saving = False
@@ -214,16 +336,27 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
         self.dismiss(result)
 
     def refresh_data(self) -> None:
-        """Clients changed somewhere: say so at once if this one was deleted meanwhile."""
+        """Clients changed somewhere: say so at once if this one was changed or deleted."""
         if self.client is None:
             return
         clients, client_id = self.store.clients, self.client.id
         self.run_store(
             lambda: clients.get(client_id),
-            lambda _client: None,
+            self._show_if_changed,
             group="client-form-check",
             failed=self._check_failed,
         )
+
+    def _show_if_changed(self, current: ClientInfo) -> None:
+        """Warn before the save is refused, so the admin is not surprised by the dialog."""
+        if self.client is None or current.version == self.client.version:
+            return
+        notice = self.query_one("#form-notice", Label)
+        notice.update(
+            f"Client {current.id} was changed elsewhere since you opened this form. Saving "
+            "lists what changed and offers to reload it or to overwrite."
+        )
+        notice.display = True
 
     def _check_failed(self, exc: BaseException) -> None:
         if isinstance(exc, NotFound):
@@ -240,7 +373,9 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
 
     def _failed(self, exc: BaseException) -> None:
         self._saving = False
-        if isinstance(exc, NotFound) and self.client is not None:
+        if isinstance(exc, StaleEdit) and self.client is not None:
+            self._stale(exc)
+        elif isinstance(exc, NotFound) and self.client is not None:
             self._show_deleted()
             self.notify(
                 f"Not saved: client {self.client.id} was deleted elsewhere while you edited "

@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Input, Label, Static
 
 from authclients.store.demo import DemoData, seed_demo
-from authclients.store.records import ClientInfo, ClientPage, CreatedClient
+from authclients.store.records import ClientInfo, ClientPage, CreatedClient, Impact, UpdatedClient
 from authclients.tui.formatting import count_text, curl_for
 from authclients.tui.safe_display import TYPED_TEXT, literal
 from authclients.tui.screens.base import ConsoleScreen
@@ -28,7 +28,8 @@ class ClientsScreen(ConsoleScreen[None]):
     """Client list with filter, sort, paging, and create/edit/delete/rotate/copy."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        # At 80 columns these ten just fit the footer (the palette key hides below 100).
+        # At 80 columns these ten just fit the footer (the palette key hides below 100);
+        # q is left out of it (see below) to make room for Scopes.
         Binding("n", "new", "New", id="clients.new", tooltip="Create a client"),
         Binding(
             "e",
@@ -50,6 +51,7 @@ class ClientsScreen(ConsoleScreen[None]):
             tooltip="Open the token playground with this client",
         ),
         Binding("u", "users", "Users", id="clients.users", tooltip="Resource owners"),
+        Binding("o", "scopes", "Scopes", id="clients.scopes", tooltip="The scopes tokens carry"),
         # Shown on screen as the filter bar's label, so left out of the full 80-column footer.
         # Priority: handled as the key arrives, so a key typed right behind it (one read
         # over SSH) already goes to the filter; see action_filter.
@@ -57,7 +59,8 @@ class ClientsScreen(ConsoleScreen[None]):
         Binding("s", "sort", "Sort", id="clients.sort", show=False),
         Binding("S", "reverse", "Reverse", id="clients.reverse", show=False),
         Binding("T", "all_tokens", "All tokens", id="clients.all_tokens", show=False),
-        Binding("q", "app.quit", "Quit", id="clients.quit"),
+        # Left out of the footer so that Scopes fits at 80 columns; q and ^q still quit.
+        Binding("q", "app.quit", "Quit", id="clients.quit", show=False),
         # Only while there is no client at all (check_action); the empty list says so itself.
         Binding(
             "D",
@@ -80,6 +83,7 @@ class ClientsScreen(ConsoleScreen[None]):
         ("client: Sort by next column", "sort", "Cycle the sort column (s)"),
         ("client: Reverse sort", "reverse", "Reverse the sort order (S)"),
         ("tokens: All tokens", "all_tokens", "Every client's tokens (T)"),
+        ("scopes: Scopes", "scopes", "The scopes tokens may carry: list, add, delete (o)"),
     )
 
     AUTO_FOCUS = "#clients"
@@ -340,7 +344,10 @@ class ClientsScreen(ConsoleScreen[None]):
             self._reveal(result.created, "Client created")
             self.reload_to(result.client.id)
         else:
-            self.notify(f"Client {result.client.id} “{result.client.name}” saved.")
+            ended = ""
+            if isinstance(result.client, UpdatedClient) and not result.client.ended.nothing:
+                ended = f" It {result.client.ended.describe().replace('ends', 'ended', 1)}."
+            self.notify(f"Client {result.client.id} “{result.client.name}” saved.{ended}")
             self.reload()
 
     def _reveal(self, created: CreatedClient, title: str) -> None:
@@ -426,6 +433,8 @@ class ClientsScreen(ConsoleScreen[None]):
 
             def done(created: CreatedClient) -> None:
                 self._reveal(created, "Secret rotated")
+                if not created.ended.nothing:
+                    self.notify(f"Rotated: {created.ended.describe().replace('ends', 'ended', 1)}.")
                 self.reload()
 
             self.run_store(
@@ -435,14 +444,22 @@ class ClientsScreen(ConsoleScreen[None]):
                 exclusive=False,
             )
 
-        self.app.push_screen(
-            ConfirmScreen(
-                f"Rotate the secret of client {client.id}?",
-                f"“{client.name}” gets a new secret; the old one stops working at once. "
-                "Issued tokens keep working.",
-                confirm="Rotate",
-            ),
-            rotate,
+        def confirm(impact: Impact) -> None:
+            self.app.push_screen(
+                ConfirmScreen(
+                    f"Rotate the secret of client {client.id}?",
+                    f"“{client.name}” gets a new secret; the old one stops working at once. "
+                    "What the old secret obtains on its own ends with it: its client "
+                    "credentials tokens and every refresh token of the client. Users' access "
+                    "tokens run to their expiry; personal access tokens are untouched.",
+                    confirm="Rotate",
+                    ends=impact,
+                ),
+                rotate,
+            )
+
+        self.run_store(
+            lambda: clients.impact(client.id, rotate_secret=True), confirm, group="clients-count"
         )
 
     def action_copy_id(self) -> None:
@@ -460,6 +477,9 @@ class ClientsScreen(ConsoleScreen[None]):
 
     def action_users(self) -> None:
         self.console.open_users()
+
+    def action_scopes(self) -> None:
+        self.console.open_scopes()
 
     def action_playground(self) -> None:
         self.console.open_playground(self._current())

@@ -1,4 +1,4 @@
-"""Add a user, or set a user's password: the password typed twice, masked."""
+"""Add a user, or set a user's password: typed twice, masked, saying what the change ends."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label
+from textual.widgets import Button, Checkbox, Input, Label
 
-from authclients.store.errors import ValidationError
-from authclients.store.records import UserInfo
+from authclients.store.errors import StaleEdit, ValidationError
+from authclients.store.records import Impact, UserInfo
 from authclients.tui.jobs import failure_message
 from authclients.tui.safe_display import TYPED_TEXT, literal
 from authclients.tui.screens.base import ConsoleModal
+from authclients.tui.screens.confirm import ending_text
+from authclients.tui.screens.stale_edit import StaleChoice, StaleEditScreen, user_stale_rows
 
 FIELDS = ("username", "password", "again")
 
@@ -27,13 +29,17 @@ class UserFormScreen(ConsoleModal[UserInfo | None]):
         Binding("escape", "cancel", "Cancel", id="user_form.cancel"),
     ]
 
-    def __init__(self, username: str | None = None) -> None:
+    def __init__(self, user: UserInfo | None = None) -> None:
         """Args:
-        username: whose password to set; None to add a new user.
+        user: whose password to set, as the list loaded them (the save is refused
+            if they changed since); None to add a new user.
         """
         super().__init__()
-        self.username = username
+        self.user = user
+        self.username = user.username if user else None
         self._saving = False
+        self._impacts: tuple[Impact, Impact] | None = None
+        """What the new password ends: (personal access tokens too, kept)."""
 
     def compose(self) -> ComposeResult:
         adding = self.username is None
@@ -52,6 +58,14 @@ class UserFormScreen(ConsoleModal[UserInfo | None]):
             yield Label("Password again", classes="field-label")
             yield Input(id="again", password=True, compact=True)
             yield Label("", id="again-error", classes="field-error")
+            if not adding:
+                yield Label("Saving ends their tokens and browser sessions.", id="password-ends")
+                yield Checkbox(
+                    "Keep personal access tokens",
+                    False,
+                    id="keep-personal-tokens",
+                    compact=True,
+                )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", variant="primary", id="user-save", compact=True)
                 yield Button("Cancel (esc)", id="user-cancel", compact=True)
@@ -60,6 +74,36 @@ class UserFormScreen(ConsoleModal[UserInfo | None]):
         for label in self.query(".field-error"):
             label.display = False
         self.query(Input).first().focus()
+        self._count_ending()
+
+    def _count_ending(self) -> None:
+        """Read what a new password would end, both ways, for the line above the checkbox."""
+        if self.username is None:
+            return
+        users, username = self.store.users, self.username
+
+        def job() -> tuple[Impact, Impact]:
+            return users.impact(username), users.impact(username, keep_personal_tokens=True)
+
+        def counted(impacts: tuple[Impact, Impact]) -> None:
+            self._impacts = impacts
+            self._show_ending()
+
+        self.run_store(job, counted, group="user-impact")
+
+    @property
+    def keep(self) -> bool:
+        found = self.query("#keep-personal-tokens")
+        return bool(found) and found.first(Checkbox).value
+
+    @on(Checkbox.Changed, "#keep-personal-tokens")
+    def _show_ending(self) -> None:
+        if self._impacts is None:
+            return
+        impact = self._impacts[1] if self.keep else self._impacts[0]
+        self.query_one("#password-ends", Label).update(
+            literal(f"Saving ends their browser sessions. {ending_text(impact)}")
+        )
 
     def _value(self, key: str) -> str:
         found = self.query(f"#{key}")
@@ -85,14 +129,18 @@ class UserFormScreen(ConsoleModal[UserInfo | None]):
             self.show_errors({"again": "The two passwords differ; type the same one twice."})
             return
         self._saving = True
-        users = self.store.users
-        username = self.username
+        self._write(password, force=False)
+
+    def _write(self, password: str, *, force: bool) -> None:
+        users, user, keep = self.store.users, self.user, self.keep
         new_username = self._value("username")
 
         def job() -> UserInfo:
-            if username is None:
+            if user is None:
                 return users.add(new_username, password)
-            return users.set_password(username, password)
+            return users.set_password(
+                user.username, password, keep_personal_tokens=keep, base=None if force else user
+            )
 
         self.run_store(job, self._saved, group="user-save", failed=self._failed)
 
@@ -104,8 +152,35 @@ class UserFormScreen(ConsoleModal[UserInfo | None]):
         self._saving = False
         if isinstance(exc, ValidationError):
             self.show_errors(exc.errors)
+        elif isinstance(exc, StaleEdit) and self.user is not None:
+            self._stale(exc)
         else:
             self.notify(failure_message(exc), title="Not saved", severity="error", timeout=8)
+
+    def _stale(self, exc: StaleEdit) -> None:
+        """Someone changed the user since the list was read: show what, then let them choose."""
+        assert self.user is not None
+        current = exc.current if isinstance(exc.current, UserInfo) else None
+
+        def chosen(choice: StaleChoice | None) -> None:
+            if choice == "reload" and current is not None:
+                # Theirs: the user as saved now; the typed password goes (it is not theirs).
+                self.user = current
+                for key in ("password", "again"):
+                    self.query_one(f"#{key}", Input).value = ""
+                self.query_one("#password", Input).focus()
+                self._count_ending()
+                self.notify(f"Reloaded {current.username}; type the new password again.")
+            elif choice == "overwrite":
+                self._saving = True
+                self._write(self._value("password"), force=True)
+
+        self.app.push_screen(
+            StaleEditScreen(
+                f"user {self.user.username}", user_stale_rows(exc.changes, "new password")
+            ),
+            chosen,
+        )
 
     def action_cancel(self) -> None:
         self.dismiss(None)

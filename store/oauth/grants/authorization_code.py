@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from authclients.store import errors as store_errors
 from authclients.store import validation
-from authclients.store.oauth.errors import InvalidGrant, InvalidRequest, OAuthError
+from authclients.store.oauth.errors import InvalidGrant, InvalidRequest, InvalidScope, OAuthError
 from authclients.store.oauth.grants.base import Grant
 from authclients.store.oauth.pkce import check_verifier_syntax, verifier_matches
+from authclients.store.oauth.scopes import still_allowed
 from authclients.store.records import GRANT_AUTHORIZATION_CODE, IssuedToken
 from authclients.store.token_exchange import CodeGrant
 
@@ -42,6 +43,7 @@ class AuthorizationCodeGrant(Grant):
             else:
                 try:
                     self._check(grant)
+                    scopes = self._scopes(grant)
                 except OAuthError as exc:
                     failure = exc
                 else:
@@ -49,7 +51,7 @@ class AuthorizationCodeGrant(Grant):
                         self.client,
                         grant_type=self.GRANT_TYPE,
                         user_id=grant.user_id,
-                        scopes=grant.scopes,
+                        scopes=scopes,
                         with_refresh=True,
                         auth_code_id=grant.id,
                     )
@@ -57,6 +59,17 @@ class AuthorizationCodeGrant(Grant):
             raise failure
         assert issued is not None
         return issued
+
+    def _scopes(self, grant: CodeGrant) -> tuple[str, ...]:
+        """The approved scopes the client may still have: the admin may have narrowed them
+        in the minutes between approval and exchange."""
+        scopes = still_allowed(grant.scopes, self.client)
+        if grant.scopes and not scopes:
+            raise InvalidScope(
+                f"Client {self.client.id} may no longer have any scope the user approved; "
+                "start the authorization again."
+            )
+        return scopes
 
     def _check(self, grant: CodeGrant) -> None:
         if not self.server.user_active(grant.user_id):

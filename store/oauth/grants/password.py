@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from authclients.store import errors as store_errors
 from authclients.store import validation
+from authclients.store.oauth.errors import InvalidGrant
 from authclients.store.oauth.grants.base import Grant
 from authclients.store.records import GRANT_PASSWORD, IssuedToken
 
@@ -20,11 +22,14 @@ class PasswordGrant(Grant):
 
     def issue(self) -> IssuedToken:
         user = self.server.sign_in(self.username, self.password)
-        with self.server.writing():
+        try:
             return self.store.tokens.issue(
                 self.client,
                 grant_type=self.GRANT_TYPE,
                 user_id=user.id,
                 scopes=self.scopes,
                 with_refresh=True,
+                owner_generation=user.session_generation,
             )
+        except store_errors.InvalidGrant as exc:
+            raise InvalidGrant(str(exc)) from None

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from authclients.store import errors as store_errors
-from authclients.store.oauth.errors import InvalidGrant
+from authclients.store.oauth.errors import InvalidGrant, InvalidScope, UnauthorizedClient
 from authclients.store.oauth.grants.base import Grant
+from authclients.store.oauth.scopes import still_allowed
 from authclients.store.records import GRANT_REFRESH_TOKEN, IssuedToken
 
 
@@ -12,7 +13,12 @@ class RefreshTokenGrant(Grant):
     """Refresh with rotation (RFC 6749 §6, RFC 6819 §5.2.2.3).
 
     The old refresh token dies; presenting it again revokes its whole family.
-    A narrower scope may be asked for, never a wider one.
+    A narrower scope may be asked for, never a wider one, and never one the
+    client has lost since: without a ``scope`` parameter the new token carries
+    the family's scopes that the client may still have. None left is
+    ``invalid_scope``, and a family whose originating grant the client may no
+    longer use is ``unauthorized_client``; both end the family, whose tokens
+    can never be refreshed again.
     """
 
     GRANT_TYPE = GRANT_REFRESH_TOKEN
@@ -23,14 +29,35 @@ class RefreshTokenGrant(Grant):
 
     def issue(self) -> IssuedToken:
         try:
-            grant = self.store.tokens.find_refresh(self.refresh_token, self.client.id)
+            grant = self.store.tokens.find_refresh(
+                self.refresh_token, self.client.id, grant_allowed=self.client.allows
+            )
+        except store_errors.GrantSwitchedOff as exc:
+            self._end_family(exc.family, f"the {exc.grant_type} grant is switched off")
+            raise UnauthorizedClient(f"{exc} Its tokens are revoked; sign in again.") from None
         except store_errors.InvalidGrant as exc:
             raise InvalidGrant(str(exc)) from None
         if grant.user_id is not None and not self.server.user_active(grant.user_id):
             raise InvalidGrant("The user of this refresh token is no longer active.")
-        scopes = self.requested_scopes(within=grant.scopes)
+        if self.params.get("scope", ""):
+            scopes = self.requested_scopes(within=grant.scopes)
+        else:
+            scopes = still_allowed(grant.scopes, self.client)
+            if grant.scopes and not scopes:
+                self._end_family(grant.family, "none of its scopes is allowed any more")
+                raise InvalidScope(
+                    f"Client {self.client.id} may no longer have any scope of this refresh "
+                    "token; its tokens are revoked. Ask for a new authorization."
+                )
         try:
             with self.server.writing():
                 return self.store.tokens.rotate_refresh(grant, self.client, scopes)
         except store_errors.InvalidGrant as exc:
             raise InvalidGrant(str(exc)) from None
+
+    def _end_family(self, family: str, why: str) -> None:
+        """Revoke every token of the family, and say why in the audit log."""
+        count = self.store.tokens.revoke_family(family)
+        self.store.audit.record(
+            "refresh_token.refused", "client", self.client.id, f"{why}; revoked {count} tokens"
+        )

@@ -34,6 +34,7 @@ REDIRECT = f"https://app.example/cb{OSC52}"
 SCOPES = f"read{CLEAR} wr{RLO}ite"
 USERNAME = f"al{TITLE}ice{RLO}"
 TOKEN_NAME = f"lap{OSC52}top{C1_CSI}"
+SCOPE_NAME = f"sc{TITLE}ope{C1_CSI}"
 
 MODULE = (sys.executable, "-m", "authclients.tui.cli")
 UNSAFE = [chr(c) for c in (*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0))] + [
@@ -76,6 +77,10 @@ def hostile_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         )
         db.execute('UPDATE "user" SET username = ?', (USERNAME,))
         db.execute("UPDATE access_token SET name = ?, scopes = ?", (TOKEN_NAME, SCOPES))
+        db.execute(
+            "INSERT INTO scope (name, description, created_at) VALUES (?, ?, 0)",
+            (SCOPE_NAME, f"what{OSC52}it does"),
+        )
     return str(path)
 
 
@@ -94,6 +99,8 @@ HUMAN_COMMANDS = [
     ["tokens", "revoke", "2"],
     ["clients", "rotate-secret", "1"],
     ["users", "deactivate", USERNAME],
+    ["users", "unlock", USERNAME],
+    ["scopes", "list"],
     ["tokens", "revoke", "--user", USERNAME],
     ["clients", "delete", "1", "--yes"],
 ]
@@ -125,6 +132,7 @@ JSON_COMMANDS = [
     (["clients", "show", "1", "--json"], lambda body: body["redirect_uris"][0], REDIRECT),
     (["users", "list", "--json"], lambda body: body["items"][0]["username"], USERNAME),
     (["tokens", "list", "--json"], lambda body: body["items"][0]["name"], TOKEN_NAME),
+    (["scopes", "list", "--json"], lambda body: body["items"][0]["name"], SCOPE_NAME),
     (
         ["tokens", "purge", "--older-than", "0", "--dry-run", "--json"],
         lambda body: body["access_tokens"][0]["client_name"],

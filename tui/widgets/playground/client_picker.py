@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -19,9 +20,13 @@ BY_HAND = -1
 """The client picker's value for a client typed by hand."""
 
 
-def client_label(client: ClientInfo) -> str:
-    """``3 · Web app (public)``: a stored name made safe for the terminal."""
-    return printable(f"{client.id} · {client.name}") + (" (public)" if client.public else "")
+def client_label(client: ClientInfo) -> Text:
+    """``3 · Web app (public)``: a stored name made safe for the terminal.
+
+    A ``Text``, because a ``Select`` reads a ``str`` prompt as markup: a name
+    holding ``[link=...]`` would become a link, or crash the screen.
+    """
+    return Text(printable(f"{client.id} · {client.name}") + (" (public)" if client.public else ""))
 
 
 class ClientPicker(Vertical):

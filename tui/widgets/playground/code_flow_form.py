@@ -110,7 +110,8 @@ class CodeFlowForm(Vertical):
         """Read a redirect, check its state, and put its code in (or clear a stale one)."""
         reading = read_redirect(location, self.pkce.state)
         if reading.code or reading.clear_code:
-            self.query_one("#pg-code", Input).value = reading.code
+            # From another server's redirect: Input would draw an escape in it raw.
+            self.query_one("#pg-code", Input).value = printable(reading.code)
         return reading
 
     @on(Button.Pressed, "#pg-use-redirect")

@@ -15,6 +15,7 @@ from authclients.store.records import (
     GRANT_PERSONAL_ACCESS,
     GRANT_REFRESH_TOKEN,
 )
+from authclients.tui.safe_text import printable
 from authclients.tui.widgets.playground.code_flow_form import CodeFlowForm, scope_row
 from authclients.tui.widgets.playground.grants import GRANTS, GrantOffer
 
@@ -79,7 +80,8 @@ class GrantForm(Vertical):
         return value.strip() if strip else value
 
     def set_value(self, input_id: str, value: str) -> None:
-        self.query_one(f"#{input_id}", Input).value = value
+        # Input draws its value raw; a stored value may hold an escape (raw SQL).
+        self.query_one(f"#{input_id}", Input).value = printable(value)
 
     @property
     def grant(self) -> str:

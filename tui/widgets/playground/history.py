@@ -9,13 +9,14 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from authclients.store.oauth_client import Exchange
+from authclients.tui.safe_display import cell
 from authclients.tui.safe_text import printable
 
 URL_WIDTH = 60
 """Longer URLs are cut with an ellipsis."""
 
 
-class HistoryTable(DataTable[str]):
+class HistoryTable(DataTable[object]):
     """One row per exchange: number, status, what, URL."""
 
     @dataclass
@@ -38,11 +39,13 @@ class HistoryTable(DataTable[str]):
     def add_exchange(self, index: int, done: Exchange) -> None:
         self._ensure_columns()
         url = printable(done.request.url)
+        # A str cell is read as markup, and the URL may come from another server's
+        # discovery document: every cell is literal text.
         self.add_row(
             str(index + 1),
-            printable(done.status_text),
-            printable(done.request.title),
-            url if len(url) <= URL_WIDTH else url[: URL_WIDTH - 1] + "…",
+            cell(done.status_text),
+            cell(done.request.title),
+            cell(url if len(url) <= URL_WIDTH else url[: URL_WIDTH - 1] + "…"),
             key=str(index),
         )
 
