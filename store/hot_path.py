@@ -1,5 +1,5 @@
-"""Precompiled SQL for the endpoint's hottest request: client authentication and a
-client_credentials token.
+"""Precompiled SQL for the endpoint's hottest requests: client authentication, a
+client_credentials token, and the access-token read of introspection and ``users/me``.
 
 Profiling showed Peewee building the SQL of each query costing about five
 times what SQLite spends running it (734 µs of 840 µs per token request).
@@ -11,17 +11,22 @@ Plain SQL-92 plus ``RETURNING`` (SQLite 3.35+, PostgreSQL), so it runs on both.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import contextvars
+import dataclasses
 import logging
-import queue
-import threading
+from collections.abc import Awaitable, Iterator
 from datetime import datetime, timedelta
 
 from authclients.store import crypto
 from authclients.store.context import StoreContext
+from authclients.store.group_commit import GroupCommitter
 from authclients.store.models import UTCDateTimeField
 from authclients.store.ratelimit import KIND_CLIENT
 from authclients.store.records import (
     STATE_ACTIVE,
+    STATE_EXPIRED,
     STATE_REVOKED,
     ClientInfo,
     IssuedToken,
@@ -31,132 +36,29 @@ from authclients.store.records import (
 _UTC = UTCDateTimeField()
 log = logging.getLogger("authclients.endpoint")
 
-MAX_BATCH = 128
-"""Tokens committed together at most; a batch is whatever queued while the last one committed."""
+TOUCH_RESOLUTION = timedelta(seconds=1)
+"""A token's last use is recorded to this resolution: a use within it of the
+recorded one writes nothing (the console shows last use to the second)."""
+
+_deferred: contextvars.ContextVar[list[Awaitable[int]] | None] = contextvars.ContextVar(
+    "authclients_deferred_commits", default=None
+)
 
 
-class _Job:
-    """One INSERT waiting for its commit; ``done`` is a lock held until the writer finishes."""
+@contextlib.contextmanager
+def deferring_commits() -> Iterator[list[Awaitable[int]]]:
+    """On the event loop: token writes made inside are queued, not waited for.
 
-    __slots__ = ("done", "error", "params", "row_id")
-
-    def __init__(self, params: tuple[object, ...]) -> None:
-        self.params = params
-        self.row_id = 0
-        self.error: BaseException | None = None
-        self.done = threading.Lock()
-        self.done.acquire()
-
-
-class GroupCommitter:
-    """One thread inserts the tokens of many request threads, one transaction per batch.
-
-    Under load many requests wait for the database at once; committing them
-    together writes each touched page once per batch instead of once per
-    token, and the request threads sleep on a lock instead of taking turns
-    at SQLite's write lock. A request gets its answer only after the commit
-    that holds its token, so every token sent is already durable.
+    Yields the list that receives one future per queued write (a new client
+    token, a token's last use); the caller must await them all before it
+    answers (every token is committed before its answer).
     """
-
-    def __init__(
-        self,
-        store: StoreContext,
-        insert: str,
-        values: str,
-    ) -> None:
-        self._store = store
-        self._insert = insert
-        self._values = values
-        self._batch_sql: dict[int, str] = {}
-        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._lifecycle = threading.Lock()
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None
-
-    def start(self) -> None:
-        with self._lifecycle:
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="authclients-token-writer", daemon=True
-                )
-                self._thread.start()
-
-    def stop(self) -> None:
-        with self._lifecycle:
-            thread, self._thread = self._thread, None
-        if thread is not None:
-            self._queue.put(None)
-            thread.join(timeout=2.0)
-
-    def insert(self, params: tuple[object, ...]) -> int:
-        """Queue one INSERT ... RETURNING id and wait for the commit; returns the id."""
-        job = _Job(params)
-        self._queue.put(job)
-        job.done.acquire()
-        if job.error is not None:
-            raise job.error
-        return job.row_id
-
-    def _run(self) -> None:
-        db = self._store.db
-        try:
-            while True:
-                job = self._queue.get()
-                if job is None:
-                    return
-                batch = [job]
-                stop = False
-                while len(batch) < MAX_BATCH:
-                    try:
-                        more = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if more is None:
-                        stop = True
-                        break
-                    batch.append(more)
-                self._commit(db, batch)
-                if stop:
-                    return
-        finally:
-            # Whatever is still queued fails rather than waiting forever.
-            while True:
-                try:
-                    left = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if left is not None:
-                    left.error = RuntimeError("the endpoint is stopping")
-                    left.done.release()
-            self._store.close()
-
-    def _commit(self, db: object, batch: list[_Job]) -> None:
-        try:
-            params = [value for job in batch for value in job.params]
-            with self._store.atomic():
-                cursor = self._store.db.execute_sql(self._sql_for(len(batch)), params)
-                # RETURNING lists rows in no promised order: match them by digest.
-                ids = {digest: row_id for row_id, digest in cursor.fetchall()}
-                cursor.close()
-            for job in batch:
-                job.row_id = ids[job.params[0]]
-        except Exception as exc:
-            log.error("a batch of %d tokens failed to commit: %s", len(batch), type(exc).__name__)
-            for job in batch:
-                job.error = exc
-        for job in batch:
-            job.done.release()
-
-    def _sql_for(self, rows: int) -> str:
-        """One multi-row INSERT for the whole batch: one statement to run, not ``rows``."""
-        sql = self._batch_sql.get(rows)
-        if sql is None:
-            values = ", ".join([self._values] * rows)
-            sql = self._batch_sql[rows] = f"{self._insert} VALUES {values} RETURNING id, token_hash"
-        return sql
+    pending: list[Awaitable[int]] = []
+    reset = _deferred.set(pending)
+    try:
+        yield pending
+    finally:
+        _deferred.reset(reset)
 
 
 class HotPath:
@@ -181,6 +83,100 @@ class HotPath:
         values = f"({p}, {p}, {p}, NULL, NULL, {p}, {p}, {p}, {p}, {p}, {p})"
         self._insert_sql = f"{insert} VALUES {values} RETURNING id"
         self.committer = GroupCommitter(store, insert, values)
+        # Same columns and same state rules as ``TokenRows._query`` / ``_info``.
+        self._token_sql = (
+            "SELECT a.id, a.client_id, c.name, c.revoked, a.user_id, u.username, a.name, "
+            "a.scopes, a.grant_type, a.created_at, a.expires_at, a.revoked, a.revoked_at, "
+            "a.last_used_at, a.token_hint FROM access_token a JOIN client c ON c.id = a.client_id "
+            f'LEFT OUTER JOIN "user" u ON u.id = a.user_id WHERE a.token_hash = {p}'
+        )
+        self._touch_sql = f"UPDATE access_token SET last_used_at = {p} WHERE id = {p}"
+
+    def access_token(self, token: str) -> TokenInfo | None:
+        """The access token presented, in any state: one read by its digest's unique index.
+
+        The same answer as ``Tokens.find``, without Peewee building the query.
+        """
+        row = self._store.db.execute_sql(self._token_sql, (crypto.digest(token),)).fetchone()
+        if row is None:
+            return None
+        expires_at = _as_datetime(row[10]) if row[10] is not None else None
+        revoked = bool(row[11])
+        # A deleted client's tokens are dead even if their own row says otherwise
+        # (see ``TokenRows._info``).
+        if revoked or bool(row[3]):
+            state = STATE_REVOKED
+        elif expires_at is not None and expires_at <= self._store.clock.now():
+            state = STATE_EXPIRED
+        else:
+            state = STATE_ACTIVE
+        return TokenInfo(
+            id=row[0],
+            client_id=row[1],
+            client_name=row[2],
+            user_id=row[4],
+            username=row[5] if row[4] is not None else None,
+            name=row[6],
+            scopes=tuple(row[7].split()),
+            grant_type=row[8],
+            created_at=_as_datetime(row[9]),
+            expires_at=expires_at,
+            revoked=revoked,
+            revoked_at=_as_datetime(row[12]) if row[12] is not None else None,
+            last_used_at=_as_datetime(row[13]) if row[13] is not None else None,
+            token_hint=row[14],
+            state=state,
+        )
+
+    def introspect(self, token: str) -> dict[str, object] | None:
+        """RFC 7662 §2.2 claims of an access token, as ``Tokens.introspect`` gives them.
+
+        None when no access token has this digest: it may be a refresh token,
+        which ``Tokens.introspect`` answers (rare enough to leave to the ORM).
+        """
+        info = self.access_token(token)
+        if info is None:
+            return None
+        if info.state != STATE_ACTIVE:
+            return {"active": False}
+        body: dict[str, object] = {
+            "active": True,
+            "scope": " ".join(info.scopes),
+            "client_id": str(info.client_id),
+            "token_type": "Bearer",
+            "iat": int(info.created_at.timestamp()),
+        }
+        if info.expires_at is not None:
+            body["exp"] = int(info.expires_at.timestamp())
+        if info.username:
+            body["username"] = info.username
+            body["sub"] = str(info.user_id)
+        return body
+
+    def authenticate_bearer(self, token: str) -> TokenInfo | None:
+        """The active access token presented, its last use recorded; None if not active.
+
+        As ``Tokens.authenticate_bearer``, with the write batched by the group
+        committer (awaited by the caller on the loop, see ``deferring_commits``)
+        and skipped when the recorded use is less than ``TOUCH_RESOLUTION`` old.
+        """
+        info = self.access_token(token)
+        if info is None or info.state != STATE_ACTIVE:
+            return None
+        now = self._store.clock.now()
+        if info.last_used_at is not None and now - info.last_used_at < TOUCH_RESOLUTION:
+            # Used within the last second already: a token called flat out would
+            # otherwise cost a write per request for a column shown to the second.
+            return info
+        deferred = _deferred.get()
+        if deferred is not None and self.committer.running:
+            deferred.append(self.committer.submit_touch(info.id, now))
+        elif self.committer.running:
+            self.committer.touch(info.id, now)
+        else:
+            with self._store.writing():
+                self._store.db.execute_sql(self._touch_sql, (_UTC.db_value(now), info.id)).close()
+        return info
 
     def client_for_auth(
         self, key: str, window: timedelta
@@ -238,19 +234,26 @@ class HotPath:
             _UTC.db_value(expires_at),
             False,
         )
-        if self.committer.running:
-            token_id = self.committer.insert(params)
+        deferred = _deferred.get()
+        if deferred is not None and self.committer.running:
+            # On the event loop: queue the INSERT; the caller awaits its commit (and the
+            # client check after it) before answering, so the id is not known yet (the
+            # answer never shows it).
+            deferred.append(asyncio.ensure_future(self._commit_client_token(client, params, now)))
+            token_id = 0
+            revoked = False
         else:
-            with self._store.writing():
-                cursor = self._store.db.execute_sql(self._insert_sql, params)
-                # Read to the end and close: SQLite commits the implicit
-                # transaction of an INSERT ... RETURNING only when it is reset.
-                token_id = cursor.fetchall()[0][0]
-                cursor.close()
-        revoked = self._client_changed(client)
-        if revoked:
-            self._revoke(token_id, now)
-        info = TokenInfo(
+            if self.committer.running:
+                token_id = self.committer.insert(params)
+            else:
+                with self._store.writing():
+                    cursor = self._store.db.execute_sql(self._insert_sql, params)
+                    # Read to the end and close: SQLite commits the implicit
+                    # transaction of an INSERT ... RETURNING only when it is reset.
+                    token_id = cursor.fetchall()[0][0]
+                    cursor.close()
+            revoked = self._revoke_if_client_changed(client, token_id, now)
+        info = TokenInfo.issued(
             id=token_id,
             client_id=client.id,
             client_name=client.name,
@@ -261,18 +264,31 @@ class HotPath:
             grant_type=grant_type,
             created_at=now,
             expires_at=expires_at,
-            revoked=revoked,
-            revoked_at=now if revoked else None,
-            last_used_at=None,
             token_hint=hint,
-            state=STATE_REVOKED if revoked else STATE_ACTIVE,
         )
+        if revoked:
+            info = dataclasses.replace(info, revoked=True, revoked_at=now, state=STATE_REVOKED)
         return IssuedToken(
             info=info,
             access_token=token,
             refresh_token=None,
             expires_in=int(lifetime.total_seconds()),
         )
+
+    async def _commit_client_token(
+        self, client: ClientInfo, params: tuple[object, ...], now: datetime
+    ) -> int:
+        """On the loop: the token's INSERT through the group committer, then the client check."""
+        token_id = await self.committer.submit(params)
+        self._revoke_if_client_changed(client, token_id, now)
+        return token_id
+
+    def _revoke_if_client_changed(self, client: ClientInfo, token_id: int, now: datetime) -> bool:
+        """Revoke the token just committed if its client changed meanwhile; True if it did."""
+        if not self._client_changed(client):
+            return False
+        self._revoke(token_id, now)
+        return True
 
     def _client_changed(self, client: ClientInfo) -> bool:
         """Has the client changed since it was authenticated (``client.version``)?

@@ -186,6 +186,41 @@ class TokenInfo:
     token_hint: str
     state: str
 
+    @classmethod
+    def issued(
+        cls,
+        *,
+        id: int,
+        client_id: int,
+        client_name: str,
+        user_id: int | None,
+        username: str | None,
+        name: str,
+        scopes: tuple[str, ...],
+        grant_type: str,
+        created_at: datetime,
+        expires_at: datetime | None,
+        token_hint: str,
+    ) -> TokenInfo:
+        """A token issued just now: live, never revoked, never used."""
+        return cls(
+            id=id,
+            client_id=client_id,
+            client_name=client_name,
+            user_id=user_id,
+            username=username,
+            name=name,
+            scopes=scopes,
+            grant_type=grant_type,
+            created_at=created_at,
+            expires_at=expires_at,
+            revoked=False,
+            revoked_at=None,
+            last_used_at=None,
+            token_hint=token_hint,
+            state=STATE_ACTIVE,
+        )
+
 
 @dataclass(frozen=True)
 class IssuedToken:

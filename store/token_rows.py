@@ -78,7 +78,7 @@ class TokenRows:
         username = None
         if user_id is not None:
             username = User.select(User.username).where(User.id == user_id).scalar()
-        info = TokenInfo(
+        info = TokenInfo.issued(
             id=row.id,
             client_id=client_id,
             client_name=client_name,
@@ -89,11 +89,7 @@ class TokenRows:
             grant_type=grant_type,
             created_at=now,
             expires_at=expires_at,
-            revoked=False,
-            revoked_at=None,
-            last_used_at=None,
             token_hint=crypto.hint(token),
-            state=STATE_ACTIVE,
         )
         expires_in = None if expires_at is None else int(lifetime.total_seconds())
         return IssuedToken(

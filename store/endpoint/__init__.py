@@ -8,5 +8,13 @@ parameters and answers into bytes, hardened against hostile input
 from authclients.store.endpoint.request_log import LoggedRequest, RequestLog
 from authclients.store.endpoint.serve import run_headless
 from authclients.store.endpoint.server import PortInUse, TokenEndpoint
+from authclients.store.endpoint.workers import run_workers
 
-__all__ = ["LoggedRequest", "PortInUse", "RequestLog", "TokenEndpoint", "run_headless"]
+__all__ = [
+    "LoggedRequest",
+    "PortInUse",
+    "RequestLog",
+    "TokenEndpoint",
+    "run_headless",
+    "run_workers",
+]

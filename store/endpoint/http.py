@@ -1,48 +1,43 @@
-"""HTTP/1.1 without sockets: limits, the request head, bodies, form and Basic decoding, answers.
+"""Form and HTTP Basic decoding for the OAuth routes, and their answers as ``Response`` values.
 
-Everything here works on bytes and strings, so the connection handling (the
-socket and its threads, ``store.endpoint.server``) can be replaced without
-touching how a request is read (RFC 9112; RFC 6749 §2.3.1, §3.2, Appendix B).
+Reading a request off the wire is ``store.endpoint.http11``; serialising an
+answer, ``store.endpoint.responses``. This module holds what the routes need
+between the two (RFC 6749 §2.3.1, §3.2, Appendix B).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
-import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from email.utils import formatdate
-from http import HTTPStatus
-from urllib.parse import parse_qsl, unquote_plus, urlsplit
+from collections.abc import Iterable, Mapping
+from urllib.parse import parse_qsl, unquote_plus
 
-from authclients.store.oauth.errors import (
-    HeaderTooLarge,
-    InvalidClient,
-    InvalidRequest,
-    OAuthError,
-    PayloadTooLarge,
-)
+from authclients.store.endpoint.http11 import Headers, Request
+from authclients.store.endpoint.responses import NO_STORE, Response, json_response
+from authclients.store.oauth.errors import InvalidClient, InvalidRequest, OAuthError
 from authclients.store.oauth.requests import ClientCredentials
 
-MAX_BODY = 64 * 1024
-"""Bodies above this are refused with 413 (a token request is a few hundred bytes)."""
-DRAIN_MAX = 1024 * 1024
-"""An oversized body up to this size is read and dropped, so the client sees its 413."""
-MAX_LINE = 8192
-"""Longest request line; longer is 414."""
+__all__ = [
+    "NO_STORE",
+    "Request",
+    "Response",
+    "client_credentials",
+    "form_params",
+    "json_response",
+    "oauth_error_response",
+    "page_response",
+    "parse_form",
+    "redirect_response",
+    "safe_client_id",
+]
+
 PARAM_MAX = 4096
 """Longest parameter value of any kind; each field has its own tighter limit too."""
 MAX_FIELDS = 64
-MAX_HEADERS = 100
 
 FORM = "application/x-www-form-urlencoded"
-JSON_TYPE = "application/json"
 HTML_TYPE = "text/html; charset=utf-8"
-NO_STORE = (("Cache-Control", "no-store"), ("Pragma", "no-cache"))
-"""RFC 6749 §5.1: token responses (and, here, every response) are never cached."""
 PAGE_HEADERS = (
     *NO_STORE,
     ("X-Frame-Options", "DENY"),
@@ -56,167 +51,6 @@ PAGE_HEADERS = (
 
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _PARAM_NAME = re.compile(r"^[A-Za-z0-9_.\-\[\]]{1,40}$")
-_HTTP_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-"""RFC 9110 §5.6.2: a token, such as a method or a field name."""
-
-
-# -- the request head -----------------------------------------------------------------
-
-
-class Headers:
-    """Request header fields by case-insensitive name, in arrival order.
-
-    ``http.client.parse_headers`` builds an ``email.message.Message``: 140 µs a
-    request in the profile, a third of a whole token request. This is all the
-    endpoint needs of it.
-    """
-
-    __slots__ = ("_fields",)
-
-    def __init__(self) -> None:
-        self._fields: dict[str, list[str]] = {}
-
-    def add(self, name: str, value: str) -> None:
-        self._fields.setdefault(name.lower(), []).append(value)
-
-    def get(self, name: str, default: str | None = None) -> str | None:
-        values = self._fields.get(name.lower())
-        return values[0] if values else default
-
-    def get_all(self, name: str, failobj: list[str] | None = None) -> list[str] | None:
-        values = self._fields.get(name.lower())
-        return list(values) if values else failobj
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._fields
-
-
-class MalformedRequest(Exception):
-    """The request head cannot be read for sure: answered with a fixed sentence, then closed.
-
-    Attributes:
-        status: the HTTP status that describes the fault (400, 431, 505).
-    """
-
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
-        self.status = status
-
-    def answer(self) -> tuple[OAuthError, int]:
-        """The JSON error and the status sent for it.
-
-        Only a fixed sentence per status: a message echoing the request line
-        could carry a query with secrets.
-        """
-        if self.status == HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE:
-            return HeaderTooLarge("A header is too long, or there are too many."), self.status
-        if self.status == HTTPStatus.HTTP_VERSION_NOT_SUPPORTED:
-            return InvalidRequest("Only HTTP/1.0 and HTTP/1.1 are spoken here."), 400
-        return InvalidRequest("Malformed HTTP request."), 400 if self.status >= 500 else self.status
-
-
-@dataclass(frozen=True)
-class RequestLine:
-    """The method, the target as sent (with its query) and the HTTP version."""
-
-    method: str
-    target: str
-    version: str
-
-
-def parse_request_line(raw: bytes) -> RequestLine:
-    """The request line (RFC 9112 §3), strictly; ``MalformedRequest`` otherwise."""
-    line = str(raw, "iso-8859-1").rstrip("\r\n")
-    words = line.split(" ")
-    if len(words) != 3 or not words[0] or not words[1]:
-        raise MalformedRequest(400)
-    method, target, version = words
-    if version not in ("HTTP/1.1", "HTTP/1.0"):
-        raise MalformedRequest(505 if version.startswith("HTTP/") else 400)
-    if not _HTTP_TOKEN.fullmatch(method):
-        raise MalformedRequest(400)
-    # As http.server does (gh-87389): "//host" is not a path we serve.
-    target = "/" + target.lstrip("/") if target.startswith("//") else target
-    return RequestLine(method, target, version)
-
-
-def read_headers(readline: Callable[[int], bytes]) -> Headers | None:
-    """The header fields (RFC 9112 §5) up to the empty line; None if the client hung up.
-
-    Anything that cannot be read for sure is ``MalformedRequest``, so a request
-    can never be smuggled past a proxy that reads it differently.
-    """
-    headers = Headers()
-    for _ in range(MAX_HEADERS + 1):
-        line = readline(MAX_LINE + 1)
-        if len(line) > MAX_LINE:
-            raise MalformedRequest(431)
-        if line in (b"\r\n", b"\n"):
-            return headers
-        if not line:
-            return None  # the client hung up half-way
-        text = line.decode("iso-8859-1").rstrip("\r\n")
-        name, colon, value = text.partition(":")
-        if not colon or not _HTTP_TOKEN.fullmatch(name):
-            # Also refuses obs-fold (a line starting with a space), RFC 9112 §5.2.
-            raise MalformedRequest(400)
-        headers.add(name, value.strip(" \t"))
-    raise MalformedRequest(431)
-
-
-def keeps_alive(headers: Headers, version: str) -> bool:
-    """Does the connection stay open after this request (RFC 9112 §9.3)?"""
-    connection = {t.strip().lower() for t in (headers.get("Connection") or "").split(",")}
-    if "close" in connection:
-        return False
-    return version == "HTTP/1.1" or "keep-alive" in connection
-
-
-def wants_continue(headers: Headers, version: str) -> bool:
-    """Is the client waiting for ``100 Continue`` before it sends the body?"""
-    return (headers.get("Expect") or "").lower() == "100-continue" and version == "HTTP/1.1"
-
-
-def split_target(target: str) -> tuple[str, str]:
-    """The path and the query of a request target (origin- or absolute-form)."""
-    if target.startswith("/"):
-        path, _, query = target.partition("?")
-    else:
-        # absolute-form (RFC 9112 §3.2.2), as a proxy would send it.
-        parts = urlsplit(target)
-        path, query = parts.path or "/", parts.query
-    return path.partition("#")[0], query
-
-
-# -- the body -------------------------------------------------------------------------
-
-
-def body_length(headers: Headers) -> int:
-    """The body's declared length from ``Content-Length``; 0 without one.
-
-    Chunked bodies and broken lengths are ``InvalidRequest`` (the connection
-    is closed after them). The size is not checked here: see ``too_large``.
-    """
-    if headers.get("Transfer-Encoding") is not None:
-        raise InvalidRequest("Chunked request bodies are not accepted; send Content-Length.")
-    lengths = headers.get_all("Content-Length") or []
-    if not lengths:
-        return 0
-    raw = lengths[0].strip()
-    if len(lengths) > 1 or not raw.isascii() or not raw.isdigit() or len(raw) > 19:
-        raise InvalidRequest("Invalid Content-Length.")
-    return int(raw)
-
-
-def too_large(size: int) -> PayloadTooLarge | None:
-    """The 413 for a body of ``size`` bytes, or None if it is accepted.
-
-    Up to ``DRAIN_MAX`` the caller reads and drops the body first, so the
-    client sees the answer instead of a reset.
-    """
-    if size <= MAX_BODY:
-        return None
-    return PayloadTooLarge(f"The body is {size} bytes; at most {MAX_BODY} are accepted.")
 
 
 def form_params(query: str, headers: Headers, body: bytes) -> dict[str, str]:
@@ -343,95 +177,11 @@ def _decode_basic(value: str) -> tuple[str, str]:
 
 # -- answers ------------------------------------------------------------------------------
 
-_date_cache: tuple[int, str] = (0, "")
 
-
-def http_date() -> str:
-    """The Date header, formatted once a second (it shows up in profiles otherwise)."""
-    global _date_cache
-    now = int(time.time())
-    if _date_cache[0] != now:
-        _date_cache = (now, formatdate(now, usegmt=True))
-    return _date_cache[1]
-
-
-def render_head(
-    status: int,
-    content_type: str | None,
-    length: int,
-    headers: Iterable[tuple[str, str]],
-    *,
-    close: bool,
-) -> bytes:
-    """The status line and header fields of an answer, ready to go out with its body."""
-    lines = [
-        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
-        f"Date: {http_date()}",
-        "Server: authclients",
-        "X-Content-Type-Options: nosniff",
-    ]
-    if content_type:
-        lines.append(f"Content-Type: {content_type}")
-    lines.append(f"Content-Length: {length}")
-    lines.extend(f"{name}: {value}" for name, value in headers)
-    if close:
-        lines.append("Connection: close")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
-
-
-# -- one exchange, without the connection ------------------------------------------------
-
-
-@dataclass
-class Request:
-    """A request whose head and body were read: what the routes see.
-
-    Attributes:
-        client_id: the client named by the request, for the request log; the
-            routes fill it in once they know it (never from a failed parse).
-        source: the TCP peer's address (the transport fills it in).
-        address: the client's address: ``source``, or what a trusted proxy says it
-            forwarded (``store.endpoint.proxies``); the router fills it in.
-    """
-
-    method: str
-    path: str
-    query: str
-    headers: Headers
-    body: bytes
-    client_id: str | None = None
-    source: str = ""
-    """The peer's address; empty when unknown."""
-    address: str | None = None
-    """The client's address, for the per-address limits and caps and the request log."""
-
-
-@dataclass(frozen=True)
-class Response:
-    """An answer: status, body, its media type and extra header fields.
-
-    Attributes:
-        close: the connection must be closed after it (the request left it unusable).
-    """
-
-    status: int
-    body: bytes = b""
-    content_type: str | None = None
-    headers: tuple[tuple[str, str], ...] = ()
-    close: bool = False
-
-
-def json_response(
-    status: int, body: object, headers: Iterable[tuple[str, str]] = (), *, close: bool = False
-) -> Response:
-    data = json.dumps(body, separators=(",", ":"), ensure_ascii=True).encode("ascii")
-    return Response(status, data, JSON_TYPE, (*NO_STORE, *headers), close)
-
-
-def error_response(
+def oauth_error_response(
     error: OAuthError, *, status: int | None = None, close: bool = False
 ) -> Response:
-    """The RFC 6749 §5.2 JSON answer of ``error``."""
+    """The RFC 6749 §5.2 JSON answer of ``error``, with its own headers (``WWW-Authenticate``)."""
     return json_response(status or error.status, error.body(), error.headers.items(), close=close)
 
 

@@ -83,6 +83,13 @@ class Request:
         headers: the header fields.
         body: the body (``Content-Length`` bytes; chunked bodies are refused).
         keep_alive: whether the connection stays open after the answer.
+        client_id: the client the request names, for the request log; the
+            routes fill it in once they know it (never from a failed parse).
+        source: the peer's address (the application fills it in from the
+            connection; empty when unknown).
+        address: the client's address: ``source``, or what a trusted proxy says it
+            forwarded (``store.endpoint.proxies``); the router fills it in. The
+            per-address limits, the session caps and the request log use it.
     """
 
     method: str
@@ -93,6 +100,9 @@ class Request:
     headers: Headers
     body: bytes
     keep_alive: bool
+    client_id: str | None = None
+    source: str = ""
+    address: str | None = None
 
     @property
     def route_method(self) -> str:

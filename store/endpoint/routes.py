@@ -1,9 +1,11 @@
 """The endpoint's routes: each path and method to the OAuth decision that answers it.
 
-A route takes a ``Request`` and returns a ``Response``; the connection handling
-reads the one and writes the other. Every failure becomes a JSON error, never
-a traceback (as oauthlib's endpoints do): ``OAuthError`` as itself, a database
-that is busy or gone as 503, anything else as a logged 500.
+A route takes a ``Request`` and returns a ``Response``; the transport
+(``store.endpoint.transport``) reads the one and writes the other, and
+``store.endpoint.application`` decides which thread runs the route. Every
+failure becomes a JSON error, never a traceback (as oauthlib's endpoints do):
+``OAuthError`` as itself, a database that is busy or gone as 503, anything
+else as a logged 500.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from authclients.store.endpoint.http import (
     Request,
     Response,
     client_credentials,
-    error_response,
     form_params,
     json_response,
+    oauth_error_response,
     parse_form,
     safe_client_id,
 )
@@ -82,7 +84,7 @@ class Router:
         }
 
     def handle(self, request: Request) -> Response:
-        """The answer to ``request``; an ``OSError`` (the client went away) passes through."""
+        """The answer to ``request``, whatever happens: every failure is a JSON error."""
         # The address behind a trusted proxy (else the peer) is what the brute-force
         # limits, the session caps and the request log see.
         request.address = self.proxies.client_address(
@@ -96,19 +98,30 @@ class Router:
                 raise NotFoundError(
                     "No such endpoint here; see /.well-known/oauth-authorization-server."
                 )
-            handler = route.get(request.method)
+            # HEAD is answered as GET; the transport drops the body (RFC 9110 §9.3.2).
+            handler = route.get(request.route_method)
             if handler is None:
                 raise MethodNotAllowed(request.method, list(route))
             with request_from(request.address or ""):
                 return handler(request)
-        except OAuthError as exc:
-            return error_response(exc)
-        except OSError:
-            raise
-        except (pw.OperationalError, pw.InterfaceError) as exc:
+        except Exception as exc:
+            return self.failure(request, exc)
+
+    def failure(self, request: Request, exc: Exception) -> Response:
+        """The JSON answer to ``exc``, raised while answering ``request``.
+
+        ``OAuthError`` as itself, a database busy or gone as 503, anything else
+        as a logged 500.
+        """
+        if isinstance(exc, OAuthError):
+            return oauth_error_response(exc)
+        if isinstance(exc, pw.OperationalError | pw.InterfaceError):
             if not _transient(exc):
-                log.exception(
-                    "Database error answering %s %s", request.method[:16], request.path[:200]
+                log.error(
+                    "Database error answering %s %s",
+                    request.method[:16],
+                    request.path[:200],
+                    exc_info=exc,
                 )
                 return _server_error()
             # The database said no for now (PostgreSQL out of connections or restarting,
@@ -121,19 +134,21 @@ class Router:
                 request.path[:200],
                 _first_line(exc),
             )
-            return error_response(
+            return oauth_error_response(
                 TemporarilyUnavailable(
                     "The database is busy or unreachable; retry soon.",
                     headers={"Retry-After": "1"},
                 ),
                 close=True,
             )
-        except Exception:
-            # Method and path only: parameters and headers may hold secrets.
-            log.exception(
-                "Unexpected error answering %s %s", request.method[:16], request.path[:200]
-            )
-            return _server_error()
+        # Method and path only: parameters and headers may hold secrets.
+        log.error(
+            "Unexpected error answering %s %s",
+            request.method[:16],
+            request.path[:200],
+            exc_info=exc,
+        )
+        return _server_error()
 
     # -- the OAuth routes ---------------------------------------------------------------
 
@@ -185,7 +200,7 @@ class Router:
 
 
 def _server_error() -> Response:
-    return error_response(
+    return oauth_error_response(
         ServerError("The server failed unexpectedly; it has been logged."), close=True
     )
 

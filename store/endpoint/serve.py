@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import signal
 import sys
-import threading
 from collections.abc import Iterable
 
 from authclients.store.endpoint.server import PortInUse, TokenEndpoint
@@ -41,41 +39,27 @@ def run_headless(
         public_url=public_url,
         trusted_proxies=trusted_proxies,
     )
-    stopping = threading.Event()
 
-    def on_signal(signum: int, frame: object) -> None:
-        stopping.set()
-
-    # Handlers first: a SIGTERM sent as soon as "Listening on" is read must stop us
-    # cleanly, not kill us (the main thread may wait for the GIL behind the server's).
-    previous: dict[int, object] = {}
-    in_main = threading.current_thread() is threading.main_thread()
-    if in_main:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            previous[signum] = signal.signal(signum, on_signal)
-    try:
-        try:
-            endpoint.start()
-        except PortInUse as exc:
-            print(f"authclients serve: {exc}", file=sys.stderr, flush=True)
-            return 1
-        except OSError as exc:
-            print(
-                f"authclients serve: cannot listen on {host}:{port}: {exc.strerror or exc}",
-                file=sys.stderr,
-                flush=True,
-            )
-            return 1
-        print(f"Listening on {endpoint.url}", flush=True)
+    def ready(url: str) -> None:
+        print(f"Listening on {url}", flush=True)
         if endpoint.public_url is not None:
             print(f"Issuer {endpoint.issuer}", flush=True)
-        while not stopping.is_set():
-            stopping.wait(0.25)
+
+    try:
+        # The loop runs in this thread and stops on SIGINT or SIGTERM (its own handlers,
+        # installed before the ready line: a SIGTERM sent as soon as it is read stops us).
+        endpoint.serve_forever(ready)
+    except PortInUse as exc:
+        print(f"authclients serve: {exc}", file=sys.stderr, flush=True)
+        return 1
+    except OSError as exc:
+        print(
+            f"authclients serve: cannot listen on {host}:{port}: {exc.strerror or exc}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1
     except KeyboardInterrupt:
         pass
-    finally:
-        endpoint.stop()
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)  # type: ignore[arg-type]
     print("Stopped.", file=sys.stderr, flush=True)
     return 0

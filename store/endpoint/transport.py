@@ -58,6 +58,11 @@ class EventLoopServer:
         app: what answers the requests (see ``connection.Application``).
         limits: timeouts and caps.
         pool: the bounded thread pool for blocking work; created by ``start``.
+
+    Args:
+        use_uvloop: True to require uvloop, False to refuse it, None to use it if it imports.
+        reuse_port: bind with ``SO_REUSEPORT`` (processes sharing one port).
+        on_pool_closing: called with the pool just before it is shut down.
     """
 
     def __init__(
@@ -68,6 +73,8 @@ class EventLoopServer:
         limits: Limits | None = None,
         *,
         use_uvloop: bool | None = None,
+        reuse_port: bool = False,
+        on_pool_closing: Callable[[ThreadPoolExecutor], None] | None = None,
     ) -> None:
         self.app = app
         self.host = host
@@ -75,6 +82,8 @@ class EventLoopServer:
         self.pool: ThreadPoolExecutor | None = None
         self._port = port
         self._use_uvloop = use_uvloop
+        self._reuse_port = reuse_port
+        self._on_pool_closing = on_pool_closing
         self._sock: socket.socket | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -232,7 +241,10 @@ class EventLoopServer:
     def _bind(self) -> socket.socket:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         # create_server sets SO_REUSEADDR: a restart is not refused for TIME_WAIT sockets.
-        sock = socket.create_server((self.host, self._port), family=family, backlog=BACKLOG)
+        # SO_REUSEPORT lets several ``serve --workers`` processes listen on one port.
+        sock = socket.create_server(
+            (self.host, self._port), family=family, backlog=BACKLOG, reuse_port=self._reuse_port
+        )
         sock.setblocking(False)
         self._sock = sock
         return sock
@@ -274,6 +286,13 @@ class EventLoopServer:
 
     def _discard_pool(self) -> None:
         if self.pool is not None:
+            if self._on_pool_closing is not None:
+                # The application's last word with its pool threads (their database
+                # connections are per thread).
+                try:
+                    self._on_pool_closing(self.pool)
+                except Exception:
+                    log.exception("closing the blocking pool's resources failed")
             # Work already running finishes in its thread; nobody waits for it.
             self.pool.shutdown(wait=False, cancel_futures=True)
             self.pool = None

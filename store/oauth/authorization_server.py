@@ -186,7 +186,7 @@ class AuthorizationServer:
         """Who an access token speaks for; touches its last use. ``InvalidToken`` if not live."""
         if len(bearer) > BEARER_MAX:
             raise InvalidToken("The access token is malformed.")
-        info = self.store.tokens.authenticate_bearer(bearer)
+        info = self.hot_path.authenticate_bearer(bearer)
         if info is None:
             raise InvalidToken("The access token is unknown, expired or revoked.")
         user = None

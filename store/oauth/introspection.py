@@ -28,7 +28,10 @@ class IntrospectionEndpoint:
         if client.public:
             raise InvalidClient("A public client cannot use token introspection.")
         token = token_param(params)
-        body = self.server.store.tokens.introspect(token)
+        body = self.server.hot_path.introspect(token)
+        if body is None:
+            # Not an access token: a refresh token, or nothing.
+            body = self.server.store.tokens.introspect(token)
         if body.get("active") and body.get("client_id") != str(client.id):
             body = {"active": False}
         return client.id, body

@@ -9,8 +9,10 @@ Usage (from the repository root)::
 
 Without ``--url`` it starts the event-loop transport with the tests' echo
 application in a subprocess and loads ``GET /echo``. With ``--url`` it loads
-that endpoint as it is (``POST`` when ``--body`` is given): today's threaded
-server, or the real endpoint on the event loop once it is wired.
+that endpoint as it is (``POST`` when ``--body`` is given), e.g. a running
+``authclients serve`` with ``--url http://127.0.0.1:PORT/oauth/token --body
+grant_type=client_credentials --header 'Authorization: Basic ...' --header
+'Content-Type: application/x-www-form-urlencoded' --slow-addresses 20``.
 
 The slow clients come from ``--slow-addresses`` loopback addresses
 (127.0.0.2, 127.0.0.3, ...; wrk uses 127.0.0.1). Each sends a request line and

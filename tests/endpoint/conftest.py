@@ -41,10 +41,10 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @contextmanager
-def serving(db_path: Path | str) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """``authclients serve --port 0`` in its own process; yields it and its URL."""
+def serving(db_path: Path | str, *extra: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``authclients serve --port 0 [extra...]`` in its own process; yields it and its URL."""
     proc = subprocess.Popen(
-        [AUTHCLIENTS, "serve", "--db", str(db_path), "--port", "0"],
+        [AUTHCLIENTS, "serve", "--db", str(db_path), "--port", "0", *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

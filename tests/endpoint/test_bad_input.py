@@ -13,7 +13,7 @@ import requests
 
 from authclients.store import Store
 from authclients.store.clock import ManualClock
-from authclients.store.endpoint.http import MAX_BODY
+from authclients.store.endpoint.http11 import MAX_BODY
 from authclients.store.records import CreatedClient, UserInfo
 from tests.endpoint.conftest import (
     PASSWORD,

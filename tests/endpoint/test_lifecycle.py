@@ -7,6 +7,7 @@ import http.client
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
@@ -16,9 +17,9 @@ import requests
 
 from authclients.store import Store
 from authclients.store.endpoint import PortInUse, TokenEndpoint
-from authclients.store.endpoint import server as server_module
-from authclients.store.records import CreatedClient
-from tests.endpoint.conftest import AUTHCLIENTS, basic, serving
+from authclients.store.endpoint.connection import Limits
+from authclients.store.records import CreatedClient, UserInfo
+from tests.endpoint.conftest import AUTHCLIENTS, PASSWORD, basic, serving
 
 SOCKETS_ONLY = pytest.mark.sqlite_only("sockets and processes, the same on every database")
 
@@ -102,6 +103,45 @@ def test_stop_is_quick_with_an_idle_keep_alive_connection_open(store: Store) -> 
         ep.stop()
         assert time.monotonic() - started < 1.0
         assert closed_within(sock, 1.0)
+
+
+def test_stop_within_a_second_with_many_idle_connections_after_pool_work(
+    store: Store, web: CreatedClient, alice: UserInfo
+) -> None:
+    """The console's case: its own loop in its own thread, pool threads holding database
+    connections, 60 idle keep-alive connections (under the per-address cap); stop() ends all
+    of it in time."""
+    ep = TokenEndpoint(store, port=0)
+    ep.start()
+    loop_threads = [t for t in threading.enumerate() if t.name.startswith("authclients-endpoint")]
+    assert len(loop_threads) == 1 and loop_threads[0] is not threading.current_thread()
+    # The password grant runs bcrypt on the pool: its threads now hold database connections.
+    r = requests.post(
+        f"{ep.url}/oauth/token",
+        data={"grant_type": "password", "username": "alice", "password": PASSWORD},
+        auth=basic(web),
+    )
+    assert r.status_code == 200
+    held = [socket.create_connection(address(ep.url)) for _ in range(60)]
+    try:
+        for sock in held:
+            sock.sendall(get_request())
+            assert read_response(sock).status == 200
+        started = time.monotonic()
+        ep.stop()
+        assert time.monotonic() - started < 1.0
+        assert all(closed_within(sock, 1.0) for sock in held)
+    finally:
+        for sock in held:
+            sock.close()
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline and _endpoint_threads():
+        time.sleep(0.02)
+    assert _endpoint_threads() == []
+
+
+def _endpoint_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("authclients-")]
 
 
 @SOCKETS_ONLY
@@ -195,18 +235,27 @@ def test_serve_on_a_taken_port_is_one_line_and_exit_1(store: Store, db_target: s
 
 
 @SOCKETS_ONLY
-def test_connections_past_the_cap_get_503_not_a_thread(
-    endpoint: TokenEndpoint, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(server_module, "MAX_CONNECTIONS", 2)
-    held = [socket.create_connection(address(endpoint.url)) for _ in range(2)]
+def test_connections_past_the_per_address_cap_get_503(endpoint: TokenEndpoint) -> None:
+    """One address may hold ``Limits.per_address_connections``; the next is 503, not queued.
+
+    Replaces "256 connections then 503", which asserted the thread-per-connection
+    server's global cap: connections no longer cost a thread, so the cap that
+    matters is the per-address one.
+    """
+    cap = Limits().per_address_connections
+    held = [socket.create_connection(address(endpoint.url)) for _ in range(cap)]
     try:
-        for sock in held:
+        for sock in held[:2]:
             sock.sendall(get_request())
             assert read_response(sock).status == 200
+        deadline = time.monotonic() + 5
+        while endpoint.connections < cap and time.monotonic() < deadline:
+            time.sleep(0.01)
         with socket.create_connection(address(endpoint.url)) as extra:
             response = read_response(extra)
             assert response.status == 503 and response.getheader("Retry-After") == "1"
+        held[-1].sendall(get_request())
+        assert read_response(held[-1]).status == 200
     finally:
         for sock in held:
             sock.close()

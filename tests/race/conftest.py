@@ -15,7 +15,7 @@ import pytest
 
 from authclients.store import Store
 from authclients.store.records import CreatedClient, UserInfo
-from tests.backends import BACKENDS
+from tests.backends import BACKENDS, POSTGRESQL
 from tests.endpoint.conftest import PASSWORD, REDIRECT, serving
 
 
@@ -32,9 +32,22 @@ def live(db_target: str) -> Iterator[Store]:
     s.close()
 
 
-@pytest.fixture
-def two_servers(db_target: str, live: Store) -> Iterator[tuple[str, str]]:
-    """Two ``authclients serve`` processes on the same database: only it is shared."""
+@pytest.fixture(params=["processes", "workers"])
+def two_servers(
+    request: pytest.FixtureRequest, backend: str, db_target: str, live: Store
+) -> Iterator[tuple[str, str]]:
+    """Two endpoint processes on the same database: only it is shared.
+
+    ``processes``: two ``authclients serve``, two ports. ``workers``: one
+    ``authclients serve --workers 2`` (PostgreSQL only), one port shared with
+    SO_REUSEPORT; the kernel spreads each test's connections over both workers.
+    """
+    if request.param == "workers":
+        if backend != POSTGRESQL:
+            pytest.skip("serve --workers is refused on SQLite")
+        with serving(db_target, "--workers", "2") as (_proc, url):
+            yield url, url
+        return
     with ExitStack() as stack:
         urls = tuple(stack.enter_context(serving(db_target))[1] for _ in range(2))
         yield urls  # type: ignore[misc]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+import peewee as pw
+
 from authclients.store import Store
 from authclients.store.listen_address import DEFAULT_HOST, DEFAULT_PORT
-from authclients.tui.cli.parser import Commands, port
+from authclients.tui.cli.parser import Commands, UsageError, port, positive_int
 
 
 def register(commands: Commands) -> None:
@@ -21,6 +23,7 @@ def register(commands: Commands) -> None:
             "authclients serve --host 0.0.0.0 --port 9000 --db postgresql://auth@db/auth",
             "authclients serve --host 10.0.0.7 --public-url https://auth.example.com "
             "--trust-proxy 10.0.0.2",
+            "authclients serve --workers 4 --db postgresql://auth@db/auth",
         ),
     )
     serve.add_argument(
@@ -56,6 +59,20 @@ def register(commands: Commands) -> None:
         "requests from it have their X-Forwarded-For / Forwarded headers believed "
         "(repeatable; default: none, the headers are ignored)",
     )
+    serve.add_argument(
+        "--workers",
+        type=positive_int("a number of worker processes"),
+        default=1,
+        help="processes sharing the port, for a machine with more cores (PostgreSQL only; "
+        "default 1)",
+    )
+
+
+SQLITE_WORKERS = (
+    "--workers needs PostgreSQL (--db postgresql://...): SQLite has one writer per file, so "
+    "several worker processes would only queue behind each other's file lock (each with its "
+    "own group committer) instead of sharing one; run one worker on SQLite"
+)
 
 
 def _public_url(text: str) -> str:
@@ -85,8 +102,19 @@ def _host(text: str) -> str:
 
 def _serve(store: Store, args: argparse.Namespace) -> int:
     # The endpoint loads only when asked for, so admin commands stay quick.
-    from authclients.store.endpoint import run_headless
+    from authclients.store.endpoint import run_headless, run_workers
 
+    if args.workers > 1:
+        if isinstance(store.db, pw.SqliteDatabase):
+            raise UsageError(SQLITE_WORKERS)
+        return run_workers(
+            store,
+            args.host,
+            args.port,
+            args.workers,
+            public_url=args.public_url,
+            trusted_proxies=args.trust_proxy,
+        )
     status = run_headless(
         store,
         host=args.host,

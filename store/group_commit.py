@@ -1,0 +1,224 @@
+"""The group committer: one writer thread commits the endpoint's token rows in batches.
+
+Under load many requests wait for the database at once; committing them
+together writes each touched page once per batch instead of once per token.
+A request thread waits on a lock; a request on the event loop awaits a
+future, and the writer settles every future of a batch with one
+``call_soon_threadsafe``. Besides new tokens, the writer records tokens' last
+use (``touch``), so the protected resource's reads never write on the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+from datetime import datetime
+
+from authclients.store.context import StoreContext
+from authclients.store.models import UTCDateTimeField
+
+_UTC = UTCDateTimeField()
+log = logging.getLogger("authclients.endpoint")
+
+MAX_BATCH = 128
+"""Tokens committed together at most; a batch is whatever queued while the last one committed."""
+
+
+class _Job:
+    """One INSERT waiting for its commit.
+
+    A request thread waits on ``done`` (a lock held until the writer finishes);
+    a request on the event loop awaits ``future`` instead, settled with every
+    other future of its batch by one ``call_soon_threadsafe``.
+    """
+
+    __slots__ = ("done", "error", "future", "params", "row_id", "touch")
+
+    def __init__(
+        self,
+        params: tuple[object, ...],
+        future: asyncio.Future[int] | None = None,
+        *,
+        touch: bool = False,
+    ) -> None:
+        self.params = params
+        self.touch = touch
+        """An UPDATE of ``last_used_at`` (params: when, token id), not an INSERT."""
+        self.row_id = 0
+        self.error: BaseException | None = None
+        self.future = future
+        self.done: threading.Lock | None = None
+        if future is None:
+            self.done = threading.Lock()
+            self.done.acquire()
+
+
+class GroupCommitter:
+    """One thread inserts the tokens of many request threads, one transaction per batch.
+
+    Under load many requests wait for the database at once; committing them
+    together writes each touched page once per batch instead of once per
+    token, and the request threads sleep on a lock instead of taking turns
+    at SQLite's write lock. A request gets its answer only after the commit
+    that holds its token, so every token sent is already durable.
+    """
+
+    def __init__(
+        self,
+        store: StoreContext,
+        insert: str,
+        values: str,
+    ) -> None:
+        self._store = store
+        self._insert = insert
+        self._values = values
+        p = store.db.param
+        self._touch_sql = f"UPDATE access_token SET last_used_at = {p} WHERE id = {p}"
+        self._batch_sql: dict[int, str] = {}
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lifecycle = threading.Lock()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def start(self) -> None:
+        with self._lifecycle:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="authclients-token-writer", daemon=True
+                )
+                self._thread.start()
+
+    def stop(self) -> None:
+        with self._lifecycle:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join(timeout=2.0)
+
+    def insert(self, params: tuple[object, ...]) -> int:
+        """Queue one INSERT ... RETURNING id and wait for the commit; returns the id."""
+        job = _Job(params)
+        self._queue.put(job)
+        job.done.acquire()  # type: ignore[union-attr]
+        if job.error is not None:
+            raise job.error
+        return job.row_id
+
+    def touch(self, token_id: int, when: datetime) -> None:
+        """Record a token's last use and wait for the commit (from a request thread)."""
+        job = _Job((_UTC.db_value(when), token_id), touch=True)
+        self._queue.put(job)
+        job.done.acquire()  # type: ignore[union-attr]
+        if job.error is not None:
+            raise job.error
+
+    def submit_touch(self, token_id: int, when: datetime) -> asyncio.Future[int]:
+        """Record a token's last use from the event loop; the future settles at the commit."""
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queue.put(_Job((_UTC.db_value(when), token_id), future, touch=True))
+        return future
+
+    def submit(self, params: tuple[object, ...]) -> asyncio.Future[int]:
+        """Queue one INSERT from the event loop; the future gives its id once committed.
+
+        Call on the loop thread. The writer settles all the futures of one batch
+        with a single ``call_soon_threadsafe``: one wake-up of the loop per batch,
+        not one lock per token (the prototype measured ~14 µs per token this way).
+        """
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queue.put(_Job(params, future))
+        return future
+
+    def _run(self) -> None:
+        db = self._store.db
+        try:
+            while True:
+                job = self._queue.get()
+                if job is None:
+                    return
+                batch = [job]
+                stop = False
+                while len(batch) < MAX_BATCH:
+                    try:
+                        more = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is None:
+                        stop = True
+                        break
+                    batch.append(more)
+                self._commit(db, batch)
+                if stop:
+                    return
+        finally:
+            # Whatever is still queued fails rather than waiting forever.
+            while True:
+                try:
+                    left = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if left is not None:
+                    left.error = RuntimeError("the endpoint is stopping")
+                    _answer([left])
+            self._store.close()
+
+    def _commit(self, db: object, batch: list[_Job]) -> None:
+        inserts = [job for job in batch if not job.touch]
+        try:
+            with self._store.atomic():
+                if inserts:
+                    params = [value for job in inserts for value in job.params]
+                    cursor = self._store.db.execute_sql(self._sql_for(len(inserts)), params)
+                    # RETURNING lists rows in no promised order: match them by digest.
+                    ids = {digest: row_id for row_id, digest in cursor.fetchall()}
+                    cursor.close()
+                    for job in inserts:
+                        job.row_id = ids[job.params[0]]
+                for job in batch:
+                    if job.touch:
+                        self._store.db.execute_sql(self._touch_sql, job.params).close()
+        except Exception as exc:
+            log.error("a batch of %d token writes failed: %s", len(batch), type(exc).__name__)
+            for job in batch:
+                job.error = exc
+        _answer(batch)
+
+    def _sql_for(self, rows: int) -> str:
+        """One multi-row INSERT for the whole batch: one statement to run, not ``rows``."""
+        sql = self._batch_sql.get(rows)
+        if sql is None:
+            values = ", ".join([self._values] * rows)
+            sql = self._batch_sql[rows] = f"{self._insert} VALUES {values} RETURNING id, token_hash"
+        return sql
+
+
+def _answer(batch: list[_Job]) -> None:
+    """Wake the waiters of ``batch``: each thread's lock, and the loop once for all its futures."""
+    on_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
+    for job in batch:
+        if job.future is None:
+            job.done.release()  # type: ignore[union-attr]
+        else:
+            on_loop.setdefault(job.future.get_loop(), []).append(job)
+    for loop, jobs in on_loop.items():
+        # A closed loop: nobody is waiting for these answers any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_settle, jobs)
+
+
+def _settle(jobs: list[_Job]) -> None:
+    """On the loop: the futures of one batch get their ids (or the batch's error)."""
+    for job in jobs:
+        future = job.future
+        if future is None or future.done():
+            continue  # the request was cancelled (its client went away)
+        if job.error is not None:
+            future.set_exception(job.error)
+        else:
+            future.set_result(job.row_id)
