@@ -1,4 +1,4 @@
-"""A scope narrowed while a refresh is in flight is not granted by that refresh.
+"""A scope narrowed while a refresh or code exchange is in flight is not granted by it.
 
 ``clients update N --scopes read`` commits after the refresh request's client
 was loaded (client authentication) and before the new token is written: the
@@ -94,3 +94,50 @@ def test_a_refresh_racing_a_scope_narrowing_does_not_keep_the_scope(
         f"the refresh granted {r.json().get('scope')!r} after the admin narrowed the client "
         "to 'read'"
     )
+
+
+def test_a_code_exchange_racing_a_scope_narrowing_does_not_keep_the_scope(
+    store: Store, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same window at the code exchange: approved ``read write``, narrowed meanwhile."""
+    redirect = "https://app.example/cb"
+    created = store.clients.create("Web", [redirect], authorization_code=True, scopes="read write")
+    cid, secret = created.client.id, created.secret or ""
+    user = store.users.add("bob", PASSWORD)
+    code = store.tokens.create_auth_code(
+        created.client,
+        user_id=user.id,
+        redirect_uri=redirect,
+        scopes=("read", "write"),
+        code_challenge=None,
+        code_challenge_method=None,
+    )
+    original = AuthorizationServer.authenticate_client
+    fired: list[bool] = []
+
+    def narrow() -> None:
+        try:
+            store.clients.update(cid, scopes="read")
+        finally:
+            store.close()
+
+    def wrapped(self: AuthorizationServer, credentials: object) -> object:
+        client = original(self, credentials)  # type: ignore[arg-type]
+        if not fired:
+            fired.append(True)
+            thread = threading.Thread(target=narrow)
+            thread.start()
+            thread.join(30)
+        return client
+
+    monkeypatch.setattr(AuthorizationServer, "authenticate_client", wrapped)
+    r = requests.post(
+        f"{url}/oauth/token",
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect},
+        auth=(str(cid), secret),
+        timeout=30,
+    )
+    assert fired
+    assert store.clients.get(cid).scopes == ("read",)
+    assert r.status_code == 200, r.text
+    assert r.json().get("scope", "") == "read", r.text
