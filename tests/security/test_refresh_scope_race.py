@@ -141,3 +141,48 @@ def test_a_code_exchange_racing_a_scope_narrowing_does_not_keep_the_scope(
     assert store.clients.get(cid).scopes == ("read",)
     assert r.status_code == 200, r.text
     assert r.json().get("scope", "") == "read", r.text
+
+
+def test_a_password_grant_racing_a_scope_narrowing_does_not_get_the_scope(
+    store: Store, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bcrypt is the widest window: the narrowing commits while the password is checked."""
+    from authclients.store import crypto
+
+    created = store.clients.create("Legacy", password=True, scopes="read write")
+    cid, secret = created.client.id, created.secret or ""
+    store.users.add("carol", PASSWORD)
+    original = crypto.check_password
+    fired: list[bool] = []
+
+    def narrow() -> None:
+        try:
+            store.clients.update(cid, scopes="read")
+        finally:
+            store.close()
+
+    def wrapped(password: str, password_hash: str) -> bool:
+        ok = original(password, password_hash)
+        if ok and not fired:
+            fired.append(True)
+            thread = threading.Thread(target=narrow)
+            thread.start()
+            thread.join(30)
+        return ok
+
+    monkeypatch.setattr(crypto, "check_password", wrapped)
+    r = requests.post(
+        f"{url}/oauth/token",
+        data={
+            "grant_type": "password",
+            "username": "carol",
+            "password": PASSWORD,
+            "scope": "read write",
+        },
+        auth=(str(cid), secret),
+        timeout=30,
+    )
+    assert fired
+    assert store.clients.get(cid).scopes == ("read",)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"] == "invalid_scope", r.text
