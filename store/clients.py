@@ -310,9 +310,15 @@ class Clients:
 
     # -- for the endpoint --------------------------------------------------
 
-    def find_active(self, client_id: object) -> ClientInfo | None:
-        """The client for a presented ``client_id``, or None if unknown or deleted."""
+    def find_active(self, client_id: object, *, lock: bool = False) -> ClientInfo | None:
+        """The client for a presented ``client_id``, or None if unknown or deleted.
+
+        ``lock`` (inside a transaction) holds the row until commit on PostgreSQL, so
+        a concurrent ``update`` waits for the caller's write and then sees it.
+        """
         row = self._active_row(client_id)
+        if row is not None and lock and isinstance(self._store.db, pw.PostgresqlDatabase):
+            row = Client.select().where(Client.id == row.id).for_update().first()
         return self._info(row) if row else None
 
     def authenticate(self, client_id: object, secret: str | None) -> ClientInfo | None:

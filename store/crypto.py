@@ -115,15 +115,30 @@ def check_password(password: str, password_hash: str) -> bool:
         return False
 
 
-_DUMMY_HASH: str | None = None
+_DUMMY_HASHES: dict[int, str] = {}
 
 
-def burn_password_check(password: str) -> None:
-    """Spend what a real check costs, so unknown users cannot be told from known ones."""
-    global _DUMMY_HASH
-    if _DUMMY_HASH is None:
-        _DUMMY_HASH = hash_password(new_secret())
-    check_password(password, _DUMMY_HASH)
+def burn_password_check(password: str, like: str | None = None) -> None:
+    """Spend what a real check costs, so unknown users cannot be told from known ones.
+
+    ``like`` is a stored hash whose cost to match (the users' passwords may
+    have been hashed at another cost than this process's setting); without
+    one, this process's cost.
+    """
+    rounds = _rounds_of(like) or bcrypt_rounds()
+    dummy = _DUMMY_HASHES.get(rounds)
+    if dummy is None:
+        dummy = _DUMMY_HASHES[rounds] = hash_password(new_secret(), rounds)
+    check_password(password, dummy)
+
+
+def _rounds_of(password_hash: str | None) -> int | None:
+    """The cost of a ``$2b$NN$...`` hash, or None if it is not one."""
+    parts = (password_hash or "").split("$")
+    if len(parts) < 4 or not parts[2].isdigit():
+        return None
+    rounds = int(parts[2])
+    return rounds if 4 <= rounds <= 31 else None
 
 
 def _bcrypt_input(password: str) -> bytes:

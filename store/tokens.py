@@ -18,6 +18,7 @@ from authclients.store.models import (
     RefreshToken,
     User,
 )
+from authclients.store.ratelimit import KIND_PASSWORD_RUN
 from authclients.store.records import (
     GRANT_PERSONAL_ACCESS,
     STATE_REVOKED,
@@ -242,7 +243,13 @@ class Tokens(TokenExchange):
         dead_codes = (AuthCode.expires_at <= cutoff) & (
             AuthCode.used_at.is_null() | (AuthCode.used_at <= cutoff)
         )
-        stale_attempts = FailedAttempt.at <= now - timedelta(days=1)
+        # A username's completed runs stay: its escalation (and lock) is counted from
+        # them when no user has that name, from ``users.failure_runs`` when one has.
+        # Purging them made an unknown username start afresh while a known one kept
+        # climbing, and the next wait told the two apart.
+        stale_attempts = (FailedAttempt.at <= now - timedelta(days=1)) & (
+            FailedAttempt.kind != KIND_PASSWORD_RUN
+        )
         with self._store.atomic():
             doomed = [
                 self._info(r)

@@ -198,11 +198,20 @@ class Users:
         """The active user with this password, or None; always pays one bcrypt check."""
         row = User.get_or_none(User.username == (username or "").strip())
         if row is None or not row.active:
-            crypto.burn_password_check(password)
+            # At the cost the stored passwords were hashed with, which need not be this
+            # process's setting: an unknown name must take as long as a known one.
+            like = row.password_hash if row is not None else self._newest_hash()
+            crypto.burn_password_check(password, like)
             return None
         if not crypto.check_password(password, row.password_hash):
             return None
         return self._info(row)
+
+    @staticmethod
+    def _newest_hash() -> str | None:
+        """The newest user's password hash (its cost is the one to match); one indexed read."""
+        row = User.select(User.password_hash).order_by(User.id.desc()).tuples().first()
+        return row[0] if row else None
 
     def find_by_id(self, user_id: int) -> UserInfo | None:
         row = User.get_or_none(User.id == user_id)

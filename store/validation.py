@@ -26,6 +26,11 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*$")
 _REFUSED_SCHEMES = {"javascript", "data", "file", "vbscript", "about", "blob", "ftp", "ws", "wss"}
 
 
+def is_scope_token(value: str) -> bool:
+    """Exactly one RFC 6749 §3.3 scope-token: no separator, no trailing newline."""
+    return 0 < len(value) <= 100 and _SCOPE_TOKEN.fullmatch(value) is not None
+
+
 def has_control_characters(value: str) -> bool:
     """Control characters, and the bidi overrides that make text lie about its order."""
     return any(unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS for ch in value)

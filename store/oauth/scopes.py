@@ -23,10 +23,17 @@ def check_scopes(
     and an upper bound; ``InvalidScope`` names what is refused."""
     if len(raw) > SCOPE_PARAM_MAX:
         raise InvalidScope(f"The scope is too long (at most {SCOPE_PARAM_MAX} characters).")
-    if raw != raw.strip() or "  " in raw:
-        # RFC 6749 §3.3: scope-tokens separated by single spaces.
-        raw = " ".join(raw.split())
-    scopes, error = validation.clean_scopes(raw)
+    # RFC 6749 §3.3: scope-tokens separated by spaces (%x20). Anything else, a newline,
+    # a tab, NBSP or a C0 separator, is no separator but a character outside
+    # scope-token: str.split() would have read "read\x1cwrite" as two scopes.
+    tokens = [token for token in raw.split(" ") if token]
+    bad = next((token for token in tokens if not validation.is_scope_token(token)), None)
+    if bad is not None:
+        raise InvalidScope(
+            f"{_shown([bad[:60]])}: a scope is printable ASCII without spaces, quotes or "
+            "backslashes, and scopes are separated by single spaces."
+        )
+    scopes, error = validation.clean_scopes(tokens)
     if error:
         raise InvalidScope(error)
     if client.scopes:

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from authclients.store import errors as store_errors
 from authclients.store import validation
-from authclients.store.oauth.errors import InvalidGrant, InvalidRequest, InvalidScope, OAuthError
+from authclients.store.oauth.errors import (
+    InvalidGrant,
+    InvalidRequest,
+    InvalidScope,
+    OAuthError,
+    UnauthorizedClient,
+)
 from authclients.store.oauth.grants.base import Grant
 from authclients.store.oauth.pkce import check_verifier_syntax, verifier_matches
 from authclients.store.oauth.scopes import still_allowed
-from authclients.store.records import GRANT_AUTHORIZATION_CODE, IssuedToken
+from authclients.store.records import GRANT_AUTHORIZATION_CODE, ClientInfo, IssuedToken
 from authclients.store.token_exchange import CodeGrant
 
 
@@ -41,14 +47,23 @@ class AuthorizationCodeGrant(Grant):
             except store_errors.InvalidGrant as exc:
                 failure = InvalidGrant(str(exc))
             else:
+                # The client as it is now, inside this transaction (row locked on
+                # PostgreSQL): a narrowing or switch-off committed since the client
+                # authenticated binds this exchange too.
+                client = self.store.clients.find_active(self.client.id, lock=True)
                 try:
+                    if client is None or not client.allows(self.GRANT_TYPE):
+                        raise UnauthorizedClient(
+                            f"Client {self.client.id} may no longer use the "
+                            f"{self.GRANT_TYPE} grant."
+                        )
                     self._check(grant)
-                    scopes = self._scopes(grant)
+                    scopes = self._scopes(grant, client)
                 except OAuthError as exc:
                     failure = exc
                 else:
                     issued = self.store.tokens.issue(
-                        self.client,
+                        client,
                         grant_type=self.GRANT_TYPE,
                         user_id=grant.user_id,
                         scopes=scopes,
@@ -60,13 +75,13 @@ class AuthorizationCodeGrant(Grant):
         assert issued is not None
         return issued
 
-    def _scopes(self, grant: CodeGrant) -> tuple[str, ...]:
+    def _scopes(self, grant: CodeGrant, client: ClientInfo) -> tuple[str, ...]:
         """The approved scopes the client may still have: the admin may have narrowed them
         in the minutes between approval and exchange."""
-        scopes = still_allowed(grant.scopes, self.client)
+        scopes = still_allowed(grant.scopes, client)
         if grant.scopes and not scopes:
             raise InvalidScope(
-                f"Client {self.client.id} may no longer have any scope the user approved; "
+                f"Client {client.id} may no longer have any scope the user approved; "
                 "start the authorization again."
             )
         return scopes
