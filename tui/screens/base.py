@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
+from textual.widgets import Label
 from textual.worker import Worker
 
 from authclients.store.errors import NotFound
 from authclients.tui.jobs import failure_message, run_store_job
+from authclients.tui.safe_display import literal
 
 if TYPE_CHECKING:
     from authclients.store import Store
@@ -70,6 +73,23 @@ class ConsoleAccess:
         refresh = getattr(self, "refresh_data", None)
         if isinstance(exc, NotFound) and refresh is not None:
             refresh()
+
+    def show_field_errors(
+        self, errors: Mapping[str, str], fields: Sequence[str], focus: Mapping[str, str]
+    ) -> None:
+        """Each message in the label under its field (``#KEY-error``), the rest as one
+        toast, and the focus on the first field in error (``focus`` maps key → selector)."""
+        for key in fields:
+            label = cast(Widget, self).query_one(f"#{key}-error", Label)
+            label.update(literal(errors.get(key, "")))
+            label.display = key in errors
+        leftover = [msg for key, msg in errors.items() if key not in fields]
+        if leftover:
+            self.console.notify(" ".join(leftover), severity="error")
+        for key, selector in focus.items():
+            if key in errors:
+                cast(Widget, self).query_one(selector).focus()
+                break
 
 
 class ConsoleScreen(ConsoleAccess, Screen[T]):

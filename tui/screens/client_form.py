@@ -15,7 +15,7 @@ from authclients.store.errors import NotFound, StaleEdit, ValidationError
 from authclients.store.grant_types import CLIENT_GRANTS
 from authclients.store.records import ClientInfo, CreatedClient, Impact
 from authclients.tui.jobs import failure_message
-from authclients.tui.safe_display import TYPED_TEXT, literal
+from authclients.tui.safe_display import TYPED_TEXT
 from authclients.tui.safe_text import printable
 from authclients.tui.screens.base import ConsoleScreen
 from authclients.tui.screens.confirm import ConfirmScreen
@@ -185,13 +185,6 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
 
     def show_errors(self, errors: dict[str, str]) -> None:
         """Each message beside its field; messages for unknown fields become a notification."""
-        for key in FIELDS_WITH_ERRORS:
-            label = self.query_one(f"#{key}-error", Label)
-            label.update(literal(errors.get(key, "")))
-            label.display = key in errors
-        leftover = [msg for key, msg in errors.items() if key not in FIELDS_WITH_ERRORS]
-        if leftover:
-            self.notify(" ".join(leftover), severity="error")
         focus_order = {
             "name": "#name",
             "redirect_uris": "#redirect_uris",
@@ -199,10 +192,7 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
             "public": "#public",
             "scopes": "#scopes",
         }
-        for key, selector in focus_order.items():
-            if key in errors:
-                self.query_one(selector).focus()
-                break
+        self.show_field_errors(errors, FIELDS_WITH_ERRORS, focus_order)
 
     # -- actions -------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from textual.widgets import Button, Input, Label
 from authclients.store.errors import ValidationError
 from authclients.store.records import ScopeInfo
 from authclients.tui.jobs import failure_message
-from authclients.tui.safe_display import TYPED_TEXT, literal
+from authclients.tui.safe_display import TYPED_TEXT
 from authclients.tui.screens.base import ConsoleModal
 
 FIELDS = ("name", "description")
@@ -56,17 +56,7 @@ class ScopeFormScreen(ConsoleModal[ScopeInfo | None]):
 
     def show_errors(self, errors: dict[str, str]) -> None:
         """Each message under its field; the first field in error gets the focus."""
-        for key in FIELDS:
-            label = self.query_one(f"#{key}-error", Label)
-            label.update(literal(errors.get(key, "")))
-            label.display = key in errors
-        leftover = [msg for key, msg in errors.items() if key not in FIELDS]
-        if leftover:
-            self.notify(" ".join(leftover), severity="error")
-        for key in FIELDS:
-            if key in errors:
-                self.query_one(f"#{key}", Input).focus()
-                break
+        self.show_field_errors(errors, FIELDS, {key: f"#{key}" for key in FIELDS})
 
     def action_save(self) -> None:
         if self._saving:
