@@ -38,12 +38,12 @@ from tests.bench.bench_endpoint import (  # noqa: E402
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` (all its threads), in seconds."""
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """User and system CPU time of process ``pid`` (all its threads), in seconds."""
     with open(f"/proc/{pid}/stat") as f:
         # The command name may hold spaces: fields are counted after its closing parenthesis.
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS
+    return int(fields[11]) / _TICKS, int(fields[12]) / _TICKS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,12 +79,17 @@ def main(argv: list[str] | None = None) -> int:
             r = run_wrk(
                 url, args.scenario, args.seconds, args.connections, ids=ids, threads=args.threads
             )
-            cpu = cpu_seconds(proc.pid) - cpu_before
+            cpu_after = cpu_seconds(proc.pid)
+            user = cpu_after[0] - cpu_before[0]
+            system = cpu_after[1] - cpu_before[1]
+            cpu = user + system
             answers = int(r["requests"]) - int(r["non_2xx"])
+            n = max(answers, 1)
             us = cpu / answers * 1e6 if answers else float("nan")
             line = (
                 f"{args.scenario} #{run}: {float(r['rps']):7.0f} req/s  "
-                f"p99 {float(r['p99_ms']):6.2f} ms  CPU {us:6.1f} µs/answer  "
+                f"p99 {float(r['p99_ms']):6.2f} ms  CPU {us:6.1f} µs/answer "
+                f"(user {user / n * 1e6:.0f} + sys {system / n * 1e6:.0f})  "
                 f"cores used {cpu / float(r['seconds']):4.2f}  non-2xx {r['non_2xx']}"
             )
             if args.scenario in ("client_credentials", "password"):

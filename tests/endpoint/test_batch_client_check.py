@@ -9,11 +9,19 @@ Real SQLite file, the real writer thread, the real event loop.
 from __future__ import annotations
 
 import asyncio
+import base64
+import socket
+import struct
+
+import pytest
+import requests
 
 from authclients.store import Store
+from authclients.store.group_commit import GroupCommitter
 from authclients.store.hot_path import deferring_commits
 from authclients.store.oauth.authorization_server import AuthorizationServer
-from authclients.store.records import STATE_ACTIVE, STATE_REVOKED, ClientInfo
+from authclients.store.records import STATE_ACTIVE, STATE_REVOKED, ClientInfo, CreatedClient
+from tests.endpoint.conftest import basic, token_count
 
 
 def _issue_on_loop(store: Store, clients: list[ClientInfo]) -> list[str]:
@@ -59,3 +67,59 @@ def test_an_unchanged_client_keeps_every_token(store: Store) -> None:
     tokens = _issue_on_loop(store, [client] * 40)
     assert len(set(tokens)) == 40
     assert all(store.tokens.find(t).state == STATE_ACTIVE for t in tokens)  # type: ignore[union-attr]
+
+
+# -- the answer waits for its commit: a failed batch, a client that left -------------------
+
+
+def test_a_failed_batch_is_a_json_error_and_no_token(
+    store: Store, url: str, machine: CreatedClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The writer's INSERT fails for good (not "busy"): the answer is RFC 6749 JSON,
+    # never a token that is not in the table, and the endpoint keeps serving.
+    monkeypatch.setattr(GroupCommitter, "_sql_for", lambda self, rows: "INSERT INTO nowhere")
+    before = token_count()
+    r = requests.post(
+        f"{url}/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=basic(machine),
+        timeout=10,
+    )
+    assert r.status_code in (500, 503), r.text
+    assert r.json()["error"] in ("server_error", "temporarily_unavailable")
+    assert "access_token" not in r.text and "Traceback" not in r.text
+    assert token_count() == before
+    monkeypatch.undo()
+    ok = requests.post(
+        f"{url}/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=basic(machine),
+        timeout=10,
+    )
+    assert ok.status_code == 200, ok.text
+    assert store.tokens.find(ok.json()["access_token"]) is not None
+
+
+def test_clients_that_leave_before_their_answer_cost_nobody_else(
+    url: str, machine: CreatedClient
+) -> None:
+    host, port = url.removeprefix("http://").split(":")
+    secret = base64.b64encode(f"{machine.client.id}:{machine.secret}".encode()).decode()
+    body = b"grant_type=client_credentials"
+    head = (
+        f"POST /oauth/token HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {secret}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    for _ in range(30):
+        with socket.create_connection((host, int(port)), timeout=5) as s:
+            s.sendall(head + body)
+            # Reset at once: the answer's future is cancelled while its token commits.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    r = requests.post(
+        f"{url}/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=basic(machine),
+        timeout=10,
+    )
+    assert r.status_code == 200, r.text
