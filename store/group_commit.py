@@ -82,7 +82,7 @@ class GroupCommitter:
         p = store.db.param
         self._touch_sql = f"UPDATE access_token SET last_used_at = {p} WHERE id = {p}"
         self._revoke_sql = (
-            f"UPDATE access_token SET revoked = {p}, revoked_at = created_at WHERE id = {p}"
+            f"UPDATE access_token SET revoked = {p}, revoked_at = created_at WHERE token_hash = {p}"
         )
         self._param = p
         self._batch_sql: dict[int, str] = {}
@@ -135,7 +135,10 @@ class GroupCommitter:
     def submit(
         self, params: tuple[object, ...], check: tuple[int, int] | None = None
     ) -> asyncio.Future[int]:
-        """Queue one INSERT from the event loop; the future gives its id once committed.
+        """Queue one INSERT from the event loop; the future settles once it is committed.
+
+        Its result is 0 when no request thread shared the batch: the loop's answers
+        never show a token's id, so the writer does not ask SQLite for it.
 
         ``check`` (client id, version): the writer reads those clients once per
         batch inside the batch's transaction, after the INSERT, and revokes the
@@ -189,12 +192,20 @@ class GroupCommitter:
             with self._store.atomic():
                 if inserts:
                     params = [value for job in inserts for value in job.params]
-                    cursor = self._store.db.execute_sql(self._sql_for(len(inserts)), params)
-                    # RETURNING lists rows in no promised order: match them by digest.
-                    ids = {digest: row_id for row_id, digest in cursor.fetchall()}
-                    cursor.close()
-                    for job in inserts:
-                        job.row_id = ids[job.params[0]]
+                    if any(job.future is None for job in inserts):
+                        cursor = self._store.db.execute_sql(self._sql_for(len(inserts)), params)
+                        # RETURNING lists rows in no promised order: match them by digest.
+                        ids = {digest: row_id for row_id, digest in cursor.fetchall()}
+                        cursor.close()
+                        for job in inserts:
+                            job.row_id = ids[job.params[0]]
+                    else:
+                        # Only the loop waits, and its answers never show the id: no
+                        # RETURNING, whose every row is a step that gives up the GIL and
+                        # waits to take it back from the loop (py-spy: the writer's main
+                        # wait). One step for the whole batch.
+                        sql = self._sql_for(len(inserts), returning=False)
+                        self._store.db.execute_sql(sql, params).close()
                     self._revoke_if_clients_changed(inserts)
                 for job in batch:
                     if job.touch:
@@ -227,14 +238,16 @@ class GroupCommitter:
             client_id, version = job.check  # type: ignore[misc]
             now = current.get(client_id)
             if now is None or now[0] != version or now[1]:
-                self._store.db.execute_sql(self._revoke_sql, (True, job.row_id)).close()
+                self._store.db.execute_sql(self._revoke_sql, (True, job.params[0])).close()
 
-    def _sql_for(self, rows: int) -> str:
+    def _sql_for(self, rows: int, *, returning: bool = True) -> str:
         """One multi-row INSERT for the whole batch: one statement to run, not ``rows``."""
-        sql = self._batch_sql.get(rows)
+        key = rows if returning else -rows
+        sql = self._batch_sql.get(key)
         if sql is None:
             values = ", ".join([self._values] * rows)
-            sql = self._batch_sql[rows] = f"{self._insert} VALUES {values} RETURNING id, token_hash"
+            tail = " RETURNING id, token_hash" if returning else ""
+            sql = self._batch_sql[key] = f"{self._insert} VALUES {values}{tail}"
         return sql
 
 

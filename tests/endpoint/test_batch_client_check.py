@@ -77,7 +77,7 @@ def test_a_failed_batch_is_a_json_error_and_no_token(
 ) -> None:
     # The writer's INSERT fails for good (not "busy"): the answer is RFC 6749 JSON,
     # never a token that is not in the table, and the endpoint keeps serving.
-    monkeypatch.setattr(GroupCommitter, "_sql_for", lambda self, rows: "INSERT INTO nowhere")
+    monkeypatch.setattr(GroupCommitter, "_sql_for", lambda self, rows, **kw: "INSERT INTO nowhere")
     before = token_count()
     r = requests.post(
         f"{url}/oauth/token",
