@@ -35,7 +35,7 @@ class _Job:
     other future of its batch by one ``call_soon_threadsafe``.
     """
 
-    __slots__ = ("done", "error", "future", "params", "row_id", "touch")
+    __slots__ = ("check", "done", "error", "future", "params", "row_id", "touch")
 
     def __init__(
         self,
@@ -43,10 +43,14 @@ class _Job:
         future: asyncio.Future[int] | None = None,
         *,
         touch: bool = False,
+        check: tuple[int, int] | None = None,
     ) -> None:
         self.params = params
         self.touch = touch
         """An UPDATE of ``last_used_at`` (params: when, token id), not an INSERT."""
+        self.check = check
+        """(client id, version) the token was won with: revoked in the same
+        transaction if the client's row no longer has that version or is revoked."""
         self.row_id = 0
         self.error: BaseException | None = None
         self.future = future
@@ -77,6 +81,10 @@ class GroupCommitter:
         self._values = values
         p = store.db.param
         self._touch_sql = f"UPDATE access_token SET last_used_at = {p} WHERE id = {p}"
+        self._revoke_sql = (
+            f"UPDATE access_token SET revoked = {p}, revoked_at = created_at WHERE token_hash = {p}"
+        )
+        self._param = p
         self._batch_sql: dict[int, str] = {}
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -124,15 +132,25 @@ class GroupCommitter:
         self._queue.put(_Job((_UTC.db_value(when), token_id), future, touch=True))
         return future
 
-    def submit(self, params: tuple[object, ...]) -> asyncio.Future[int]:
-        """Queue one INSERT from the event loop; the future gives its id once committed.
+    def submit(
+        self, params: tuple[object, ...], check: tuple[int, int] | None = None
+    ) -> asyncio.Future[int]:
+        """Queue one INSERT from the event loop; the future settles once it is committed.
+
+        Its result is 0 when no request thread shared the batch: the loop's answers
+        never show a token's id, so the writer does not ask SQLite for it.
+
+        ``check`` (client id, version): the writer reads those clients once per
+        batch inside the batch's transaction, after the INSERT, and revokes the
+        token there if its client changed since it was authenticated (see
+        ``HotPath._client_changed``); the answer waits for that commit.
 
         Call on the loop thread. The writer settles all the futures of one batch
         with a single ``call_soon_threadsafe``: one wake-up of the loop per batch,
         not one lock per token (the prototype measured ~14 µs per token this way).
         """
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._queue.put(_Job(params, future))
+        self._queue.put(_Job(params, future, check=check))
         return future
 
     def _run(self) -> None:
@@ -174,12 +192,21 @@ class GroupCommitter:
             with self._store.atomic():
                 if inserts:
                     params = [value for job in inserts for value in job.params]
-                    cursor = self._store.db.execute_sql(self._sql_for(len(inserts)), params)
-                    # RETURNING lists rows in no promised order: match them by digest.
-                    ids = {digest: row_id for row_id, digest in cursor.fetchall()}
-                    cursor.close()
-                    for job in inserts:
-                        job.row_id = ids[job.params[0]]
+                    if any(job.future is None for job in inserts):
+                        cursor = self._store.db.execute_sql(self._sql_for(len(inserts)), params)
+                        # RETURNING lists rows in no promised order: match them by digest.
+                        ids = {digest: row_id for row_id, digest in cursor.fetchall()}
+                        cursor.close()
+                        for job in inserts:
+                            job.row_id = ids[job.params[0]]
+                    else:
+                        # Only the loop waits, and its answers never show the id: no
+                        # RETURNING, whose every row is a step that gives up the GIL and
+                        # waits to take it back from the loop (py-spy: the writer's main
+                        # wait). One step for the whole batch.
+                        sql = self._sql_for(len(inserts), returning=False)
+                        self._store.db.execute_sql(sql, params).close()
+                    self._revoke_if_clients_changed(inserts)
                 for job in batch:
                     if job.touch:
                         self._store.db.execute_sql(self._touch_sql, job.params).close()
@@ -189,12 +216,38 @@ class GroupCommitter:
                 job.error = exc
         _answer(batch)
 
-    def _sql_for(self, rows: int) -> str:
+    def _revoke_if_clients_changed(self, inserts: list[_Job]) -> None:
+        """Inside the batch's transaction: revoke each token whose client changed.
+
+        The write lock is held, so a change committed before this transaction
+        is seen here, and one committed after it finds the token already in the
+        table for its own revocation: no token outlives the change it raced.
+        One SELECT for all the batch's clients replaces a read per token on the loop.
+        """
+        checked = [job for job in inserts if job.check is not None]
+        if not checked:
+            return
+        ids = sorted({job.check[0] for job in checked})  # type: ignore[index]
+        marks = ", ".join([self._param] * len(ids))
+        cursor = self._store.db.execute_sql(
+            f"SELECT id, version, revoked FROM client WHERE id IN ({marks})", ids
+        )
+        current = {row[0]: (int(row[1]), bool(row[2])) for row in cursor.fetchall()}
+        cursor.close()
+        for job in checked:
+            client_id, version = job.check  # type: ignore[misc]
+            now = current.get(client_id)
+            if now is None or now[0] != version or now[1]:
+                self._store.db.execute_sql(self._revoke_sql, (True, job.params[0])).close()
+
+    def _sql_for(self, rows: int, *, returning: bool = True) -> str:
         """One multi-row INSERT for the whole batch: one statement to run, not ``rows``."""
-        sql = self._batch_sql.get(rows)
+        key = rows if returning else -rows
+        sql = self._batch_sql.get(key)
         if sql is None:
             values = ", ".join([self._values] * rows)
-            sql = self._batch_sql[rows] = f"{self._insert} VALUES {values} RETURNING id, token_hash"
+            tail = " RETURNING id, token_hash" if returning else ""
+            sql = self._batch_sql[key] = f"{self._insert} VALUES {values}{tail}"
         return sql
 
 

@@ -11,7 +11,6 @@ Plain SQL-92 plus ``RETURNING`` (SQLite 3.35+, PostgreSQL), so it runs on both.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import contextvars
 import dataclasses
@@ -236,10 +235,10 @@ class HotPath:
         )
         deferred = _deferred.get()
         if deferred is not None and self.committer.running:
-            # On the event loop: queue the INSERT; the caller awaits its commit (and the
-            # client check after it) before answering, so the id is not known yet (the
-            # answer never shows it).
-            deferred.append(asyncio.ensure_future(self._commit_client_token(client, params, now)))
+            # On the event loop: queue the INSERT; the caller awaits its commit (the
+            # writer checks the client inside that transaction) before answering, so
+            # the id is not known yet (the answer never shows it).
+            deferred.append(self.committer.submit(params, check=(client.id, client.version)))
             token_id = 0
             revoked = False
         else:
@@ -274,14 +273,6 @@ class HotPath:
             refresh_token=None,
             expires_in=int(lifetime.total_seconds()),
         )
-
-    async def _commit_client_token(
-        self, client: ClientInfo, params: tuple[object, ...], now: datetime
-    ) -> int:
-        """On the loop: the token's INSERT through the group committer, then the client check."""
-        token_id = await self.committer.submit(params)
-        self._revoke_if_client_changed(client, token_id, now)
-        return token_id
 
     def _revoke_if_client_changed(self, client: ClientInfo, token_id: int, now: datetime) -> bool:
         """Revoke the token just committed if its client changed meanwhile; True if it did."""

@@ -143,8 +143,17 @@ def defined(names: Iterable[str]) -> set[str]:
     wanted = {n for n in names if n}
     if not wanted:
         return set()
-    query = Scope.select(Scope.name).where(Scope.name.in_(sorted(wanted)))
-    return {name for (name,) in query.tuples()}
+    # Plain SQL with bind parameters, not a Peewee query: this runs for every token
+    # request, and building the query cost ~10 times running it (a fifth of the
+    # loop's time for client_credentials, measured with py-spy).
+    db = Scope._meta.database
+    marks = ", ".join([db.param] * len(wanted))
+    table = Scope._meta.table_name
+    cursor = db.execute_sql(f'SELECT name FROM "{table}" WHERE name IN ({marks})', sorted(wanted))
+    try:
+        return {name for (name,) in cursor.fetchall()}
+    finally:
+        cursor.close()
 
 
 def undefined(names: Iterable[str]) -> list[str]:

@@ -62,6 +62,8 @@ class EndpointApplication:
             return self._on_pool(request, context, started)
         with deferring_commits() as pending:
             response = self.router.handle(request)
+        if len(pending) == 1 and isinstance(pending[0], asyncio.Future):
+            return self._after_commit(request, response, pending[0], started)
         if pending:
             return self._after_commits(request, response, pending, started)
         return self._logged(request, response, started)
@@ -104,6 +106,39 @@ class EndpointApplication:
     async def _on_pool(self, request: Request, context: RequestContext, started: float) -> Response:
         response = await context.run_blocking(self.router.handle, request)
         return self._logged(request, response, started)
+
+    def _after_commit(
+        self,
+        request: Request,
+        response: Response,
+        commit: asyncio.Future[int],
+        started: float,
+    ) -> asyncio.Future[Response]:
+        """The answer once the group committer has committed its one token.
+
+        A future chained by a callback, not a coroutine awaiting ``gather``: the
+        common case (one token) then costs no Task and no gathering future on the
+        loop. Cancelling the answer (its client went away) leaves the commit alone,
+        as the writer commits a queued token anyway.
+        """
+        answer: asyncio.Future[Response] = commit.get_loop().create_future()
+
+        def committed(done: asyncio.Future[int]) -> None:
+            if answer.done():
+                return  # cancelled: nobody waits for this answer
+            if done.cancelled():
+                answer.cancel()  # as an awaited cancelled future would end the Task
+                return
+            final = response
+            if done.exception() is not None:
+                final = self.router.failure(request, done.exception())  # type: ignore[arg-type]
+            try:
+                answer.set_result(self._logged(request, final, started))
+            except Exception as exc:  # the transport answers a failed future with a 500
+                answer.set_exception(exc)
+
+        commit.add_done_callback(committed)
+        return answer
 
     async def _after_commits(
         self,
