@@ -51,7 +51,7 @@ class RefreshTokenGrant(Grant):
         # commits in between must bind this refresh too. A refusal's family
         # revocation commits with it, so the failure is raised after the block.
         failure: OAuthError | None = None
-        with self.server.writing(), self.store.atomic():
+        with self.store.atomic():  # atomic holds the writer lock itself
             client = self.store.clients.find_active(self.client.id, lock=True)
             try:
                 if client is None:
