@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 import peewee as pw
 
 from authclients.store.endpoint.connection import RequestContext
-from authclients.store.endpoint.http import form_params
+from authclients.store.endpoint.http import request_form
 from authclients.store.endpoint.http11 import ParseError, Request
 from authclients.store.endpoint.request_log import LoggedRequest, RequestLog
 from authclients.store.endpoint.responses import Response
@@ -98,7 +98,7 @@ class EndpointApplication:
         # The form is parsed exactly as the route parses it, so no crafted body can run
         # another grant here; a body that does not parse is refused just as fast.
         try:
-            params = form_params(request.query, request.headers, request.body)
+            params = request_form(request)
         except OAuthError:
             return True
         return params.get("grant_type") == "client_credentials"

@@ -194,6 +194,7 @@ class HttpConnection(asyncio.Protocol):
         "_parser",
         "_pending",
         "_queue",
+        "_read_paused",
         "_registry",
         "_task",
         "_timer",
@@ -222,6 +223,8 @@ class HttpConnection(asyncio.Protocol):
         self._closing = False
         self._eof = False
         self._write_paused = False
+        self._read_paused = False
+        """We paused the transport's reading (``_pause_reading``); only then is it resumed."""
         self._drained = 0
         self._timer: asyncio.TimerHandle | None = None
         self._last_read = 0.0
@@ -272,6 +275,12 @@ class HttpConnection(asyncio.Protocol):
         if events:
             self._enqueue(events)
             self._advance()
+        if self._busy or self._parked is not None:
+            # Input while a request is still being answered: the client pipelines.
+            # Read no more until it is answered; what this read brought waits queued
+            # (one read's worth). A client that waits for each answer never gets
+            # here, so the common request costs no pause and resume of its reading.
+            self._pause_reading()
 
     def eof_received(self) -> bool:
         if self._closing:
@@ -304,8 +313,7 @@ class HttpConnection(asyncio.Protocol):
     def pause_writing(self) -> None:
         # The client reads slower than we answer: stop reading its next requests too.
         self._write_paused = True
-        if self._transport is not None:
-            self._transport.pause_reading()
+        self._pause_reading()
 
     def resume_writing(self) -> None:
         self._write_paused = False
@@ -360,7 +368,17 @@ class HttpConnection(asyncio.Protocol):
             else:
                 transport.close()
             return
-        transport.resume_reading()
+        self._resume_reading()
+
+    def _pause_reading(self) -> None:
+        if not self._read_paused and self._transport is not None:
+            self._read_paused = True
+            self._transport.pause_reading()
+
+    def _resume_reading(self) -> None:
+        if self._read_paused and self._transport is not None:
+            self._read_paused = False
+            self._transport.resume_reading()
 
     def _dispatch(self, request: Request) -> None:
         try:
@@ -374,10 +392,11 @@ class HttpConnection(asyncio.Protocol):
         if isinstance(answer, Response):
             self._answer(request, answer)
             return
-        # Blocking work: read nothing more until it is answered (pipelined requests wait).
+        # Work that waits (the pool, a commit): pipelined requests wait behind it, and
+        # reading pauses if more input comes meanwhile (see ``data_received``).
         if not self._registry.acquire_slot(self):
             self._parked = request
-            self._transport.pause_reading()  # type: ignore[union-attr]
+            self._pause_reading()
             self._pending = answer
             return
         self._start(request, answer)
@@ -398,7 +417,6 @@ class HttpConnection(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self._transport.pause_reading()  # type: ignore[union-attr]
         try:
             task = asyncio.ensure_future(awaitable)
         except TypeError:
@@ -490,7 +508,7 @@ class HttpConnection(asyncio.Protocol):
         else:  # pragma: no cover - TCP transports can
             transport.close()
             return
-        transport.resume_reading()
+        self._resume_reading()
         self._last_read = self._wait_start = self._loop.time()
         linger = self._registry.limits.linger
         self._arm_timer_absolute(linger)

@@ -90,6 +90,8 @@ class Request:
         address: the client's address: ``source``, or what a trusted proxy says it
             forwarded (``store.endpoint.proxies``); the router fills it in. The
             per-address limits, the session caps and the request log use it.
+        form: the form body once ``http.request_form`` has parsed it (the
+            application and the route both need it; parsed once).
     """
 
     method: str
@@ -103,6 +105,7 @@ class Request:
     client_id: str | None = None
     source: str = ""
     address: str | None = None
+    form: dict[str, str] | None = None
 
     @property
     def route_method(self) -> str:

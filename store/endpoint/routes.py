@@ -22,10 +22,10 @@ from authclients.store.endpoint.http import (
     Request,
     Response,
     client_credentials,
-    form_params,
     json_response,
     oauth_error_response,
     parse_form,
+    request_form,
     safe_client_id,
 )
 from authclients.store.endpoint.proxies import TrustedProxies
@@ -153,18 +153,18 @@ class Router:
     # -- the OAuth routes ---------------------------------------------------------------
 
     def _token(self, request: Request) -> Response:
-        params = form_params(request.query, request.headers, request.body)
+        params = request_form(request)
         credentials = self._credentials(request, params)
         issued = self.authorization.token(params, credentials)
         return json_response(200, issued.response())
 
     def _revoke(self, request: Request) -> Response:
-        params = form_params(request.query, request.headers, request.body)
+        params = request_form(request)
         self.authorization.revoke(params, self._credentials(request, params))
         return Response(200, b"", None, NO_STORE)
 
     def _introspect(self, request: Request) -> Response:
-        params = form_params(request.query, request.headers, request.body)
+        params = request_form(request)
         _client, claims = self.authorization.introspect(params, self._credentials(request, params))
         return json_response(200, claims)
 

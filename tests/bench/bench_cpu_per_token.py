@@ -46,6 +46,24 @@ def cpu_seconds(pid: int) -> tuple[float, float]:
     return int(fields[11]) / _TICKS, int(fields[12]) / _TICKS
 
 
+def thread_cpu(pid: int) -> dict[str, float]:
+    """User+system CPU seconds of ``serve``'s loop (its main thread) and of its other threads.
+
+    Python 3.11 leaves the OS thread names alone, so the main thread (the loop)
+    is told apart by its id; the others are the writer and the blocking pool.
+    """
+    out = {"loop": 0.0, "others": 0.0}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue  # the thread ended meanwhile
+        name = "loop" if int(tid) == pid else "others"
+        out[name] += (int(fields[11]) + int(fields[12])) / _TICKS
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=8)
@@ -76,10 +94,12 @@ def main(argv: list[str] | None = None) -> int:
         for run in range(1, args.runs + 1):
             tokens_before = count_tokens(target)
             cpu_before = cpu_seconds(proc.pid)
+            threads_before = thread_cpu(proc.pid)
             r = run_wrk(
                 url, args.scenario, args.seconds, args.connections, ids=ids, threads=args.threads
             )
             cpu_after = cpu_seconds(proc.pid)
+            threads_after = thread_cpu(proc.pid)
             user = cpu_after[0] - cpu_before[0]
             system = cpu_after[1] - cpu_before[1]
             cpu = user + system
@@ -98,6 +118,13 @@ def main(argv: list[str] | None = None) -> int:
                 failed |= issued < answers
             failed |= bool(r["non_2xx"] or r["socket_errors"])
             line += f"  load avg {os.getloadavg()[0]:.1f}"
+            # Which thread spends it: the loop (``authclients``, the main thread of
+            # ``serve``) is the one that bounds the rate; the writer runs beside it.
+            per_thread = "  ".join(
+                f"{name} {(spent - threads_before.get(name, 0.0)) / n * 1e6:.0f}"
+                for name, spent in sorted(threads_after.items())
+            )
+            line += f"\n    µs/answer by thread: {per_thread}"
             print(line, flush=True)
             rows.append((float(r["rps"]), float(r["p99_ms"]), us))
         print(
