@@ -3,7 +3,9 @@
 Under load many requests wait for the database at once; committing them
 together writes each touched page once per batch instead of once per token.
 A request thread waits on a lock; a request on the event loop awaits a
-future, and the writer settles every future of a batch with one
+future. The loop hands the writer its jobs as one list per batch: while a
+batch of the loop's is being committed, the next one gathers on the loop,
+and the writer settles every future of a batch with one
 ``call_soon_threadsafe``. Besides new tokens, the writer records tokens' last
 use (``touch``), so the protected resource's reads never write on the loop.
 """
@@ -25,6 +27,8 @@ log = logging.getLogger("authclients.endpoint")
 
 MAX_BATCH = 128
 """Tokens committed together at most; a batch is whatever queued while the last one committed."""
+
+_STOPPING = "the endpoint is stopping"
 
 
 class _Job:
@@ -86,9 +90,18 @@ class GroupCommitter:
         )
         self._param = p
         self._batch_sql: dict[int, str] = {}
-        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Job | list[_Job] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lifecycle = threading.Lock()
+        # The loop's side (touched only on the loop thread). Handing the writer each
+        # token as it comes woke it once per token: it took the GIL from the loop to
+        # commit batches of 2-3 (measured). Now the loop gathers its jobs and hands
+        # them over as one list when the writer has no batch of the loop's in hand.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._gathering: list[_Job] = []
+        self._flush_due = False
+        self._loop_batches = 0
+        """Lists handed to the writer and not yet settled (0 or 1)."""
 
     @property
     def running(self) -> bool:
@@ -129,7 +142,7 @@ class GroupCommitter:
     def submit_touch(self, token_id: int, when: datetime) -> asyncio.Future[int]:
         """Record a token's last use from the event loop; the future settles at the commit."""
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._queue.put(_Job((_UTC.db_value(when), token_id), future, touch=True))
+        self._gather(_Job((_UTC.db_value(when), token_id), future, touch=True))
         return future
 
     def submit(
@@ -150,28 +163,78 @@ class GroupCommitter:
         not one lock per token (the prototype measured ~14 µs per token this way).
         """
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._queue.put(_Job(params, future, check=check))
+        self._gather(_Job(params, future, check=check))
         return future
+
+    # -- the loop's side: one hand-over per batch --------------------------------------
+
+    def _gather(self, job: _Job) -> None:
+        """Keep ``job`` for the loop's next batch; hand it over at the end of this turn of
+        the loop, or when the writer settles the batch it is committing."""
+        loop = job.future.get_loop()  # type: ignore[union-attr]
+        if self._loop is not loop:
+            if self._loop is None or (not self._gathering and not self._loop_batches):
+                self._loop = loop
+            else:  # pragma: no cover - one loop per endpoint; a second one goes direct
+                self._queue.put(job)
+                return
+        self._gathering.append(job)
+        if not self._flush_due and not self._loop_batches:
+            # After the other requests this turn of the loop reads: they join the batch.
+            self._flush_due = True
+            loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        """On the loop: hand what gathered to the writer as one list (at most MAX_BATCH)."""
+        self._flush_due = False
+        if not self._gathering or self._loop_batches:
+            return
+        jobs = self._gathering[:MAX_BATCH]
+        del self._gathering[:MAX_BATCH]
+        if self._thread is None:
+            for job in jobs:
+                job.error = RuntimeError(_STOPPING)
+            _settle(jobs)
+            self._gathering.clear()
+            return
+        self._loop_batches += 1
+        self._queue.put(jobs)
+
+    def _loop_batch_done(self, jobs: list[_Job]) -> None:
+        """On the loop: the writer committed (or failed) one of the loop's lists."""
+        _settle(jobs)
+        self._loop_batches -= 1
+        if self._gathering and not self._flush_due:
+            self._flush()
 
     def _run(self) -> None:
         db = self._store.db
         try:
             while True:
-                job = self._queue.get()
-                if job is None:
+                item = self._queue.get()
+                if item is None:
                     return
-                batch = [job]
+                batch: list[_Job] = []
+                lists: list[list[_Job]] = []
                 stop = False
-                while len(batch) < MAX_BATCH:
+                while True:
+                    if isinstance(item, list):
+                        lists.append(item)
+                    else:
+                        batch.append(item)
+                    if len(batch) + sum(map(len, lists)) >= MAX_BATCH:
+                        break
                     try:
-                        more = self._queue.get_nowait()
+                        item = self._queue.get_nowait()
                     except queue.Empty:
                         break
-                    if more is None:
+                    if item is None:
                         stop = True
                         break
-                    batch.append(more)
-                self._commit(db, batch)
+                self._commit(db, [*batch, *(job for jobs in lists for job in jobs)])
+                _answer(batch)
+                for jobs in lists:
+                    self._hand_back(jobs)
                 if stop:
                     return
         finally:
@@ -181,8 +244,12 @@ class GroupCommitter:
                     left = self._queue.get_nowait()
                 except queue.Empty:
                     break
-                if left is not None:
-                    left.error = RuntimeError("the endpoint is stopping")
+                if isinstance(left, list):
+                    for job in left:
+                        job.error = RuntimeError(_STOPPING)
+                    self._hand_back(left)
+                elif left is not None:
+                    left.error = RuntimeError(_STOPPING)
                     _answer([left])
             self._store.close()
 
@@ -214,7 +281,13 @@ class GroupCommitter:
             log.error("a batch of %d token writes failed: %s", len(batch), type(exc).__name__)
             for job in batch:
                 job.error = exc
-        _answer(batch)
+
+    def _hand_back(self, jobs: list[_Job]) -> None:
+        """One of the loop's lists is done: settle it, and let the loop hand over the next."""
+        loop = jobs[0].future.get_loop()  # type: ignore[union-attr]
+        # A closed loop: nobody is waiting for these answers any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(self._loop_batch_done, jobs)
 
     def _revoke_if_clients_changed(self, inserts: list[_Job]) -> None:
         """Inside the batch's transaction: revoke each token whose client changed.
