@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any, ClassVar, Protocol
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -25,6 +26,8 @@ from authclients.tui.screens.help import HelpScreen
 
 UI_SWITCH_INTERVAL = 0.001
 """Seconds between GIL handovers while the endpoint thread runs (Python's default: 0.005)."""
+ENDPOINT_NICE = 10
+"""The embedded endpoint's loop thread runs this much nicer than the UI (0 to 19: lower)."""
 CHANGE_POLL_SECONDS = 1.0
 """How often the console looks for changes made by other processes (shown within ~2 s)."""
 
@@ -36,6 +39,20 @@ class Endpoint(Protocol):
     running: bool
 
     def stop(self) -> None: ...
+
+
+class Foreground(Protocol):
+    """The endpoint's ``ForegroundGate``: its loop waits while the UI says it is busy."""
+
+    def busy(self) -> None: ...
+
+    def idle(self) -> None: ...
+
+    def lower_priority(self, nice: int) -> None: ...
+
+
+_HOLDING_INPUT = (events.Key, events.Paste, events.MouseDown, events.MouseUp)
+"""Input whose answer the admin waits to see; mouse moves and scrolls are not held for."""
 
 
 class DataChanged(Message):
@@ -89,11 +106,34 @@ class AuthClientsApp(App[None]):
         self.secrets: dict[int, str] = {}
         """Client id → secret created or rotated in this run, for the playground to prefill."""
         self.database_label = store.location
+        # The embedded endpoint's loop shares our GIL; it waits while we answer a key.
+        application = getattr(endpoint, "application", None)
+        self._foreground: Foreground | None = getattr(application, "foreground", None)
+        if self._foreground is not None:
+            self._foreground.lower_priority(ENDPOINT_NICE)
         self._watcher = (
             ChangeWatcher(store, lambda stamp: self.post_message(DataChanged(stamp)), poll_interval)
             if poll_interval
             else None
         )
+
+    # -- the endpoint waits while a key is answered -----------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        # Busy from the key until the screen shows what it did: the endpoint's requests
+        # wait meanwhile instead of taking turns at the GIL with us.
+        gate = self._foreground
+        if gate is None or not isinstance(event, _HOLDING_INPUT) or event.is_forwarded:
+            await super().on_event(event)
+            return
+        gate.busy()
+        await super().on_event(event)
+        # The key went to the focused widget's queue (or the screen's); this follows it
+        # there, and runs after the screen update its handling asked for (at once if
+        # it changed nothing on screen).
+        target = self.focused or self.screen
+        if not target.call_after_refresh(gate.idle):
+            gate.idle()
 
     # -- life ------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 import peewee as pw
 
 from authclients.store.endpoint.connection import RequestContext
+from authclients.store.endpoint.foreground import ForegroundGate
 from authclients.store.endpoint.http import request_form
 from authclients.store.endpoint.http11 import ParseError, Request
 from authclients.store.endpoint.request_log import LoggedRequest, RequestLog
@@ -44,6 +45,8 @@ class EndpointApplication:
         request_log: the latest requests, for the console.
         reads_on_loop: SQLite reads run on the loop (they take microseconds);
             False on PostgreSQL, whose every call blocks.
+        foreground: the console's UI marks itself busy here while it answers a
+            key; each request waits until it is idle again (``serve`` never marks it).
     """
 
     def __init__(self, router: Router, request_log: RequestLog, store: Store) -> None:
@@ -51,12 +54,15 @@ class EndpointApplication:
         self.request_log = request_log
         self.store = store
         self.reads_on_loop = isinstance(store.db, pw.SqliteDatabase)
+        self.foreground = ForegroundGate()
 
     # -- the transport's Application interface ---------------------------------------------
 
     def handle(self, request: Request, context: RequestContext) -> Response | Awaitable[Response]:
         """The answer now (fast routes, on the loop), or an awaitable of it (pool work)."""
         started = time.perf_counter()
+        # The console's UI shares our GIL: while it answers a key, wait (GIL released).
+        self.foreground.wait()
         request.source = context.remote
         if not self._runs_on_loop(request):
             return self._on_pool(request, context, started)

@@ -144,22 +144,24 @@ class Pane:
 
     def __init__(self, db: str, port: int) -> None:
         self.name = f"bench-console-{os.getpid()}"
+        # A tmux server of its own (-L): nobody else's sessions are touched or slowed.
+        self.tmux = ["tmux", "-L", self.name]
         # Textual draws on stderr: leave it on the terminal.
         command = (
             f"cd {ROOT} && exec {sys.executable} -m authclients.tui.cli --db {db} --port {port}"
         )
         subprocess.run(
-            ["tmux", "new-session", "-d", "-s", self.name, "-x", "120", "-y", "40", command],
+            [*self.tmux, "new-session", "-d", "-s", self.name, "-x", "120", "-y", "40", command],
             check=True,
         )
 
     def text(self) -> str:
         return subprocess.run(
-            ["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
+            [*self.tmux, "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
         ).stdout
 
     def send(self, key: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, key], check=True)
+        subprocess.run([*self.tmux, "send-keys", "-t", self.name, key], check=True)
 
     def wait_for(self, pattern: str, timeout: float = 20.0) -> re.Match[str]:
         deadline = time.perf_counter() + timeout
@@ -172,7 +174,7 @@ class Pane:
             time.sleep(0.002)
 
     def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        subprocess.run([*self.tmux, "kill-server"], capture_output=True)
 
 
 def key_latencies(pane: Pane, presses: int) -> list[float]:
