@@ -12,8 +12,10 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable
+from textual.widgets._data_table import RowKey
 
 from authclients.store.records import ClientInfo, ClientPage
 from authclients.tui.formatting import date_text, grant_summary
@@ -41,6 +43,8 @@ COLUMNS = (
 SORTABLE = tuple(c.key for c in COLUMNS)
 GRANTS_MAX_WIDTH = 16
 """All four grants, abbreviated: ``code pass pat cc``."""
+_NOWHERE = Coordinate(-2, -2)
+"""A cursor on no row: not a data row, not the header (-1)."""
 
 
 class ClientTable(DataTable[Text | str]):
@@ -157,6 +161,38 @@ class ClientTable(DataTable[Text | str]):
 
     def action_last(self) -> None:
         self.go_to(self.match_count - 1)
+
+    # -- rendering ------------------------------------------------------------
+
+    def _render_line_in_row(
+        self,
+        row_key: RowKey,
+        line_no: int,
+        base_style: object,
+        cursor_location: Coordinate,
+        hover_location: Coordinate,
+    ) -> tuple[list, list]:  # type: ignore[type-arg]
+        """DataTable's row render, cached per row whatever row the cursor is on.
+
+        DataTable keys its cache of rendered rows on the cursor's coordinate, so
+        every cursor move misses it for every row: once the cursor reaches the
+        bottom, each ``down`` scrolls and renders the whole visible table anew
+        (58 ms of the UI thread per key at 120x40, against 5 ms without a scroll,
+        measured in process). With a row cursor a row looks the same wherever the
+        cursor is, as long as it is not on that row: those rows get one fixed
+        "nowhere" cursor (and hover), so their rendering is reused.
+        """
+        if self.cursor_type == "row":
+            row = self._row_locations.get(row_key)
+            if row is None:  # the header row
+                row = -1
+            if cursor_location.row != row:
+                cursor_location = _NOWHERE
+            if hover_location.row != row:
+                hover_location = _NOWHERE
+        return super()._render_line_in_row(  # type: ignore[arg-type]
+            row_key, line_no, base_style, cursor_location, hover_location
+        )
 
     # -- layout -------------------------------------------------------------
 
