@@ -139,15 +139,31 @@ async def filter_keystrokes(store: Store, keys: str) -> list[float]:
 # -- part 2: a real terminal under endpoint load ---------------------------------------------
 
 
+FLOOR_PROGRAM = r"""
+import os, sys, tty
+tty.setraw(0)
+row = 1
+os.write(1, b"\x1b[2J\x1b[Hrow 1 \xc2\xb7 ")
+while True:
+    data = os.read(0, 64)
+    if b"q" in data:
+        break
+    row += data.count(b"\x1b[B")
+    os.write(1, f"\x1b[Hrow {row:,} \u00b7 ".encode())
+"""
+"""The least a program can do for a key: the measuring chain's own cost (tmux, send-keys,
+capture-pane), so the console's figures can be read against it."""
+
+
 class Pane:
     """The real ``authclients`` in a detached tmux session of 120x40."""
 
-    def __init__(self, db: str, port: int) -> None:
+    def __init__(self, db: str, port: int, command: str | None = None) -> None:
         self.name = f"bench-console-{os.getpid()}"
         # A tmux server of its own (-L): nobody else's sessions are touched or slowed.
         self.tmux = ["tmux", "-L", self.name]
         # Textual draws on stderr: leave it on the terminal.
-        command = (
+        command = command or (
             f"cd {ROOT} && exec {sys.executable} -m authclients.tui.cli --db {db} --port {port}"
         )
         subprocess.run(
@@ -214,8 +230,26 @@ def filter_on_screen(pane: Pane, words: tuple[str, ...]) -> list[float]:
     return samples
 
 
+def floor(presses: int) -> str:
+    """Key to screen for ``FLOOR_PROGRAM`` in the same kind of pane."""
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(FLOOR_PROGRAM)
+    pane = Pane("", 0, command=f"exec {sys.executable} {f.name}")
+    try:
+        pane.wait_for(r"row 1 ·")
+        return summary(key_latencies(pane, presses))
+    finally:
+        pane.close()
+        os.unlink(f.name)
+
+
 def under_load(db: str, presses: int, seconds: int) -> None:
     from tests.bench.bench_endpoint import run_wrk, seed
+
+    print(
+        f"  key → screen, the floor:   {floor(presses // 2)}   (a raw-mode echo program: "
+        "what tmux and the polling cost)"
+    )
 
     store = Store.open(db)
     ids = seed(store)
@@ -228,7 +262,8 @@ def under_load(db: str, presses: int, seconds: int) -> None:
         print(f"  console up; endpoint {url.group(1)}")
         typed = filter_on_screen(pane, ("web", "app 4", "9", "kiosk 7"))
         print(f"  filter key → screen:       {summary(typed)}   target < 100 ms")
-        print(f"  key → screen, no load:     {summary(key_latencies(pane, presses // 2))}")
+        quiet = summary(key_latencies(pane, presses // 2))
+        print(f"  key → screen, no load:     {quiet}   load avg {os.getloadavg()[0]:.1f}")
         results: list[dict[str, object]] = []
         load = threading.Thread(
             target=lambda: results.append(
@@ -239,7 +274,9 @@ def under_load(db: str, presses: int, seconds: int) -> None:
         time.sleep(1.0)  # let wrk open its 16 connections and warm up
         samples = key_latencies(pane, presses)
         load.join()
-        print(f"  key → screen, under load:  {summary(samples)}")
+        print(
+            f"  key → screen, under load:  {summary(samples)}   load avg {os.getloadavg()[0]:.1f}"
+        )
         if results:
             r = results[0]
             print(

@@ -20,6 +20,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,6 +65,17 @@ def thread_cpu(pid: int) -> dict[str, float]:
     return out
 
 
+def max_threads(pid: int, stop: threading.Event, seen: list[int]) -> None:
+    """Sample ``Threads:`` of ``/proc/PID/status`` until ``stop``; the highest goes in ``seen``."""
+    most = 0
+    while not stop.wait(0.1):
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("Threads:"):
+                    most = max(most, int(line.split()[1]))
+    seen.append(most)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=8)
@@ -95,10 +107,15 @@ def main(argv: list[str] | None = None) -> int:
             tokens_before = count_tokens(target)
             cpu_before = cpu_seconds(proc.pid)
             threads_before = thread_cpu(proc.pid)
+            sampling, seen = threading.Event(), []
+            sampler = threading.Thread(target=max_threads, args=(proc.pid, sampling, seen))
+            sampler.start()
             r = run_wrk(
                 url, args.scenario, args.seconds, args.connections, ids=ids, threads=args.threads
             )
             cpu_after = cpu_seconds(proc.pid)
+            sampling.set()
+            sampler.join()
             threads_after = thread_cpu(proc.pid)
             user = cpu_after[0] - cpu_before[0]
             system = cpu_after[1] - cpu_before[1]
@@ -124,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{name} {(spent - threads_before.get(name, 0.0)) / n * 1e6:.0f}"
                 for name, spent in sorted(threads_after.items())
             )
-            line += f"\n    µs/answer by thread: {per_thread}"
+            line += f"\n    µs/answer by thread: {per_thread}   threads at most {seen[0]}"
             print(line, flush=True)
             rows.append((float(r["rps"]), float(r["p99_ms"]), us))
         print(
