@@ -114,7 +114,7 @@ def test_no_answer_backs_off_exponentially_and_expiry_ends_it() -> None:
         polling.answered(oc.Exchange(request, None, "connection refused"), 0.0)
         assert polling.next_poll_at == expected
     assert polling.state == WAITING
-    assert not polling.due(604.0)  # not yet: the backed-off poll is not due
+    assert polling.due(604.0)  # still polling up to an interval past expiry
     assert polling.state == WAITING
     assert not polling.due(600.0 + 5)  # an interval past expiry without expired_token
     assert polling.state == EXPIRED
