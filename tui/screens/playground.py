@@ -20,6 +20,7 @@ from textual.widgets import Footer, Input
 
 from authclients.store import oauth_client as oc
 from authclients.store.errors import NotFound
+from authclients.store.grant_types import GRANT_DEVICE
 from authclients.store.records import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_PERSONAL_ACCESS,
@@ -30,12 +31,14 @@ from authclients.store.records import (
 )
 from authclients.tui.screens.authorize_here import AuthorizeHereScreen, AuthorizeOutcome
 from authclients.tui.screens.base import ConsoleScreen
+from authclients.tui.screens.device_sign_in import DeviceDecision, DeviceSignInScreen
 from authclients.tui.widgets.console_header import ConsoleHeader
 from authclients.tui.widgets.playground import keys
 from authclients.tui.widgets.playground.actions import ActionBar
 from authclients.tui.widgets.playground.client_picker import BY_HAND, ClientPicker
 from authclients.tui.widgets.playground.code_flow import stopped_hint
 from authclients.tui.widgets.playground.code_flow_form import CodeFlowForm
+from authclients.tui.widgets.playground.device_flow import DeviceFlowForm
 from authclients.tui.widgets.playground.exchange_panels import (
     OutcomeLine,
 )
@@ -59,7 +62,7 @@ CLIENT_LIMIT = 500
 class PlaygroundScreen(ConsoleScreen[None]):
     """Target, client, grant and its inputs; Send and friends; the panels; the history."""
 
-    CSS_PATH = "../playground.tcss"
+    CSS_PATH: ClassVar[list[str]] = ["../playground.tcss", "../device_flow.tcss"]
     BINDINGS: ClassVar[list[BindingType]] = keys.BINDINGS
     PALETTE = keys.PALETTE
 
@@ -114,6 +117,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
         self._use_target(oc.Target.from_base(self.console.endpoint_url))
         self._apply_client(self.initial_client)
         self.view.show(None)
+        self.device.clock = lambda: self.now().timestamp()
         self.set_interval(1.0, self._tick)
         clients = self.store.clients
         self.run_store(
@@ -127,6 +131,10 @@ class PlaygroundScreen(ConsoleScreen[None]):
     @property
     def code_flow(self) -> CodeFlowForm:
         return self.query_one(CodeFlowForm)
+
+    @property
+    def device(self) -> DeviceFlowForm:
+        return self.query_one(DeviceFlowForm)
 
     @property
     def pkce(self) -> oc.Pkce:
@@ -248,6 +256,9 @@ class PlaygroundScreen(ConsoleScreen[None]):
         self.console.copy_text(self.code_flow.url, "Authorize URL")
 
     def action_authorize_here(self) -> None:
+        if self.grant == GRANT_DEVICE:
+            self._approve_device_here()
+            return
         offers = grant_offers(self.client, embedded=self.embedded)
         code = next(o for o in offers if o.grant == GRANT_AUTHORIZATION_CODE)
         if not code.enabled:
@@ -300,8 +311,13 @@ class PlaygroundScreen(ConsoleScreen[None]):
         request: oc.HttpRequest,
         grant: str,
         then: Callable[[oc.Exchange], object] | None = None,
+        *,
+        reveal: bool = True,
     ) -> None:
-        """Send in a worker thread with the timeout; the result comes back to the UI."""
+        """Send in a worker thread with the timeout; the result comes back to the UI.
+
+        ``reveal=False`` leaves the scroll where it is (a device's polls, every few seconds).
+        """
         self.pending += 1
         context = self._hint_context(grant)
         timeout = self.timeout
@@ -313,11 +329,17 @@ class PlaygroundScreen(ConsoleScreen[None]):
             done = oc.exchange(request, timeout=timeout)
             done.hint = explain(done, context)
             with contextlib.suppress(RuntimeError):  # the app is closing: nobody to tell
-                app.call_from_thread(self._received, done, then)
+                app.call_from_thread(self._received, done, then, reveal=reveal)
 
         self.run_worker(body, thread=True, group="pg-http", exit_on_error=False)
 
-    def _received(self, done: oc.Exchange, then: Callable[[oc.Exchange], object] | None) -> None:
+    def _received(
+        self,
+        done: oc.Exchange,
+        then: Callable[[oc.Exchange], object] | None,
+        *,
+        reveal: bool = True,
+    ) -> None:
         self.pending -= 1
         if not self.is_attached:
             return  # the playground was closed while the request was out
@@ -325,8 +347,9 @@ class PlaygroundScreen(ConsoleScreen[None]):
         if then is not None:
             then(done)
         self.view.to_response()
-        # At 80x24 the answer is below the form: bring it up, the form is a scroll away.
-        self.call_after_refresh(self._reveal_outcome)
+        if reveal:
+            # At 80x24 the answer is below the form: bring it up, the form is a scroll away.
+            self.call_after_refresh(self._reveal_outcome)
 
     def _reveal_outcome(self) -> None:
         body = self.query_one("#pg-body", VerticalScroll)
@@ -348,6 +371,9 @@ class PlaygroundScreen(ConsoleScreen[None]):
         grant = self.grant
         if grant == GRANT_PERSONAL_ACCESS:
             self._create_personal_token()
+            return
+        if grant == GRANT_DEVICE:
+            self._request_device_codes()
             return
         creds = self.query_one(ClientPicker).credentials()
         try:
@@ -427,6 +453,75 @@ class PlaygroundScreen(ConsoleScreen[None]):
         # Not exclusive: a second Send must not drop the first one's token, shown only once.
         job = partial(order.create, self.store.tokens, client.id)
         self.run_store(job, done, group="pg-pat", exclusive=False, failed=failed)
+
+    # -- the device grant (RFC 8628) --------------------------------------------------------
+
+    def _request_device_codes(self) -> None:
+        creds = self.query_one(ClientPicker).credentials()
+        if not creds.client_id:
+            self.view.say("Choose a client, or type its id.", error=True)
+            return
+        self.device.stop()  # new codes replace the old ones: their polling ends
+        scope = self.form.value("pg-scope-device")
+        request = oc.device_code_request(self._read_target(), creds, scope)
+        self._send(request, GRANT_DEVICE, self._device_codes_received, reveal=False)
+
+    def _device_codes_received(self, done: oc.Exchange) -> None:
+        if not done.ok or done.response is None:
+            return  # the outcome line already says why, with a hint
+        try:
+            codes = oc.DeviceCodes.from_response(done.response.json())
+        except oc.NotDeviceCodes as exc:
+            self.view.say(f"No device codes: {exc}", error=True)
+            return
+        self.device.begin(codes)
+        self.call_after_refresh(self._reveal_device_codes)
+        self.view.say(
+            f"Codes received: {codes.user_code}. Approve it (ctrl+n here, or the URL); "
+            f"polling every {codes.interval} s."
+        )
+
+    def _reveal_device_codes(self) -> None:
+        body = self.query_one("#pg-body", VerticalScroll)
+        body.scroll_to_widget(self.query_one("#pg-device-codes"), top=True, animate=False)
+
+    def on_device_flow_form_poll_due(self, event: DeviceFlowForm.PollDue) -> None:
+        creds = self.query_one(ClientPicker).credentials()
+        request = oc.device_token_request(self._read_target(), creds, event.device_code)
+        self._send(request, GRANT_DEVICE, self._device_polled, reveal=False)
+
+    def _device_polled(self, done: oc.Exchange) -> None:
+        outcome = self.device.answered(done)
+        if outcome == "tokens":
+            self._token_received(done)
+            self.view.say("Approved: the device has its tokens (see the Token tab).")
+
+    def action_stop_device(self) -> None:
+        self.device.stop()
+
+    def _approve_device_here(self) -> None:
+        if not self.embedded:
+            self.view.say(
+                "Approve here works with the embedded endpoint: open the verification URL "
+                "in a browser for another server.",
+                error=True,
+            )
+            return
+        if not self.device.active:
+            self.view.say("No device code waiting: Request codes first (ctrl+s).", error=True)
+            return
+        username = self.form.value("pg-username")
+        self.app.push_screen(
+            DeviceSignInScreen(self.device.user_code, username=username), self._device_decided
+        )
+
+    def _device_decided(self, decision: DeviceDecision | None) -> None:
+        if decision is None:
+            return
+        verb = "Approved" if decision.approved else "Denied"
+        self.view.say(
+            f"{verb} {decision.device.user_code} as {decision.username}: the next poll says so."
+        )
 
     # -- copying, secrets, panels ------------------------------------------------------------
 

@@ -11,12 +11,14 @@ from authclients.store.oauth_client import Pkce
 from authclients.store.records import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_CLIENT_CREDENTIALS,
+    GRANT_DEVICE,
     GRANT_PASSWORD,
     GRANT_PERSONAL_ACCESS,
     GRANT_REFRESH_TOKEN,
 )
 from authclients.tui.safe_text import printable
 from authclients.tui.widgets.playground.code_flow_form import CodeFlowForm, scope_row
+from authclients.tui.widgets.playground.device_flow import DeviceFlowForm
 from authclients.tui.widgets.playground.grants import GRANTS, GrantOffer
 
 
@@ -73,6 +75,7 @@ class GrantForm(Vertical):
                 yield Input(id="pg-pat-scopes", placeholder="space-separated", compact=True)
                 yield Label("Days", classes="pg-label-inline")
                 yield Input("30", id="pg-pat-days", compact=True, type="integer")
+        yield DeviceFlowForm(id=f"form-{GRANT_DEVICE}", classes="pg-form")
 
     def value(self, input_id: str, *, strip: bool = True) -> str:
         """The value of the input ``#input_id``; ``strip=False`` for a password, as typed."""
