@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
-from authclients.store.errors import NotFound, StoreError
+from authclients.store.errors import NotFound
 from authclients.store.records import DeviceInfo
 from authclients.tui.jobs import failure_message
 from authclients.tui.safe_display import TYPED_TEXT, literal
@@ -120,8 +120,6 @@ class DeviceSignInScreen(ConsoleModal[DeviceDecision | None]):
         self._busy = False
         if isinstance(exc, NotFound):
             message = "No pending request has that code: it expired, or was decided already."
-        elif isinstance(exc, StoreError):
-            message = str(exc)
         else:
             message = failure_message(exc)
         self._say(message, error=True)
