@@ -24,6 +24,7 @@ from authclients.store.errors import (
     InvalidGrant,
     NotFound,
     PollTooFast,
+    RateLimited,
     ValidationError,
 )
 from authclients.store.models import Client, DeviceRequest, User
@@ -119,10 +120,10 @@ class Devices:
                 .count()
             )
             if live >= PENDING_PER_CLIENT:
-                raise ValidationError.single(
-                    "client",
+                raise RateLimited(
                     f"Client {client_id} has {live} device requests waiting; "
                     "let some expire or be decided first.",
+                    60,
                 )
             row = self._insert(client_id, device_code, scope_text, now, expires_at)
         return NewDeviceRequest(

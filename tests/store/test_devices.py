@@ -269,7 +269,7 @@ def test_a_flood_of_requests_from_one_client_is_capped(
     monkeypatch.setattr(devices, "PENDING_PER_CLIENT", 3)
     for _ in range(3):
         store.devices.request(tv.id)
-    with pytest.raises(ValidationError, match="3 device requests waiting"):
+    with pytest.raises(store_errors.RateLimited, match="3 device requests waiting"):
         store.devices.request(tv.id)
 
 
