@@ -495,6 +495,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
         if outcome == "tokens":
             self._token_received(done)
             self.view.say("Approved: the device has its tokens (see the Token tab).")
+            self.call_after_refresh(self._reveal_outcome)
 
     def action_stop_device(self) -> None:
         self.device.stop()

@@ -81,6 +81,7 @@ class DeviceFlowForm(Vertical):
 
     def on_mount(self) -> None:
         self.query_one("#pg-device-codes").display = False
+        self.query_one("#pg-device-stop", Button).disabled = True
         self.set_interval(TICK_SECONDS, self._tick)
 
     @property

@@ -106,9 +106,9 @@ class GrantForm(Vertical):
         self.query_one("#pg-grant-notes").display = bool(notes)
         current = self.grant
         usable = [o.grant for o in offers if o.enabled]
-        self.select_grant(
-            current if current in usable else (usable[0] if usable else GRANT_PASSWORD)
-        )
+        # Refresh needs tokens from another grant first: never the one chosen for a client.
+        first = [g for g in usable if g != GRANT_REFRESH_TOKEN] or usable
+        self.select_grant(current if current in usable else (first[0] if first else GRANT_PASSWORD))
 
     def select_grant(self, grant: str) -> None:
         """Press the grant's radio button and show its inputs."""
