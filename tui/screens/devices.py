@@ -128,8 +128,8 @@ class DevicesScreen(ConsoleScreen[None]):
             table.move_cursor(row=min(max(row, 0), len(devices) - 1))
         count = len(devices)
         info = (
-            f"{count} device{'s' if count != 1 else ''} waiting · a approves for a user, "
-            "d denies · the device learns it at its next poll"
+            f"{count} device{'s' if count != 1 else ''} waiting · a approve for a user · "
+            "d deny · the device hears it at its next poll"
             if devices
             else EMPTY_TEXT
         )

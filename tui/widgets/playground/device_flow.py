@@ -22,6 +22,8 @@ from authclients.tui.widgets.playground.qr_code import QrCode
 
 TICK_SECONDS = 0.5
 """How often the countdown is redrawn and a due poll is noticed."""
+WORDS_WIDTH = 26
+"""The least the code and the URL need beside the QR code; narrower, the QR goes below."""
 
 
 def spaced_code(user_code: str) -> str:
@@ -108,7 +110,17 @@ class DeviceFlowForm(Vertical):
         self.query_one("#pg-device-uri", Static).update(uri)
         qr = self.query_one(QrCode)
         qr.show_data(complete if qr_worthy(complete) else "")
+        self._fit()
         self._tick()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """Side by side where both fit whole, else the QR code under the words: a cut
+        symbol does not scan."""
+        columns = self.query_one(QrCode).columns
+        self.set_class(self.content_size.width < columns + WORDS_WIDTH, "-stacked")
 
     def answered(self, done: oc.Exchange) -> str:
         """Read a poll's answer; the outcome (``tokens``, an RFC error) for the screen."""

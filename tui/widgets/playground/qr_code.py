@@ -65,17 +65,23 @@ class QrCode(Static):
     def __init__(self, data: str = "", *, id: str | None = None) -> None:
         super().__init__("", id=id)
         self.data = ""
+        self.columns = 0
+        """Cells the symbol needs across (0: nothing drawn); it must never be cut to scan."""
         self.show_data(data)
 
     def show_data(self, data: str) -> None:
         """Draw ``data``'s code, or nothing; a text too long for any QR code says so."""
         self.data = data
+        self.columns = 0
         if not data:
             self.update("")
             self.display = False
             return
         try:
-            self.update(qr_text(data))
+            text = qr_text(data)
         except segno.DataOverflowError:
             self.update("(too long for a QR code)")
+        else:
+            self.columns = len(text.plain.split("\n", 1)[0])
+            self.update(text)
         self.display = True
