@@ -64,7 +64,7 @@ def populate(store: Store, clock: ManualClock) -> DemoData:
     """The demo data, a few more clients and some tokens of every kind and state."""
     demo = seed_demo(store)
     user = demo.username
-    web, legacy, personal, service = (c.client for c in demo.clients)
+    web, legacy, personal, service, _tv = (c.client for c in demo.clients)
     store.clients.create(
         "Mobile app", ["com.example.app:/oauth/callback"], authorization_code=True, public=True
     )
