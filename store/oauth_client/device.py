@@ -163,7 +163,9 @@ class DevicePolling:
         outcome = self._outcome(done)
         self.answers.append(outcome)
         if not self.active:
-            return outcome  # cancelled while the poll was out: the answer is shown, not acted on
+            # Stopped while the poll was out: the plan stays stopped. Tokens that came
+            # anyway are still the screen's to show: the server has spent the code.
+            return outcome
         wait = self.interval
         if outcome == "tokens":
             self.state, self.message = APPROVED, "Approved: the tokens came."

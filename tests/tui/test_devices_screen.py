@@ -20,7 +20,14 @@ from authclients.tui.screens.confirm import ConfirmScreen
 from authclients.tui.screens.device_approve import DeviceApproveScreen
 from authclients.tui.screens.devices import EMPTY_TEXT, DevicesScreen
 from tests.tui.conftest import notifications, screen_text, settle
-from tests.tui.hostile_rows import CLIENT_NAME, SCOPES, SHOWN_CLIENT_NAME, SHOWN_SCOPES
+from tests.tui.hostile_rows import (
+    CLIENT_NAME,
+    SCOPES,
+    SHOWN_CLIENT_NAME,
+    SHOWN_SCOPES,
+    SHOWN_USERNAME,
+    USERNAME,
+)
 
 PASSWORD = "correct horse battery"
 
@@ -199,9 +206,11 @@ async def test_hostile_client_names_and_scopes_are_shown_not_obeyed(
     make_app: Callable[..., AuthClientsApp], store: Store, tv: CreatedClient, db_path: Path
 ) -> None:
     asked: DeviceRequest = store.devices.request(tv.client.id, "read")
+    mallory = store.users.add("mallory", PASSWORD)
     with sqlite3.connect(db_path) as raw:
         raw.execute("UPDATE client SET name = ? WHERE id = ?", (CLIENT_NAME, tv.client.id))
         raw.execute("UPDATE device_request SET scopes = ? WHERE id = ?", (SCOPES, asked.info.id))
+        raw.execute("UPDATE user SET username = ? WHERE id = ?", (USERNAME, mallory.id))
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_devices(pilot)
@@ -214,3 +223,11 @@ async def test_hostile_client_names_and_scopes_are_shown_not_obeyed(
         assert SHOWN_CLIENT_NAME in question and "\x1b" not in question
         svg = app.export_screenshot()
         assert "\x1b" not in svg and "\x07" not in svg
+        await pilot.press("n", "a")  # no, then approve: the picker names the hostile user
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        svg = app.export_screenshot()
+        assert SHOWN_CLIENT_NAME.replace(" ", "&#160;") in svg
+        assert SHOWN_USERNAME.replace("<", "&lt;").replace(">", "&gt;") in svg
+        assert not any(c in svg for c in "\x1b\x07\x9b\u202e")

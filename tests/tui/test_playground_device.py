@@ -164,6 +164,13 @@ async def test_request_approve_here_then_tokens_the_api_and_refresh(
         assert screen.history[-1].request.title == "refresh"
         assert screen.tokens.access_token != old
 
+        # The Tokens screen lists them like any other, naming the grant.
+        app.open_tokens(None)
+        await idle_app(pilot)
+        await pilot.pause()
+        listed = screen_text(app)
+        assert listed.count("Living-room TV") >= 2 and "dev" in listed and "alice" in listed
+
 
 async def test_denied_in_the_sign_in_dialog_is_shown_and_polling_stops(
     app: AuthClientsApp, clock: ManualClock, tv: CreatedClient, alice: UserInfo
