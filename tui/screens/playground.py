@@ -31,14 +31,13 @@ from authclients.store.records import (
 )
 from authclients.tui.screens.authorize_here import AuthorizeHereScreen, AuthorizeOutcome
 from authclients.tui.screens.base import ConsoleScreen
-from authclients.tui.screens.device_sign_in import DeviceDecision, DeviceSignInScreen
+from authclients.tui.screens.playground_device import DeviceGrantActions
 from authclients.tui.widgets.console_header import ConsoleHeader
 from authclients.tui.widgets.playground import keys
 from authclients.tui.widgets.playground.actions import ActionBar
 from authclients.tui.widgets.playground.client_picker import BY_HAND, ClientPicker
 from authclients.tui.widgets.playground.code_flow import stopped_hint
 from authclients.tui.widgets.playground.code_flow_form import CodeFlowForm
-from authclients.tui.widgets.playground.device_flow import DeviceFlowForm
 from authclients.tui.widgets.playground.exchange_panels import (
     OutcomeLine,
 )
@@ -59,7 +58,7 @@ CLIENT_LIMIT = 500
 """Clients offered in the picker (by id); any other can be typed by hand."""
 
 
-class PlaygroundScreen(ConsoleScreen[None]):
+class PlaygroundScreen(DeviceGrantActions, ConsoleScreen[None]):
     """Target, client, grant and its inputs; Send and friends; the panels; the history."""
 
     CSS_PATH: ClassVar[list[str]] = ["../playground.tcss", "../device_flow.tcss"]
@@ -131,10 +130,6 @@ class PlaygroundScreen(ConsoleScreen[None]):
     @property
     def code_flow(self) -> CodeFlowForm:
         return self.query_one(CodeFlowForm)
-
-    @property
-    def device(self) -> DeviceFlowForm:
-        return self.query_one(DeviceFlowForm)
 
     @property
     def pkce(self) -> oc.Pkce:
@@ -453,76 +448,6 @@ class PlaygroundScreen(ConsoleScreen[None]):
         # Not exclusive: a second Send must not drop the first one's token, shown only once.
         job = partial(order.create, self.store.tokens, client.id)
         self.run_store(job, done, group="pg-pat", exclusive=False, failed=failed)
-
-    # -- the device grant (RFC 8628) --------------------------------------------------------
-
-    def _request_device_codes(self) -> None:
-        creds = self.query_one(ClientPicker).credentials()
-        if not creds.client_id:
-            self.view.say("Choose a client, or type its id.", error=True)
-            return
-        self.device.stop()  # new codes replace the old ones: their polling ends
-        scope = self.form.value("pg-scope-device")
-        request = oc.device_code_request(self._read_target(), creds, scope)
-        self._send(request, GRANT_DEVICE, self._device_codes_received, reveal=False)
-
-    def _device_codes_received(self, done: oc.Exchange) -> None:
-        if not done.ok or done.response is None:
-            return  # the outcome line already says why, with a hint
-        try:
-            codes = oc.DeviceCodes.from_response(done.response.json())
-        except oc.NotDeviceCodes as exc:
-            self.view.say(f"No device codes: {exc}", error=True)
-            return
-        self.device.begin(codes)
-        self.call_after_refresh(self._reveal_device_codes)
-        self.view.say(
-            f"Codes received: {codes.user_code}. Approve it (ctrl+n here, or the URL); "
-            f"polling every {codes.interval} s."
-        )
-
-    def _reveal_device_codes(self) -> None:
-        body = self.query_one("#pg-body", VerticalScroll)
-        body.scroll_to_widget(self.query_one("#pg-device-codes"), top=True, animate=False)
-
-    def on_device_flow_form_poll_due(self, event: DeviceFlowForm.PollDue) -> None:
-        creds = self.query_one(ClientPicker).credentials()
-        request = oc.device_token_request(self._read_target(), creds, event.device_code)
-        self._send(request, GRANT_DEVICE, self._device_polled, reveal=False)
-
-    def _device_polled(self, done: oc.Exchange) -> None:
-        outcome = self.device.answered(done)
-        if outcome == "tokens":
-            self._token_received(done)
-            self.view.say("Approved: the device has its tokens (see the Token tab).")
-            self.call_after_refresh(self._reveal_outcome)
-
-    def action_stop_device(self) -> None:
-        self.device.stop()
-
-    def _approve_device_here(self) -> None:
-        if not self.embedded:
-            self.view.say(
-                "Approve here works with the embedded endpoint: open the verification URL "
-                "in a browser for another server.",
-                error=True,
-            )
-            return
-        if not self.device.active:
-            self.view.say("No device code waiting: Request codes first (ctrl+s).", error=True)
-            return
-        username = self.form.value("pg-username")
-        self.app.push_screen(
-            DeviceSignInScreen(self.device.user_code, username=username), self._device_decided
-        )
-
-    def _device_decided(self, decision: DeviceDecision | None) -> None:
-        if decision is None:
-            return
-        verb = "Approved" if decision.approved else "Denied"
-        self.view.say(
-            f"{verb} {decision.device.user_code} as {decision.username}: the next poll says so."
-        )
 
     # -- copying, secrets, panels ------------------------------------------------------------
 
