@@ -422,6 +422,7 @@ def test_key_table_lists_every_key_of_every_screen() -> None:
     from authclients.tui.app import AuthClientsApp
     from authclients.tui.screens.client_form import ClientFormScreen
     from authclients.tui.screens.clients import ClientsScreen
+    from authclients.tui.screens.devices import DevicesScreen
     from authclients.tui.screens.playground import PlaygroundScreen
     from authclients.tui.screens.scopes import ScopesScreen
     from authclients.tui.screens.secret_reveal import SecretRevealScreen
@@ -436,6 +437,7 @@ def test_key_table_lists_every_key_of_every_screen() -> None:
         "Users": UsersScreen,
         "Scopes": ScopesScreen,
         "Tokens": TokensScreen,
+        "Devices": DevicesScreen,
         "Playground": PlaygroundScreen,
         "Everywhere": AuthClientsApp,
     }

@@ -22,6 +22,8 @@ class Target:
     introspect_url: str
     issuer_url: str = ""
     """The issuer its metadata names; empty: the base URL is taken for it."""
+    device_url: str = ""
+    """RFC 8628 device authorization endpoint; empty: Passport's path under the base URL."""
 
     @property
     def issuer(self) -> str:
@@ -37,6 +39,7 @@ class Target:
             authorize_url=f"{base}/oauth/authorize",
             revoke_url=f"{base}/oauth/revoke",
             introspect_url=f"{base}/oauth/introspect",
+            device_url=f"{base}/oauth/device/code",
         )
 
     def with_metadata(self, metadata: dict[str, object]) -> Target:
@@ -46,6 +49,7 @@ class Target:
             "authorize_url": "authorization_endpoint",
             "revoke_url": "revocation_endpoint",
             "introspect_url": "introspection_endpoint",
+            "device_url": "device_authorization_endpoint",
         }
         found = {
             attr: value
