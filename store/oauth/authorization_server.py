@@ -7,7 +7,7 @@ endpoint classes it holds (RFC 6749, RFC 7009, RFC 7636, RFC 7662, RFC 8414).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 from authclients.store import crypto
@@ -29,14 +29,20 @@ from authclients.store.oauth.errors import (
 from authclients.store.oauth.grants import GRANTS, GrantRegistry
 from authclients.store.oauth.introspection import IntrospectionEndpoint
 from authclients.store.oauth.metadata import MetadataEndpoint
-from authclients.store.oauth.requests import ClientCredentials, client_key, request_source
+from authclients.store.oauth.requests import (
+    ACCESS_TOKEN_MAX,
+    ClientCredentials,
+    client_key,
+    request_source,
+)
 from authclients.store.oauth.revocation import RevocationEndpoint
+from authclients.store.oauth.userinfo import UserInfoEndpoint
 from authclients.store.ratelimit import KIND_CLIENT, KIND_PASSWORD, PasswordState, RateLimiter
 from authclients.store.records import ClientInfo, IssuedToken, UserInfo
 from authclients.store.service import Store
 
 ENDPOINT_ACTOR = "endpoint"
-BEARER_MAX = 512
+BEARER_MAX = ACCESS_TOKEN_MAX
 
 
 class AuthorizationServer:
@@ -64,6 +70,10 @@ class AuthorizationServer:
         self.revocation = RevocationEndpoint(self)
         self.introspection = IntrospectionEndpoint(self)
         self.metadata_endpoint = MetadataEndpoint(grants.grant_types)
+        self.issuer: Callable[[], str | None] = lambda: None
+        """The issuer tokens are signed for: the router sets it (the embedded endpoint
+        learns its port only when it starts); None signs nothing (opaque tokens)."""
+        self.userinfo_endpoint = UserInfoEndpoint(self)
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -179,6 +189,20 @@ class AuthorizationServer:
     def metadata(self, issuer: str) -> dict[str, object]:
         """Authorization server metadata (RFC 8414 §2, ``MetadataEndpoint``)."""
         return self.metadata_endpoint.document(issuer)
+
+    def openid_configuration(self, issuer: str) -> dict[str, object]:
+        """OpenID Connect Discovery 1.0 §3: the RFC 8414 document plus the OIDC fields."""
+        return self.metadata_endpoint.openid_document(issuer)
+
+    def jwks(self) -> dict[str, object]:
+        """The published signing keys (RFC 7517 §5)."""
+        return self.store.signing_keys.jwks()
+
+    def userinfo(self, bearer: str) -> dict[str, object]:
+        """OIDC Core §5.3 (``UserInfoEndpoint``)."""
+        if len(bearer) > BEARER_MAX:
+            raise InvalidToken("The access token is malformed.")
+        return self.userinfo_endpoint.claims(bearer)
 
     # -- the resource API (RFC 6750) ------------------------------------------------
 

@@ -190,6 +190,20 @@ class InvalidToken(OAuthError):
         super().__init__(description, headers={"WWW-Authenticate": challenge})
 
 
+class InsufficientScope(OAuthError):
+    """The token is live but lacks the scope this resource needs: 403 (RFC 6750 §3.1)."""
+
+    error = "insufficient_scope"
+    status = 403
+
+    def __init__(self, description: str, scope: str) -> None:
+        challenge = (
+            f'Bearer realm="{REALM}", error="insufficient_scope", '
+            f'error_description="{_quoted(description)}", scope="{_quoted(scope)}"'
+        )
+        super().__init__(description, headers={"WWW-Authenticate": challenge})
+
+
 # -- plain HTTP failures, still answered as JSON ---------------------------
 
 
