@@ -147,7 +147,9 @@ class SigningKeys:
             raise ValidationError.single("grace", "The grace period cannot be negative.")
         now = self._store.clock.now()
         with self._store.atomic():
-            start = now + grace
+            signing = SigningKey.select().where(SigningKey.retired_at.is_null()).exists()
+            # With no key before it, nothing is cached anywhere: no reason to wait.
+            start = now + grace if signing else now
             self._stop_all(start)
             row = self._create(alg, now, start)
             self._store.audit.record(

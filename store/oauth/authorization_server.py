@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime
 
 from authclients.store import crypto
 from authclients.store import errors as store_errors
@@ -230,9 +231,16 @@ class AuthorizationServer:
         """See ``AuthorizationEndpoint.validate``."""
         return self.authorize_endpoint.validate(params)
 
-    def approve(self, request: AuthorizationRequest, user_id: int, issuer: str) -> str:
+    def approve(
+        self,
+        request: AuthorizationRequest,
+        user_id: int,
+        issuer: str,
+        *,
+        auth_time: datetime | None = None,
+    ) -> str:
         """Issue a code; the redirect ``Location`` with ``iss`` (RFC 6749 §4.1.2, RFC 9207)."""
-        return self.authorize_endpoint.approve(request, user_id, issuer)
+        return self.authorize_endpoint.approve(request, user_id, issuer, auth_time=auth_time)
 
     def deny(self, request: AuthorizationRequest, issuer: str) -> str:
         """``error=access_denied`` with ``iss`` (RFC 6749 §4.1.2.1, RFC 9207)."""

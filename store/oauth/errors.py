@@ -124,6 +124,18 @@ class AccessDenied(OAuthError):
     status = 403
 
 
+class LoginRequired(OAuthError):
+    """OIDC Core §3.1.2.6: ``prompt=none`` and no sign-in that may be used."""
+
+    error = "login_required"
+
+
+class ConsentRequired(OAuthError):
+    """OIDC Core §3.1.2.6: ``prompt=none`` but the user must be asked (we always ask)."""
+
+    error = "consent_required"
+
+
 class UnsupportedResponseType(OAuthError):
     """Only ``response_type=code`` is supported (RFC 6749 §4.1.2.1)."""
 
