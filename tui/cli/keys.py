@@ -1,4 +1,4 @@
-"""``authclients keys``: list, rotate and retire the keys that sign JWTs (never the private half)."""
+"""``authclients keys``: list, rotate and retire the keys that sign JWTs (never a private key)."""
 
 from __future__ import annotations
 
