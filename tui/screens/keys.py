@@ -145,12 +145,18 @@ class KeysScreen(ConsoleScreen[None]):
         if key.state == "retired" or (key.state == "retiring" and key.retired_at is not None):
             self.notify(f"Key {short_kid(key.kid)} no longer signs.", severity="warning")
             return
-        handover = " The next key, or a new one, signs from now." if key.state == "active" else ""
+        if key.state == "next":
+            message = "It never signed, so it leaves the JWKS at once."
+        else:
+            message = (
+                "It stops signing now and stays published until every token it signed has expired."
+            )
+            if key.state == "active":
+                message += " The next key, or a new one, signs from now."
         self.app.push_screen(
             ConfirmScreen(
                 f"Retire key {short_kid(key.kid)}?",
-                "It stops signing now and stays published until every token it signed has "
-                f"expired.{handover}",
+                message,
                 confirm="Retire",
             ),
             lambda yes: self._retire(key) if yes else None,
