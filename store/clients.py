@@ -9,6 +9,7 @@ import peewee as pw
 from authclients.store import crypto, validation
 from authclients.store.context import StoreContext
 from authclients.store.errors import NotFound, StaleEdit, ValidationError
+from authclients.store.jwt_tokens import TOKEN_FORMATS
 from authclients.store.models import AccessToken, AuthCode, Client
 from authclients.store.records import (
     GRANT_AUTHORIZATION_CODE,
@@ -55,6 +56,7 @@ _EDITABLE = (
     "device",
     "public",
     "scopes",
+    "token_format",
 )
 """The fields of a client form, compared field by field when a save is stale."""
 
@@ -159,6 +161,7 @@ class Clients:
         device: bool = False,
         public: bool = False,
         scopes: Iterable[str] | str = (),
+        token_format: str = "opaque",
     ) -> CreatedClient:
         """Create a client; a confidential one gets a secret, returned here only."""
         fields = self._validate(
@@ -171,6 +174,7 @@ class Clients:
             device=device,
             public=public,
             scopes=scopes,
+            token_format=token_format,
         )
         secret = None if public else crypto.new_secret()
         now = self._store.clock.now()
@@ -199,6 +203,7 @@ class Clients:
         device: bool | object = _UNSET,
         public: bool | object = _UNSET,
         scopes: Iterable[str] | str | object = _UNSET,
+        token_format: str | object = _UNSET,
         expected_version: int | None = None,
         base: ClientInfo | None = None,
         force: bool = False,
@@ -227,6 +232,7 @@ class Clients:
             device=device,
             public=public,
             scopes=scopes,
+            token_format=token_format,
         )
         with self._store.atomic():
             row = self._row(client_id, lock=True)
@@ -448,8 +454,11 @@ class Clients:
         device: bool,
         public: bool,
         scopes: Iterable[str] | str,
+        token_format: str = "opaque",
     ) -> dict[str, object]:
         errors: dict[str, str] = {}
+        if token_format not in TOKEN_FORMATS:
+            errors["token_format"] = f"The token format is one of: {', '.join(TOKEN_FORMATS)}."
         name, error = validation.clean_name(name)
         if error:
             errors["name"] = error
@@ -483,6 +492,7 @@ class Clients:
             "grant_client_credentials": flags["client_credentials"],
             "grant_device": flags["device"],
             "public": flags["public"],
+            "token_format": token_format,
         }
 
     def _active_counts(self, client_ids: list[int]) -> dict[int, int]:
@@ -539,6 +549,7 @@ class Clients:
             active_tokens=active_tokens,
             version=row.version,
             device=row.grant_device,
+            token_format=row.token_format,
         )
 
 

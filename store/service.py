@@ -16,6 +16,7 @@ from authclients.store.devices import Devices
 from authclients.store.records import Lifetimes
 from authclients.store.scopes import Scopes
 from authclients.store.settings import Settings
+from authclients.store.signing_keys import SigningKeys
 from authclients.store.tokens import Tokens
 from authclients.store.users import Users
 from authclients.store.writer_lock import holding, writer_lock
@@ -32,6 +33,7 @@ class Store:
         tokens: issue, find, introspect, revoke, list, purge, personal access tokens.
         devices: device authorization requests (RFC 8628): request, approve, deny, poll.
         audit: the record of admin actions.
+        signing_keys: the keys that sign JWTs: list, rotate, retire, the JWKS.
     """
 
     def __init__(
@@ -56,6 +58,7 @@ class Store:
         self.scopes = Scopes(self)
         self.settings = Settings(self)
         self.devices = Devices(self)
+        self.signing_keys = SigningKeys(self)
 
     @classmethod
     def open(

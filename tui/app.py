@@ -78,6 +78,7 @@ class AuthClientsApp(App[None]):
         ("go: Users", "users", "Resource owners (u)"),
         ("go: Scopes", "scopes", "The scopes a token may carry (o)"),
         ("go: Devices", "devices", "Device requests waiting for approval (v)"),
+        ("go: Signing keys", "keys", "The keys that sign JWTs: rotate, retire (k)"),
         ("go: All tokens", "all_tokens", "Every client's tokens"),
         ("go: Token playground", "playground", "Try every grant against the endpoint"),
         ("app: Help", "help", "The keys of every screen (?)"),
@@ -231,6 +232,14 @@ class AuthClientsApp(App[None]):
         from authclients.tui.screens.devices import DevicesScreen
 
         self.push_screen(DevicesScreen())
+
+    def open_keys(self) -> None:
+        from authclients.tui.screens.keys import KeysScreen
+
+        self.push_screen(KeysScreen())
+
+    def action_keys(self) -> None:
+        self.open_keys()
 
     def open_playground(self, client: ClientInfo | None) -> None:
         from authclients.tui.screens.playground import PlaygroundScreen

@@ -67,6 +67,7 @@ class ClientsScreen(ConsoleScreen[None]):
             show=False,
             tooltip="Devices waiting for someone to approve their code",
         ),
+        Binding("k", "keys", "Keys", id="clients.keys", show=False, tooltip="Signing keys"),
         # Left out of the footer so that Scopes fits at 80 columns; q and ^q still quit.
         Binding("q", "app.quit", "Quit", id="clients.quit", show=False),
         # Only while there is no client at all (check_action); the empty list says so itself.
@@ -93,6 +94,7 @@ class ClientsScreen(ConsoleScreen[None]):
         ("tokens: All tokens", "all_tokens", "Every client's tokens (T)"),
         ("scopes: Scopes", "scopes", "The scopes tokens may carry: list, add, delete (o)"),
         ("devices: Devices", "devices", "Device requests waiting: approve or deny (v)"),
+        ("keys: Signing keys", "keys", "The keys that sign JWTs: rotate, retire (k)"),
     )
 
     AUTO_FOCUS = "#clients"
@@ -492,6 +494,8 @@ class ClientsScreen(ConsoleScreen[None]):
 
     def action_devices(self) -> None:
         self.console.open_devices()
+    def action_keys(self) -> None:
+        self.console.open_keys()
 
     def action_playground(self) -> None:
         self.console.open_playground(self._current())
