@@ -35,6 +35,15 @@ from authclients.store.oauth_client.http import (
     is_loopback,
     send,
 )
+from authclients.store.oauth_client.jwks import JwksCache, KeySetResult, fetch_key_set
+from authclients.store.oauth_client.jwt_decode import DecodedJwt, NotJwt, decode, relative
+from authclients.store.oauth_client.jwt_inspect import (
+    InspectContext,
+    TokenReport,
+    read_tokens,
+    verify_tokens,
+)
+from authclients.store.oauth_client.jwt_verify import Check, SignatureStatus
 from authclients.store.oauth_client.pkce import Pkce, s256
 from authclients.store.oauth_client.requests import (
     ClientCredentials,
@@ -55,17 +64,25 @@ __all__ = [
     "MASK",
     "METADATA_PATH",
     "AuthorizeDance",
+    "Check",
     "ClientCredentials",
     "DanceError",
+    "DecodedJwt",
     "Exchange",
     "HttpRequest",
     "HttpResponse",
+    "InspectContext",
     "IssuerMismatch",
+    "JwksCache",
+    "KeySetResult",
+    "NotJwt",
     "PageForm",
     "Pkce",
     "Redirect",
+    "SignatureStatus",
     "StateMismatch",
     "Target",
+    "TokenReport",
     "TokenSet",
     "TransportError",
     "api_request",
@@ -73,15 +90,20 @@ __all__ = [
     "client_credentials_request",
     "code_exchange_request",
     "countdown",
+    "decode",
     "discovery_request",
     "exchange",
+    "fetch_key_set",
     "introspect_request",
     "is_loopback",
     "parse_redirect",
     "password_request",
     "read_page",
+    "read_tokens",
     "refresh_request",
+    "relative",
     "revoke_request",
     "s256",
     "send",
+    "verify_tokens",
 ]

@@ -9,6 +9,8 @@ from authclients.store.oauth_client.http import HttpRequest
 
 API_PATH = "/api/1.0/users/me"
 METADATA_PATH = "/.well-known/oauth-authorization-server"
+JWKS_PATH = "/oauth/jwks"
+"""Where Passport-like servers (and the embedded endpoint) publish their signing keys."""
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,8 @@ class Target:
     introspect_url: str
     issuer_url: str = ""
     """The issuer its metadata names; empty: the base URL is taken for it."""
+    jwks_url: str = ""
+    """Its JSON Web Key Set (the metadata's ``jwks_uri``); empty: none known."""
 
     @property
     def issuer(self) -> str:
@@ -37,6 +41,7 @@ class Target:
             authorize_url=f"{base}/oauth/authorize",
             revoke_url=f"{base}/oauth/revoke",
             introspect_url=f"{base}/oauth/introspect",
+            jwks_url=f"{base}{JWKS_PATH}",
         )
 
     def with_metadata(self, metadata: dict[str, object]) -> Target:
@@ -46,6 +51,7 @@ class Target:
             "authorize_url": "authorization_endpoint",
             "revoke_url": "revocation_endpoint",
             "introspect_url": "introspection_endpoint",
+            "jwks_url": "jwks_uri",
         }
         found = {
             attr: value

@@ -20,6 +20,7 @@ ENDPOINTS = (
     ("authorize", "Authorize"),
     ("revoke", "Revoke"),
     ("introspect", "Introspect"),
+    ("jwks", "JWKS"),
 )
 """The editable endpoint URLs: ``Target`` attribute prefix and label."""
 
@@ -87,6 +88,7 @@ class TargetPicker(Vertical):
             authorize_url=urls["authorize"] or default.authorize_url,
             revoke_url=urls["revoke"] or default.revoke_url,
             introspect_url=urls["introspect"] or default.introspect_url,
+            jwks_url=urls["jwks"] or default.jwks_url,
             # The issuer its metadata named, while the base URL is still the one asked.
             issuer_url=issuer if discovered_base == base else "",
         )
