@@ -81,6 +81,10 @@ class User(BaseModel):
     """Bumped by every change, so a save from a stale form can be refused."""
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
+    email = pw.CharField(max_length=254, null=True)
+    """OpenID Connect ``email`` claim, given to clients granted the ``email`` scope."""
+    name = pw.CharField(max_length=255, null=True)
+    """OpenID Connect ``name`` claim, given to clients granted the ``profile`` scope."""
 
 
 class Client(BaseModel):
@@ -104,6 +108,8 @@ class Client(BaseModel):
     """Bumped by every change, so a save from a stale form can be refused."""
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
+    token_format = pw.CharField(max_length=16, default="opaque")
+    """``opaque`` (a random string) or ``jwt`` (an RFC 9068 signed access token)."""
 
     class Meta:
         indexes = (
@@ -128,6 +134,16 @@ class AuthCode(BaseModel):
     expires_at = UTCDateTimeField()
     used_at = UTCDateTimeField(null=True)
     revoked = pw.BooleanField(default=False)
+    nonce = pw.TextField(null=True)
+    """OpenID Connect ``nonce`` of the request, echoed in the ID token."""
+    nonce_key = pw.CharField(max_length=64, null=True)
+    """SHA-256 of the nonce while a code carrying it may live: unique per client, so a
+    replayed nonce is refused by the database even between two processes."""
+    auth_time = UTCDateTimeField(null=True)
+    """When the browser session that approved the code signed in (ID token ``auth_time``)."""
+
+    class Meta:
+        indexes = ((("client", "nonce_key"), True),)
 
 
 class AccessToken(BaseModel):
@@ -148,6 +164,8 @@ class AccessToken(BaseModel):
     revoked = pw.BooleanField(default=False)
     revoked_at = UTCDateTimeField(null=True)
     last_used_at = UTCDateTimeField(null=True)
+    jti = pw.CharField(max_length=64, null=True)
+    """A JWT access token's ``jti``; null for an opaque token (so it also tells the format)."""
 
     class Meta:
         indexes = (
@@ -233,6 +251,24 @@ class BrowserSession(BaseModel):
     """``last_seen_at`` plus the idle timeout, never past ``expires_at``."""
 
 
+class SigningKey(BaseModel):
+    """A key that signs JWTs (``store.signing_keys``); the private half never leaves the file."""
+
+    kid = pw.CharField(max_length=64, unique=True)
+    alg = pw.CharField(max_length=8)
+    private_key = pw.TextField()
+    """PEM (PKCS#8): never printed, never returned by any API."""
+    public_jwk = pw.TextField()
+    """The public JWK as JSON, as the JWKS publishes it."""
+    created_at = UTCDateTimeField()
+    active_from = UTCDateTimeField()
+    """Signing starts here: after the grace period, once relying parties have the key."""
+    retired_at = UTCDateTimeField(null=True)
+    """When it stopped (or stops) signing: retired, or superseded by a newer key."""
+    published_until = UTCDateTimeField(null=True)
+    """The JWKS keeps it until every token it signed has expired."""
+
+
 ALL_MODELS: list[type[BaseModel]] = [
     User,
     Client,
@@ -244,4 +280,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     Scope,
     Setting,
     BrowserSession,
+    SigningKey,
 ]

@@ -50,6 +50,8 @@ class ClientInfo:
     active_tokens: int = 0
     version: int = 1
     """Bumped by every change: a form saves with the version it loaded."""
+    token_format: str = "opaque"
+    """``opaque`` or ``jwt`` (RFC 9068 access tokens)."""
 
     @property
     def grant_types(self) -> tuple[str, ...]:
@@ -147,6 +149,9 @@ class UserInfo:
     locked_at: datetime | None = None
     session_generation: int = 0
     """Moved on by a password change, deactivation or deletion: what was won before ends."""
+    email: str | None = None
+    name: str | None = None
+    """The OpenID Connect ``email`` and ``name`` claims, when an admin gave them."""
 
 
 @dataclass(frozen=True)
@@ -185,6 +190,8 @@ class TokenInfo:
     last_used_at: datetime | None
     token_hint: str
     state: str
+    token_format: str = "opaque"
+    """``opaque`` or ``jwt``: how the token was issued."""
 
     @classmethod
     def issued(
@@ -201,6 +208,7 @@ class TokenInfo:
         created_at: datetime,
         expires_at: datetime | None,
         token_hint: str,
+        token_format: str = "opaque",
     ) -> TokenInfo:
         """A token issued just now: live, never revoked, never used."""
         return cls(
@@ -219,6 +227,7 @@ class TokenInfo:
             last_used_at=None,
             token_hint=token_hint,
             state=STATE_ACTIVE,
+            token_format=token_format,
         )
 
 
@@ -230,6 +239,8 @@ class IssuedToken:
     access_token: str
     refresh_token: str | None = None
     expires_in: int | None = None
+    id_token: str | None = None
+    """OpenID Connect: the code grant's ID token when ``openid`` was granted."""
 
     def response(self) -> dict[str, object]:
         """The RFC 6749 §5.1 body."""
@@ -240,6 +251,8 @@ class IssuedToken:
             body["refresh_token"] = self.refresh_token
         if self.info.scopes:
             body["scope"] = " ".join(self.info.scopes)
+        if self.id_token:
+            body["id_token"] = self.id_token
         return body
 
 

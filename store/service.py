@@ -15,6 +15,7 @@ from authclients.store.db import describe, open_database, resolve_target
 from authclients.store.records import Lifetimes
 from authclients.store.scopes import Scopes
 from authclients.store.settings import Settings
+from authclients.store.signing_keys import SigningKeys
 from authclients.store.tokens import Tokens
 from authclients.store.users import Users
 from authclients.store.writer_lock import holding, writer_lock
@@ -30,6 +31,7 @@ class Store:
         settings: small per-database values (the failed-attempt key).
         tokens: issue, find, introspect, revoke, list, purge, personal access tokens.
         audit: the record of admin actions.
+        signing_keys: the keys that sign JWTs: list, rotate, retire, the JWKS.
     """
 
     def __init__(
@@ -53,6 +55,7 @@ class Store:
         self.tokens = Tokens(self)
         self.scopes = Scopes(self)
         self.settings = Settings(self)
+        self.signing_keys = SigningKeys(self)
 
     @classmethod
     def open(

@@ -47,6 +47,9 @@ AUTHORIZE_PARAMS = (
     "state",
     "code_challenge",
     "code_challenge_method",
+    "nonce",
+    "prompt",
+    "max_age",
 )
 """The authorization request parameters a form carries back (RFC 6749 §4.1.1, RFC 7636)."""
 

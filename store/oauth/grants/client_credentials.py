@@ -19,4 +19,6 @@ class ClientCredentialsGrant(Grant):
         self.scopes = self.requested_scopes()
 
     def issue(self) -> IssuedToken:
-        return self.server.hot_path.issue_client_token(self.client, self.GRANT_TYPE, self.scopes)
+        return self.server.hot_path.issue_client_token(
+            self.client, self.GRANT_TYPE, self.scopes, self.server.issuer()
+        )

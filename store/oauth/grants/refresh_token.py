@@ -63,7 +63,9 @@ class RefreshTokenGrant(Grant):
                         "that issued this refresh token. Its tokens are revoked; sign in again."
                     )
                 scopes = self._scopes(grant, client)
-                return self.store.tokens.rotate_refresh(grant, client, scopes)
+                return self.store.tokens.rotate_refresh(
+                    grant, client, scopes, issuer=self.server.issuer()
+                )
             except store_errors.InvalidGrant as exc:
                 failure = InvalidGrant(str(exc))
             except OAuthError as exc:
