@@ -23,6 +23,8 @@ from authclients.store.oauth_client.tokens import TokenSet
 ACCESS = "access token"
 ID_TOKEN = "id_token"
 REFRESH = "refresh token"
+REFRESH_SOURCE = "refresh"
+"""The title of a refresh request (``requests.refresh_request``): its tokens' ``source``."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ def read_tokens(tokens: TokenSet, context: InspectContext) -> list[TokenReport]:
                 nonce=context.nonce,
                 access_token=tokens.access_token,
                 now=context.now,
+                refreshed=tokens.source == REFRESH_SOURCE,
             )
         reports.append(TokenReport(ID_TOKEN, id_token, checks=tuple(checks)))
     if tokens.refresh_token:

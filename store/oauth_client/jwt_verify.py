@@ -174,6 +174,7 @@ def check_id_token(
     nonce: str,
     access_token: str,
     now: float,
+    refreshed: bool = False,
 ) -> list[Check]:
     """OIDC Core §3.1.3.7 steps 2-11 on an ``id_token`` (the signature is step 6, apart).
 
@@ -182,6 +183,8 @@ def check_id_token(
         nonce: the nonce the authorization request sent; empty: none was sent.
         access_token: the access token of the same response, for ``at_hash``.
         now: UNIX seconds by the app's clock.
+        refreshed: from a refresh grant, where the nonce may be left out (OIDC Core §12.2)
+            but, when there, is the original one.
     """
     claims = jwt.claims
     checks = [_issuer_check(claims, issuer)]
@@ -201,6 +204,8 @@ def check_id_token(
     if nonce:
         if got == nonce:
             checks.append(Check("nonce", True, "the one sent"))
+        elif got is None and refreshed:
+            checks.append(Check("nonce", True, "none, as a refreshed id_token may have"))
         else:
             shown = repr(got) if got is not None else "missing"
             checks.append(Check("nonce", False, f"{shown}, sent {nonce!r}: a replayed token?"))

@@ -87,6 +87,8 @@ class PlaygroundScreen(ConsoleScreen[None]):
         self.target = oc.Target.from_base("http://127.0.0.1")
         self.tokens: oc.TokenSet | None = None
         self.introspection: dict[str, object] | None = None
+        self.reports: list[oc.TokenReport] = []
+        """The last tokens decoded and, once the worker is back, verified."""
         self.memory = PlaygroundMemory()
         """Replaced on mount by the app's, shared with earlier openings."""
         self.history: list[oc.Exchange] = self.memory.history
@@ -113,6 +115,8 @@ class PlaygroundScreen(ConsoleScreen[None]):
             self._show_token()
         self._use_target(oc.Target.from_base(self.console.endpoint_url))
         self._apply_client(self.initial_client)
+        if self.tokens is not None:
+            self._inspect_tokens()
         self.view.show(None)
         self.set_interval(1.0, self._tick)
         clients = self.store.clients
@@ -332,16 +336,55 @@ class PlaygroundScreen(ConsoleScreen[None]):
         body = self.query_one("#pg-body", VerticalScroll)
         body.scroll_to_widget(self.query_one(OutcomeLine), top=True, animate=False)
 
-    def _token_received(self, done: oc.Exchange) -> None:
+    def _token_received(self, done: oc.Exchange, *, nonce: str | None = None) -> None:
+        """Keep and show the tokens; ``nonce``: what the authorization request sent (None:
+        not a code exchange, keep the one held: a refreshed id_token may echo it)."""
         body = done.response.json() if done.response is not None else None
         if not done.ok or not body or "access_token" not in body:
             return
         self.tokens = oc.TokenSet.from_response(body, self.now().timestamp(), done.request.title)
         self.memory.tokens = self.tokens
+        if nonce is not None:
+            self.memory.nonce = nonce
         self.introspection = None
         if self.tokens.refresh_token:
             self.form.set_value("pg-refresh-token", self.tokens.refresh_token)
         self._show_token()
+        self._inspect_tokens()
+
+    def _inspect_tokens(self) -> None:
+        """Show the tokens decoded now; check their signatures in a worker (JWKS over HTTP)."""
+        tokens = self.tokens
+        if tokens is None:
+            return
+        target = self._read_target()
+        context = oc.InspectContext(
+            issuer=target.issuer,
+            jwks_url=target.jwks_url,
+            client_id=self.query_one(ClientPicker).client_id,
+            nonce=self.memory.nonce,
+            now=self.now().timestamp(),
+        )
+        self.reports = oc.read_tokens(tokens, context)
+        self.view.show_decoded(self.reports, context.now)
+        if not any(report.jwt for report in self.reports):
+            return
+        self.pending += 1
+        app, cache, reports = self.app, self.memory.jwks, self.reports
+
+        def body() -> None:
+            verified = oc.verify_tokens(reports, context, cache)
+            with contextlib.suppress(RuntimeError):  # the app is closing: nobody to tell
+                app.call_from_thread(self._verified, tokens, verified)
+
+        self.run_worker(body, thread=True, group="pg-jwt", exit_on_error=False)
+
+    def _verified(self, tokens: oc.TokenSet, reports: list[oc.TokenReport]) -> None:
+        self.pending -= 1
+        # Newer tokens may have come meanwhile: their own check is on its way.
+        if self.is_attached and tokens is self.tokens:
+            self.reports = reports
+            self.view.show_decoded(reports, self.now().timestamp())
 
     def action_send(self) -> None:
         """Send the chosen grant's request (the personal token is made in the store)."""
@@ -357,7 +400,11 @@ class PlaygroundScreen(ConsoleScreen[None]):
         except NotReady as exc:
             self.view.say(str(exc), error=True)
             return
-        self._send(request, grant, self._token_received)
+        then = self._token_received
+        if grant == GRANT_AUTHORIZATION_CODE:
+            openid = "openid" in self.form.value("pg-scope-code").split()
+            then = partial(self._token_received, nonce=self.pkce.nonce if openid else "")
+        self._send(request, grant, then)
 
     def _follow_up(self, action: str, then: Callable[[oc.Exchange], object] | None) -> None:
         """Refresh, introspect, revoke or call the API with the last tokens."""
@@ -457,6 +504,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
     def _tick(self) -> None:
         if self.tokens is not None and self.tokens.expires_in is not None:
             self._show_token()
+            self.view.show_decoded_times(self.now().timestamp())
 
     def show_exchange(self, done: oc.Exchange, *, token: bool = True) -> None:
         """Show an exchange as if it had just been received (screenshots build scenes so)."""
