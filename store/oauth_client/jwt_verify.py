@@ -19,7 +19,7 @@ from joserfc.errors import BadSignatureError, JoseError, SecurityWarning
 from joserfc.jws import JWSRegistry
 
 from authclients.store.oauth_client.jwks import KeySetResult
-from authclients.store.oauth_client.jwt_decode import DecodedJwt
+from authclients.store.oauth_client.jwt_decode import DecodedJwt, relative
 
 ALLOWED_ALGS = (
     "ES256",
@@ -127,22 +127,22 @@ def _time_checks(claims: dict[str, object], now: float, *, iat_required: bool) -
     if exp is None:
         checks.append(Check("exp", False, "missing or not a number"))
     elif exp + LEEWAY <= now:
-        checks.append(Check("exp", False, f"expired {int(now - exp)} s ago"))
+        checks.append(Check("exp", False, f"expired {relative(exp - now)}"))
     else:
-        checks.append(Check("exp", True, f"expires in {int(exp - now)} s"))
+        checks.append(Check("exp", True, f"expires {relative(exp - now)}"))
     iat = _number(claims, "iat")
     if iat is None:
         if iat_required:
             checks.append(Check("iat", False, "missing or not a number"))
     elif iat > now + LEEWAY:
-        checks.append(Check("iat", False, f"issued {int(iat - now)} s in the future"))
+        checks.append(Check("iat", False, f"issued {relative(iat - now)}: in the future"))
     elif exp is not None and iat > exp:
         checks.append(Check("iat", False, "issued after it expires"))
     else:
         checks.append(Check("iat", True, "issued in the past"))
     nbf = _number(claims, "nbf")
     if nbf is not None and nbf > now + LEEWAY:
-        checks.append(Check("nbf", False, f"not valid for another {int(nbf - now)} s"))
+        checks.append(Check("nbf", False, f"not valid before {relative(nbf - now)}"))
     return checks
 
 

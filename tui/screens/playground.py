@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from typing import ClassVar
 
@@ -352,8 +353,9 @@ class PlaygroundScreen(ConsoleScreen[None]):
         self._show_token()
         self._inspect_tokens()
 
-    def _inspect_tokens(self) -> None:
-        """Show the tokens decoded now; check their signatures in a worker (JWKS over HTTP)."""
+    def _inspect_tokens(self, *, verify: bool = True) -> None:
+        """Show the tokens decoded and their claims checked now; check their signatures in a
+        worker (JWKS over HTTP), or, without ``verify``, keep the signatures already checked."""
         tokens = self.tokens
         if tokens is None:
             return
@@ -365,15 +367,24 @@ class PlaygroundScreen(ConsoleScreen[None]):
             nonce=self.memory.nonce,
             now=self.now().timestamp(),
         )
-        self.reports = oc.read_tokens(tokens, context)
-        self.view.show_decoded(self.reports, context.now)
-        if not any(report.jwt for report in self.reports):
+        reports = oc.read_tokens(tokens, context)
+        if not verify:
+            # The clock moved: the times and their checks again, the signatures as they were.
+            signatures = {report.label: report.signature for report in self.reports}
+            reports = [replace(r, signature=signatures.get(r.label)) for r in reports]
+        self.reports = reports
+        self.view.show_decoded(reports, context.now)
+        if not verify or not any(report.jwt for report in reports):
             return
         self.pending += 1
-        app, cache, reports = self.app, self.memory.jwks, self.reports
+        app, cache = self.app, self.memory.jwks
 
         def body() -> None:
-            verified = oc.verify_tokens(reports, context, cache)
+            try:
+                verified = oc.verify_tokens(reports, context, cache)
+            except Exception as exc:  # a bug of ours must not leave "checking…" for ever
+                failed = oc.SignatureStatus(False, f"not verified: {type(exc).__name__}")
+                verified = [replace(r, signature=failed) if r.jwt else r for r in reports]
             with contextlib.suppress(RuntimeError):  # the app is closing: nobody to tell
                 app.call_from_thread(self._verified, tokens, verified)
 
@@ -384,7 +395,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
         # Newer tokens may have come meanwhile: their own check is on its way.
         if self.is_attached and tokens is self.tokens:
             self.reports = reports
-            self.view.show_decoded(reports, self.now().timestamp())
+            self._inspect_tokens(verify=False)
 
     def action_send(self) -> None:
         """Send the chosen grant's request (the personal token is made in the store)."""
@@ -504,7 +515,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
     def _tick(self) -> None:
         if self.tokens is not None and self.tokens.expires_in is not None:
             self._show_token()
-            self.view.show_decoded_times(self.now().timestamp())
+            self._inspect_tokens(verify=False)
 
     def show_exchange(self, done: oc.Exchange, *, token: bool = True) -> None:
         """Show an exchange as if it had just been received (screenshots build scenes so)."""

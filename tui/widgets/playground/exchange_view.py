@@ -103,9 +103,6 @@ class ExchangeView(Vertical):
         """The tokens decoded, their signatures and checks (``JwtView``)."""
         self.query_one(JwtView).show(reports, now)
 
-    def show_decoded_times(self, now: float) -> None:
-        self.query_one(JwtView).show_times(now)
-
     def show_history(self) -> None:
         self.query_one(TabbedContent).active = "tab-history"
         # The pane shows on the next refresh; focusing it then scrolls it into view.

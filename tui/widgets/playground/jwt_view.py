@@ -100,16 +100,8 @@ class JwtSection(Vertical):
         title.update(Content(printable(f"{report.label}: JWT · {decoded.alg}{kid}")))
         status.display = members.display = True
         status.update(status_content(report))
-        self.show_times(now)
-
-    def show_times(self, now: float) -> None:
-        """Redraw the header and claims (the "in 3 min" move with the clock)."""
-        jwt = self.report.jwt if self.report is not None else None
-        if jwt is None:
-            return
-        members = self.query(".jwt-members").only_one(Static)
-        header = members_table("header", jwt.header, now)
-        claims = members_table("claim", jwt.claims, now)
+        header = members_table("header", decoded.header, now)
+        claims = members_table("claim", decoded.claims, now)
         members.update(Group(header, Text(""), claims))
 
 
@@ -125,8 +117,3 @@ class JwtView(Vertical):
         by_label = {report.label: report for report in reports}
         for section in self.query(JwtSection).results(JwtSection):
             section.show(by_label.get(section.label), now)
-
-    def show_times(self, now: float) -> None:
-        for section in self.query(JwtSection).results(JwtSection):
-            if section.display:
-                section.show_times(now)
