@@ -115,6 +115,13 @@ class JwksCache:
         self.fetches = 0
         """How many times a key set was fetched (tests check the cache holds)."""
 
+    def seed(self, url: str, document: dict[str, object]) -> KeySetResult:
+        """Hold ``document`` as the key set at ``url`` without fetching it (snapshots, demos)."""
+        result = read_key_set(url, document)
+        with self._lock:
+            self._sets[url] = result
+        return result
+
     def get(self, url: str, *, kid: str | None = None) -> KeySetResult:
         """The key set at ``url``: the held one, or fetched when none is held, the last
         fetch failed, or ``kid`` is not in it and the copy is older than ``REFETCH_AFTER``."""
