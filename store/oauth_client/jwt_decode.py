@@ -98,10 +98,15 @@ def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return result
 
 
+def _no_constant(name: str) -> object:
+    # NaN and Infinity are Python's, not JSON's (RFC 8259 §6): an exp of Infinity never expires.
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def _json_object(raw: bytes, what: str) -> dict[str, object]:
     try:
         text = raw.decode("utf-8")
-        value = json.loads(text, object_pairs_hook=_no_duplicates)
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except UnicodeDecodeError:
         raise ValueError(f"the {what} is not UTF-8") from None
     except RecursionError:
@@ -142,9 +147,15 @@ def decode(token: str) -> DecodedJwt | NotJwt:
     return DecodedJwt(token=token, header=header, claims=claims)
 
 
+MAX_NUMERIC_DATE = 253402300799
+"""9999-12-31T23:59:59Z: a later "date" is no date, and would not fit a datetime."""
+
+
 def numeric_date(value: object) -> datetime | None:
     """A NumericDate claim as an aware local datetime; None when it is not a sane one."""
     if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not -MAX_NUMERIC_DATE <= value <= MAX_NUMERIC_DATE:
         return None
     try:
         return datetime.fromtimestamp(value).astimezone()

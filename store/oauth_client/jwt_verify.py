@@ -19,7 +19,7 @@ from joserfc.errors import BadSignatureError, JoseError, SecurityWarning
 from joserfc.jws import JWSRegistry
 
 from authclients.store.oauth_client.jwks import KeySetResult
-from authclients.store.oauth_client.jwt_decode import DecodedJwt, relative
+from authclients.store.oauth_client.jwt_decode import MAX_NUMERIC_DATE, DecodedJwt, relative
 
 ALLOWED_ALGS = (
     "ES256",
@@ -68,10 +68,11 @@ def verify_signature(jwt: DecodedJwt, key_set: KeySetResult) -> SignatureStatus:
     """Check ``jwt``'s signature with the key its header names in ``key_set``; never raises."""
     alg, kid = jwt.alg, jwt.kid
     if alg.lower() == "none":
-        return SignatureStatus(False, "alg none refused: an unsigned token proves nothing")
+        return SignatureStatus(False, f"alg {alg} refused: an unsigned token proves nothing")
     if alg not in ALLOWED_ALGS:
         why = "an HMAC secret, not a public key" if alg.upper().startswith("HS") else "not allowed"
-        return SignatureStatus(False, f"alg {alg} refused: {why} (allowed: asymmetric only)")
+        shown = alg if len(alg) <= 40 else f"{alg[:40]}…"
+        return SignatureStatus(False, f"alg {shown} refused: {why} (allowed: asymmetric only)")
     if "kid" in jwt.header and kid is None:
         return SignatureStatus(False, "kid in the header is not a string")
     if key_set.error:
@@ -79,11 +80,14 @@ def verify_signature(jwt: DecodedJwt, key_set: KeySetResult) -> SignatureStatus:
     candidates = key_set.by_kid(kid)
     if not candidates:
         held = ", ".join(sorted({k for k, _, _ in key_set.keys if k})) or "none with a kid"
-        return SignatureStatus(False, f"unknown kid {kid!r}: the issuer's JWKS holds {held}", kid)
+        if len(held) > 200:
+            held = f"{held[:200]}…"
+        why = f"unknown kid {_short(kid)}: the issuer's JWKS holds {held}"
+        return SignatureStatus(False, why, kid)
     # Only keys whose type (and declared alg, if any) fit the header's alg are tried.
     fitting = [(key, jwk) for key, jwk in candidates if jwk.get("alg", alg) == alg]
     if not fitting:
-        why = f"the key {kid!r} is declared for another alg than {alg}"
+        why = f"the key {_short(kid)} is declared for another alg than {alg}"
         return SignatureStatus(False, why, kid)
     last = ""
     for key, jwk in fitting:
@@ -115,17 +119,26 @@ def _jwk_kid(jwk: dict[str, object]) -> str | None:
 
 
 def _number(claims: dict[str, object], name: str) -> float | None:
+    """A NumericDate claim, or None when missing, not a number, or beyond year 9999."""
     value = claims.get(name)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
+    if not -MAX_NUMERIC_DATE <= value <= MAX_NUMERIC_DATE:
+        return None
     return float(value)
+
+
+def _short(value: object) -> str:
+    """A claim's value inside a check's words: repr, cut (the value may be megabytes)."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:80]}… ({len(text)} characters)"
 
 
 def _time_checks(claims: dict[str, object], now: float, *, iat_required: bool) -> list[Check]:
     checks = []
     exp = _number(claims, "exp")
     if exp is None:
-        checks.append(Check("exp", False, "missing or not a number"))
+        checks.append(Check("exp", False, "missing, not a number, or past the year 9999"))
     elif exp + LEEWAY <= now:
         checks.append(Check("exp", False, f"expired {relative(exp - now)}"))
     else:
@@ -133,7 +146,7 @@ def _time_checks(claims: dict[str, object], now: float, *, iat_required: bool) -
     iat = _number(claims, "iat")
     if iat is None:
         if iat_required:
-            checks.append(Check("iat", False, "missing or not a number"))
+            checks.append(Check("iat", False, "missing, not a number, or past the year 9999"))
     elif iat > now + LEEWAY:
         checks.append(Check("iat", False, f"issued {relative(iat - now)}: in the future"))
     elif exp is not None and iat > exp:
@@ -151,7 +164,7 @@ def _issuer_check(claims: dict[str, object], issuer: str) -> Check:
     # Exact string comparison (OIDC Core §3.1.3.7 step 2): no normalising of a slash.
     if iss == issuer:
         return Check("iss", True, f"{issuer}")
-    got = repr(iss) if iss is not None else "missing"
+    got = _short(iss) if iss is not None else "missing"
     return Check("iss", False, f"{got}, expected {issuer!r}: a token from another issuer")
 
 
@@ -193,11 +206,13 @@ def check_id_token(
     if client_id and client_id in audiences:
         checks.append(Check("aud", True, f"contains client {client_id}"))
     else:
-        checks.append(Check("aud", False, f"{aud!r} does not contain client {client_id!r}"))
+        checks.append(Check("aud", False, f"{_short(aud)} does not contain client {client_id!r}"))
     if len(audiences) > 1:
         azp = claims.get("azp")
         ok = azp == client_id
-        detail = f"azp {azp!r}" + ("" if ok else f", expected {client_id!r} (several audiences)")
+        detail = f"azp {_short(azp)}" + (
+            "" if ok else f", expected {client_id!r} (several audiences)"
+        )
         checks.append(Check("azp", ok, detail))
     checks += _time_checks(claims, now, iat_required=True)
     got = claims.get("nonce")
@@ -207,7 +222,7 @@ def check_id_token(
         elif got is None and refreshed:
             checks.append(Check("nonce", True, "none, as a refreshed id_token may have"))
         else:
-            shown = repr(got) if got is not None else "missing"
+            shown = _short(got) if got is not None else "missing"
             checks.append(Check("nonce", False, f"{shown}, sent {nonce!r}: a replayed token?"))
     elif got is not None:
         checks.append(Check("nonce", False, "present, but no nonce was sent"))
@@ -225,7 +240,7 @@ def check_access_token(jwt: DecodedJwt, *, issuer: str, now: float) -> list[Chec
     checks = [
         Check("typ", True, jwt.typ)
         if typ in ("at+jwt", "application/at+jwt")
-        else Check("typ", False, f"{jwt.typ or 'missing'!r}, not at+jwt (RFC 9068 §2.1)")
+        else Check("typ", False, f"{_short(jwt.typ or 'missing')}, not at+jwt (RFC 9068 §2.1)")
     ]
     checks.append(_issuer_check(jwt.claims, issuer))
     checks += _time_checks(jwt.claims, now, iat_required=True)

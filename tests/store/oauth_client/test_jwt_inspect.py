@@ -171,6 +171,10 @@ def test_alg_none_is_refused_without_fetching(issuer: Issuer) -> None:
     )
     assert report.signature is not None and not report.signature.valid
     assert "alg none refused" in report.signature.message
+    # Any spelling of it.
+    other = oc.decode(b64(b'{"alg":"NONE"}') + "." + b64(b"{}") + ".")
+    assert isinstance(other, oc.DecodedJwt)
+    assert "refused" in verify_signature(other, oc.KeySetResult("u")).message
     assert issuer.jwks_hits == 0
 
 
@@ -312,3 +316,74 @@ def test_an_opaque_access_token_is_reported_not_verified() -> None:
         oc.read_tokens(oc.TokenSet(access_token="abc"), context), context, oc.JwksCache()
     )
     assert report.jwt is None and report.signature is None
+
+
+# -- hostile values (each a finding of attacking the inspector) -----------------------------
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json(constant: str) -> None:
+    token = b64(b'{"alg":"ES256"}') + "." + b64(f'{{"exp": {constant}}}'.encode()) + ".c2ln"
+    result = oc.decode(token)
+    assert isinstance(result, oc.NotJwt) and "not JSON" in result.reason
+
+
+@pytest.mark.parametrize("exp", [1e300, -1e300, 10**30, True, "2030-01-01"])
+def test_absurd_times_are_refused_not_a_crash(issuer: Issuer, ec_key, exp: object) -> None:
+    jwt = oc.decode(sign(issuer.claims(exp=exp, iat=exp), ec_key, "ES256", typ="at+jwt"))
+    assert isinstance(jwt, oc.DecodedJwt)
+    checks = {c.name: c for c in check_access_token(jwt, issuer=issuer.base, now=time.time())}
+    assert not checks["exp"].ok and "not a number" in checks["exp"].detail
+    assert oc.jwt_decode.numeric_date(exp) is None
+
+
+def test_huge_values_are_cut_in_the_checks(issuer: Issuer, ec_key) -> None:
+    huge = "x" * 7_000
+    jwt = oc.decode(sign(issuer.id_claims("at", huge, iss=huge, aud=huge), ec_key, "ES256"))
+    assert isinstance(jwt, oc.DecodedJwt)
+    checks = check_id_token(
+        jwt, issuer=issuer.base, client_id="7", nonce="n", access_token="at", now=time.time()
+    )
+    assert all(len(c.detail) < 300 for c in checks), [len(c.detail) for c in checks]
+    assert not any(c.ok for c in checks if c.name in ("iss", "aud", "nonce"))
+
+
+def test_a_huge_kid_or_alg_is_cut_in_the_status(issuer: Issuer, ec_key) -> None:
+    long_kid = "k" * 10_000
+    status = verify(issuer, sign(issuer.claims(), ec_key, "ES256", kid=long_kid))
+    assert not status.valid and "unknown kid" in status.message and len(status.message) < 400
+    forged = b64(json.dumps({"alg": "X" * 10_000}).encode()) + "." + b64(b"{}") + ".c2ln"
+    status = verify(issuer, forged)
+    assert not status.valid and len(status.message) < 400
+
+
+def test_a_jwks_url_that_is_not_http_is_not_fetched() -> None:
+    result = oc.fetch_key_set("file:///etc/passwd")
+    assert result.error.startswith("JWKS unreachable: Not an http(s) URL")
+    assert result.keys == ()
+
+
+def test_a_redirecting_jwks_is_not_followed(issuer: Issuer) -> None:
+    # A 3xx is an answer, not a hop to wherever it points (an internal address, say).
+    import http.server
+    import threading
+
+    class Redirect(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", issuer.jwks_url)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = oc.fetch_key_set(f"http://127.0.0.1:{server.server_address[1]}/keys")
+        assert result.error.endswith("answered 302")
+        assert issuer.jwks_hits == 0
+    finally:
+        server.shutdown()
+        server.server_close()

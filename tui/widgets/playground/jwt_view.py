@@ -51,6 +51,10 @@ def members_table(title: str, members: dict[str, object], now: float) -> Table:
     return table
 
 
+def _cut(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
 def _mark(ok: bool) -> tuple[str, str]:
     return ("✓ ", "$success") if ok else ("✗ ", "$error")
 
@@ -96,8 +100,8 @@ class JwtSection(Vertical):
             title.update(Content(f"{report.label}: {why}"))
             status.display = members.display = False
             return
-        kid = f" · kid {decoded.kid}" if decoded.kid is not None else ""
-        title.update(Content(printable(f"{report.label}: JWT · {decoded.alg}{kid}")))
+        kid = f" · kid {_cut(decoded.kid)}" if decoded.kid is not None else ""
+        title.update(Content(printable(f"{report.label}: JWT · {_cut(decoded.alg)}{kid}")))
         status.display = members.display = True
         status.update(status_content(report))
         header = members_table("header", decoded.header, now)
