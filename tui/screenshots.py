@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import random
+import os
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from textual.containers import VerticalScroll
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, TabbedContent
 
 from authclients.store import Store, devices
 from authclients.store import oauth_client as oc
@@ -30,8 +33,10 @@ from authclients.store.listen_address import DEFAULT_HOST, DEFAULT_PORT
 from authclients.store.oauth_client import http as oc_http
 from authclients.tui.app import AuthClientsApp, create_app
 from authclients.tui.clipboard import Clipboard
+from authclients.tui.playground_jwt_scene import show_decoded_scene
 from authclients.tui.screens.demo_welcome import show_demo
 from authclients.tui.screens.playground import PlaygroundScreen
+from authclients.tui.widgets.playground.jwt_view import JwtSection
 
 SIZE = (100, 30)
 """Columns and rows of every picture: wide enough for the tables, small enough to read."""
@@ -229,6 +234,18 @@ async def _playground_refresh(pilot: Pilot[None], stage: Stage) -> None:
     await settle(pilot)
 
 
+async def _playground_decoded_token(pilot: Pilot[None], stage: Stage) -> None:
+    screen = await _open_playground(pilot, stage, 0)
+    client_id = screen.client.id if screen.client is not None else 0
+    show_decoded_scene(screen, secret=stage.demo.secrets.get(client_id, ""))
+    await settle(pilot)
+    screen.query_one("#pg-panels", TabbedContent).active = "tab-token"
+    await settle(pilot)
+    section = next(w for w in screen.query(JwtSection) if w.label == "id_token")
+    screen.query_one("#pg-body", VerticalScroll).scroll_to_widget(section, top=True, animate=False)
+    screen.set_focus(None)
+
+
 async def _playground_personal_access(pilot: Pilot[None], stage: Stage) -> None:
     screen = await _open_playground(pilot, stage, 2)
     screen.select_grant("personal_access")
@@ -252,6 +269,7 @@ SCENES: dict[str, Scene] = {
     "playground-authorization-code": _playground_authorization_code,
     "playground-refresh": _playground_refresh,
     "playground-personal-access": _playground_personal_access,
+    "playground-decoded-token": _playground_decoded_token,
     "scopes": _scopes,
     "playground-device": _playground_device,
     "devices": _devices,
@@ -277,17 +295,38 @@ def render_all(folder: str | Path, names: list[str] | None = None) -> list[Path]
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name in names or list(SCENES):
-        try:
-            svg = asyncio.run(render(SCENES[name], name))
-        except Exception as exc:
-            raise SceneFailed(f"screenshot {name!r}: {type(exc).__name__}: {exc}") from exc
-        path = out / f"{name}.svg"
-        # Unchanged pictures are not rewritten, so their modification time stays too.
-        if not path.exists() or path.read_text(encoding="utf-8") != svg:
-            path.write_text(svg, encoding="utf-8")
-        written.append(path)
+    with _local_time_in_utc():
+        for name in names or list(SCENES):
+            written.append(_render_one(out, name))
     return written
+
+
+@contextmanager
+def _local_time_in_utc() -> Iterator[None]:
+    """Local dates (the decoded token's) in UTC, so the pictures are the same everywhere."""
+    previous = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = previous
+        time.tzset()
+
+
+def _render_one(out: Path, name: str) -> Path:
+    try:
+        svg = asyncio.run(render(SCENES[name], name))
+    except Exception as exc:
+        raise SceneFailed(f"screenshot {name!r}: {type(exc).__name__}: {exc}") from exc
+    path = out / f"{name}.svg"
+    # Unchanged pictures are not rewritten, so their modification time stays too.
+    if not path.exists() or path.read_text(encoding="utf-8") != svg:
+        path.write_text(svg, encoding="utf-8")
+    return path
 
 
 async def render(scene: Scene, name: str) -> str:

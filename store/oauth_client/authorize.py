@@ -20,7 +20,8 @@ from authclients.store.oauth_client.pkce import Pkce
 
 
 def authorize_url(target: Target, client_id: str, redirect_uri: str, scope: str, pkce: Pkce) -> str:
-    """The authorization request URL (RFC 6749 §4.1.1, RFC 7636 §4.3)."""
+    """The authorization request URL (RFC 6749 §4.1.1, RFC 7636 §4.3); with ``openid`` in the
+    scope, the nonce the id_token must echo (OIDC Core §3.1.2.1)."""
     params = {
         "response_type": "code",
         "client_id": client_id,
@@ -29,6 +30,7 @@ def authorize_url(target: Target, client_id: str, redirect_uri: str, scope: str,
         "state": pkce.state,
         "code_challenge": pkce.challenge,
         "code_challenge_method": "S256",
+        "nonce": pkce.nonce if "openid" in scope.split() else "",
     }
     query = urlencode({k: v for k, v in params.items() if v})
     separator = "&" if urlsplit(target.authorize_url).query else "?"

@@ -9,6 +9,8 @@ from authclients.store.oauth_client.http import HttpRequest
 
 API_PATH = "/api/1.0/users/me"
 METADATA_PATH = "/.well-known/oauth-authorization-server"
+JWKS_PATH = "/oauth/jwks"
+"""Where Passport-like servers (and the embedded endpoint) publish their signing keys."""
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,8 @@ class Target:
     """The issuer its metadata names; empty: the base URL is taken for it."""
     device_url: str = ""
     """RFC 8628 device authorization endpoint; empty: Passport's path under the base URL."""
+    jwks_url: str = ""
+    """Its JSON Web Key Set (the metadata's ``jwks_uri``); empty: none known."""
 
     @property
     def issuer(self) -> str:
@@ -40,6 +44,7 @@ class Target:
             revoke_url=f"{base}/oauth/revoke",
             introspect_url=f"{base}/oauth/introspect",
             device_url=f"{base}/oauth/device/code",
+            jwks_url=f"{base}{JWKS_PATH}",
         )
 
     def with_metadata(self, metadata: dict[str, object]) -> Target:
@@ -50,6 +55,7 @@ class Target:
             "revoke_url": "revocation_endpoint",
             "introspect_url": "introspection_endpoint",
             "device_url": "device_authorization_endpoint",
+            "jwks_url": "jwks_uri",
         }
         found = {
             attr: value

@@ -182,13 +182,49 @@ def _proxy_handler(url: str) -> urllib.request.ProxyHandler:
     return urllib.request.ProxyHandler()
 
 
+class BodyTooLarge(TransportError):
+    """The answer's body is longer than the caller accepts: it was not read to its end."""
+
+
+def _read_capped(stream: object, limit: int | None, deadline: float) -> bytes:
+    """The body, at most ``limit`` bytes, read before ``deadline`` (monotonic seconds).
+
+    A per-read timeout alone lets a server that drips one byte at a time hold
+    the worker for ever; the deadline bounds the whole body.
+    """
+    if limit is None:
+        return stream.read()  # type: ignore[attr-defined]
+    # read1: what one receive brings; read(n) would wait for all n bytes, deadline or not.
+    read = getattr(stream, "read1", None) or stream.read  # type: ignore[attr-defined]
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = read(min(65536, limit + 1 - size))
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(f"The answer is larger than {limit} bytes: not read.")
+        if time.monotonic() > deadline:
+            raise TimeoutError
+
+
 def send(
-    request: HttpRequest, *, timeout: float = DEFAULT_TIMEOUT, cookies: CookieJar | None = None
+    request: HttpRequest,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    cookies: CookieJar | None = None,
+    max_bytes: int | None = None,
 ) -> HttpResponse:
     """Send ``request``; any HTTP status is a response, only transport failures raise.
 
+    Args:
+        max_bytes: refuse a body longer than this (and then ``timeout`` bounds the whole
+            body, not each read); None reads all of it.
+
     Raises:
-        TransportError: refused, timed out, unknown host, bad URL.
+        TransportError: refused, timed out, unknown host, bad URL, body over ``max_bytes``.
     """
     parts = urlsplit(request.url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -202,18 +238,21 @@ def send(
         request.url, data=data, headers=dict(request.headers), method=request.method
     )
     started = time.perf_counter()
+    deadline = time.monotonic() + timeout
     try:
         try:
             with opener.open(raw, timeout=timeout) as answer:
                 status, reason = answer.status, answer.reason
                 headers = tuple(answer.headers.items())
-                body = answer.read()
+                body = _read_capped(answer, max_bytes, deadline)
         except urllib.error.HTTPError as exc:
             # 3xx (not followed), 4xx and 5xx are answers like any other.
             status, reason = exc.code, exc.reason
             headers = tuple(exc.headers.items()) if exc.headers else ()
-            body = exc.read()
-            exc.close()
+            try:
+                body = _read_capped(exc, max_bytes, deadline)
+            finally:
+                exc.close()
     except urllib.error.URLError as exc:
         raise _transport_error(request.url, exc.reason, timeout) from None
     except TimeoutError as exc:

@@ -21,6 +21,8 @@ class TokenSet:
     received_at: float = 0.0
     source: str = ""
     """The grant that produced it ("password grant", "personal access token")."""
+    id_token: str = ""
+    """OpenID Connect's ID token, when the response carried one."""
 
     @classmethod
     def from_response(cls, body: dict[str, object], received_at: float, source: str) -> TokenSet:
@@ -33,6 +35,7 @@ class TokenSet:
             scope=str(body.get("scope") or ""),
             received_at=received_at,
             source=source,
+            id_token=str(body.get("id_token") or ""),
         )
 
     def seconds_left(self, now: float) -> int | None:

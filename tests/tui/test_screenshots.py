@@ -26,6 +26,7 @@ EXPECTED_TEXT = {
     "playground-authorization-code": "code exchange",
     "playground-refresh": "refresh",
     "playground-personal-access": "personal",
+    "playground-decoded-token": "signature valid, key kid scene-key-1",
     "scopes": "billing",
     "playground-device": "or scan the QR code",
     "devices": "3 devices waiting",

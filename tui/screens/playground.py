@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from typing import ClassVar
 
@@ -89,6 +90,8 @@ class PlaygroundScreen(DeviceGrantActions, ConsoleScreen[None]):
         self.target = oc.Target.from_base("http://127.0.0.1")
         self.tokens: oc.TokenSet | None = None
         self.introspection: dict[str, object] | None = None
+        self.reports: list[oc.TokenReport] = []
+        """The last tokens decoded and, once the worker is back, verified."""
         self.memory = PlaygroundMemory()
         """Replaced on mount by the app's, shared with earlier openings."""
         self.history: list[oc.Exchange] = self.memory.history
@@ -115,6 +118,8 @@ class PlaygroundScreen(DeviceGrantActions, ConsoleScreen[None]):
             self._show_token()
         self._use_target(oc.Target.from_base(self.console.endpoint_url))
         self._apply_client(self.initial_client)
+        if self.tokens is not None:
+            self._inspect_tokens()
         self.view.show(None)
         self.device.clock = lambda: self.now().timestamp()
         self.set_interval(1.0, self._tick)
@@ -350,16 +355,65 @@ class PlaygroundScreen(DeviceGrantActions, ConsoleScreen[None]):
         body = self.query_one("#pg-body", VerticalScroll)
         body.scroll_to_widget(self.query_one(OutcomeLine), top=True, animate=False)
 
-    def _token_received(self, done: oc.Exchange) -> None:
+    def _token_received(self, done: oc.Exchange, *, nonce: str | None = None) -> None:
+        """Keep and show the tokens; ``nonce``: what the authorization request sent (None:
+        not a code exchange, keep the one held: a refreshed id_token may echo it)."""
         body = done.response.json() if done.response is not None else None
         if not done.ok or not body or "access_token" not in body:
             return
         self.tokens = oc.TokenSet.from_response(body, self.now().timestamp(), done.request.title)
         self.memory.tokens = self.tokens
+        if nonce is not None:
+            self.memory.nonce = nonce
         self.introspection = None
         if self.tokens.refresh_token:
             self.form.set_value("pg-refresh-token", self.tokens.refresh_token)
         self._show_token()
+        self._inspect_tokens()
+
+    def _inspect_tokens(self, *, verify: bool = True) -> None:
+        """Show the tokens decoded and their claims checked now; check their signatures in a
+        worker (JWKS over HTTP), or, without ``verify``, keep the signatures already checked."""
+        tokens = self.tokens
+        if tokens is None:
+            return
+        target = self._read_target()
+        context = oc.InspectContext(
+            issuer=target.issuer,
+            jwks_url=target.jwks_url,
+            client_id=self.query_one(ClientPicker).client_id,
+            nonce=self.memory.nonce,
+            now=self.now().timestamp(),
+        )
+        reports = oc.read_tokens(tokens, context)
+        if not verify:
+            # The clock moved: the times and their checks again, the signatures as they were.
+            signatures = {report.label: report.signature for report in self.reports}
+            reports = [replace(r, signature=signatures.get(r.label)) for r in reports]
+        self.reports = reports
+        self.view.show_decoded(reports, context.now)
+        if not verify or not any(report.jwt for report in reports):
+            return
+        self.pending += 1
+        app, cache = self.app, self.memory.jwks
+
+        def body() -> None:
+            try:
+                verified = oc.verify_tokens(reports, context, cache)
+            except Exception as exc:  # a bug of ours must not leave "checking…" for ever
+                failed = oc.SignatureStatus(False, f"not verified: {type(exc).__name__}")
+                verified = [replace(r, signature=failed) if r.jwt else r for r in reports]
+            with contextlib.suppress(RuntimeError):  # the app is closing: nobody to tell
+                app.call_from_thread(self._verified, tokens, verified)
+
+        self.run_worker(body, thread=True, group="pg-jwt", exit_on_error=False)
+
+    def _verified(self, tokens: oc.TokenSet, reports: list[oc.TokenReport]) -> None:
+        self.pending -= 1
+        # Newer tokens may have come meanwhile: their own check is on its way.
+        if self.is_attached and tokens is self.tokens:
+            self.reports = reports
+            self._inspect_tokens(verify=False)
 
     def action_send(self) -> None:
         """Send the chosen grant's request (the personal token is made in the store)."""
@@ -378,7 +432,11 @@ class PlaygroundScreen(DeviceGrantActions, ConsoleScreen[None]):
         except NotReady as exc:
             self.view.say(str(exc), error=True)
             return
-        self._send(request, grant, self._token_received)
+        then = self._token_received
+        if grant == GRANT_AUTHORIZATION_CODE:
+            openid = "openid" in self.form.value("pg-scope-code").split()
+            then = partial(self._token_received, nonce=self.pkce.nonce if openid else "")
+        self._send(request, grant, then)
 
     def _follow_up(self, action: str, then: Callable[[oc.Exchange], object] | None) -> None:
         """Refresh, introspect, revoke or call the API with the last tokens."""
@@ -478,6 +536,7 @@ class PlaygroundScreen(DeviceGrantActions, ConsoleScreen[None]):
     def _tick(self) -> None:
         if self.tokens is not None and self.tokens.expires_in is not None:
             self._show_token()
+            self._inspect_tokens(verify=False)
 
     def show_exchange(self, done: oc.Exchange, *, token: bool = True) -> None:
         """Show an exchange as if it had just been received (screenshots build scenes so)."""

@@ -15,6 +15,7 @@ from authclients.tui.widgets.playground.exchange_panels import (
     ResponsePanel,
 )
 from authclients.tui.widgets.playground.history import HistoryTable
+from authclients.tui.widgets.playground.jwt_view import JwtView
 from authclients.tui.widgets.playground.token_panel import TokenPanel
 
 
@@ -42,6 +43,7 @@ class ExchangeView(Vertical):
                 yield ResponsePanel("", id="pg-response", classes="pg-panel")
             with TabPane("Token", id="tab-token"):
                 yield TokenPanel("No token yet.", id="pg-token", classes="pg-panel")
+                yield JwtView(id="pg-jwt", classes="pg-panel")
             with TabPane("History", id="tab-history"):
                 yield HistoryTable(id="pg-history")
 
@@ -96,6 +98,10 @@ class ExchangeView(Vertical):
         self, tokens: oc.TokenSet | None, introspection: dict[str, object] | None, now: float
     ) -> None:
         self.query_one(TokenPanel).show(tokens, introspection, now)
+
+    def show_decoded(self, reports: list[oc.TokenReport], now: float) -> None:
+        """The tokens decoded, their signatures and checks (``JwtView``)."""
+        self.query_one(JwtView).show(reports, now)
 
     def show_history(self) -> None:
         self.query_one(TabbedContent).active = "tab-history"

@@ -16,6 +16,10 @@ class PlaygroundMemory:
 
     history: list[oc.Exchange] = field(default_factory=list)
     tokens: oc.TokenSet | None = None
+    jwks: oc.JwksCache = field(default_factory=oc.JwksCache)
+    """Issuers' key sets by URL: fetched once for the run, again when a new kid shows up."""
+    nonce: str = ""
+    """The nonce the last tokens' authorization request sent (their id_token must echo it)."""
 
 
 _MEMORY: weakref.WeakKeyDictionary[App[object], PlaygroundMemory] = weakref.WeakKeyDictionary()

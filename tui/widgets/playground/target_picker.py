@@ -21,6 +21,7 @@ ENDPOINTS = (
     ("revoke", "Revoke"),
     ("introspect", "Introspect"),
     ("device", "Device"),
+    ("jwks", "JWKS"),
 )
 """The editable endpoint URLs: ``Target`` attribute prefix and label."""
 
@@ -89,6 +90,7 @@ class TargetPicker(Vertical):
             revoke_url=urls["revoke"] or default.revoke_url,
             introspect_url=urls["introspect"] or default.introspect_url,
             device_url=urls["device"] or default.device_url,
+            jwks_url=urls["jwks"] or default.jwks_url,
             # The issuer its metadata named, while the base URL is still the one asked.
             issuer_url=issuer if discovered_base == base else "",
         )

@@ -11,6 +11,14 @@ from authclients.store.oauth_client import TokenSet, countdown
 from authclients.tui.safe_text import printable
 
 
+def token_text(token: str) -> str:
+    """A token for the panel: a JWT cut to its start (it is decoded below, and would fold
+    over a dozen lines), any other shown whole; made safe either way."""
+    if len(token) > 80 and token.count(".") == 2 and token.startswith("eyJ"):
+        return f"{printable(token[:40])}… ({len(token)} characters, a JWT: decoded below)"
+    return printable(token)
+
+
 class TokenPanel(Static):
     """Access and refresh token, type, scopes, time left; introspection when asked."""
 
@@ -27,11 +35,11 @@ class TokenPanel(Static):
             return
         left = countdown(tokens.seconds_left(now))
         lines = [
-            f"access token  {printable(tokens.access_token)}",
+            f"access token  {token_text(tokens.access_token)}",
             f"type          {printable(tokens.token_type)} · from {printable(tokens.source)}",
             f"expires       {left}",
             f"scopes        {printable(tokens.scope) or '(none)'}",
-            f"refresh token {printable(tokens.refresh_token) or '(none)'}",
+            f"refresh token {token_text(tokens.refresh_token) or '(none)'}",
         ]
         if introspection is not None:
             # ASCII JSON: every control, C1 and bidi character in a value is a \\u escape.
