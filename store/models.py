@@ -104,6 +104,15 @@ class Client(BaseModel):
     """Bumped by every change, so a save from a stale form can be refused."""
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
+    registered = pw.BooleanField(default=False)
+    """Created by the client itself at ``POST /oauth/register`` (RFC 7591), not by an admin."""
+    disabled = pw.BooleanField(default=False)
+    """Kept, but may get no token until an admin enables it (its live tokens end on disabling)."""
+    client_uri = pw.TextField(default="")
+    software_id = pw.CharField(max_length=255, default="")
+    software_version = pw.CharField(max_length=255, default="")
+    registration_metadata = pw.TextField(default="")
+    """The JSON body a self-registered client sent, as received (bounded by the endpoint)."""
 
     class Meta:
         indexes = (
@@ -111,6 +120,8 @@ class Client(BaseModel):
             (("revoked", "name"), False),
             (("revoked", "created_at"), False),
             (("revoked", "updated_at"), False),
+            # The cap on self-registered clients counts (registered, revoked = false).
+            (("registered", "revoked"), False),
         )
 
 
@@ -128,6 +139,8 @@ class AuthCode(BaseModel):
     expires_at = UTCDateTimeField()
     used_at = UTCDateTimeField(null=True)
     revoked = pw.BooleanField(default=False)
+    resources = pw.TextField(default="")
+    """Space-separated RFC 8707 resource URIs the owner approved (the tokens' audience)."""
 
 
 class AccessToken(BaseModel):
@@ -148,6 +161,8 @@ class AccessToken(BaseModel):
     revoked = pw.BooleanField(default=False)
     revoked_at = UTCDateTimeField(null=True)
     last_used_at = UTCDateTimeField(null=True)
+    audience = pw.TextField(default="", constraints=[pw.SQL("DEFAULT ''")])
+    """Space-separated resource URIs the token is for (RFC 8707); empty: not bound."""
 
     class Meta:
         indexes = (
@@ -233,6 +248,32 @@ class BrowserSession(BaseModel):
     """``last_seen_at`` plus the idle timeout, never past ``expires_at``."""
 
 
+class ResourceServer(BaseModel):
+    """A protected resource a token may be bound to with ``resource`` (RFC 8707)."""
+
+    uri = pw.CharField(max_length=2000, unique=True)
+    """Absolute URI without fragment, exactly as clients send it."""
+    name = pw.CharField(max_length=255, default="")
+    introspection_client = pw.ForeignKeyField(Client, null=True, on_delete="SET NULL")
+    """The confidential client the resource server introspects with: it may see the
+    tokens whose audience names this resource (RFC 7662 §4 otherwise limits a client
+    to its own tokens)."""
+    created_at = UTCDateTimeField()
+
+
+class InitialAccessToken(BaseModel):
+    """An RFC 7591 §3 initial access token for ``--registration token``, stored as a digest."""
+
+    token_hash = pw.CharField(max_length=64, unique=True)
+    token_hint = pw.CharField(max_length=8, default="")
+    created_at = UTCDateTimeField()
+    expires_at = UTCDateTimeField(null=True)
+    uses_left = pw.IntegerField(null=True)
+    """None: any number of registrations until it expires or is revoked."""
+    used = pw.IntegerField(default=0)
+    revoked = pw.BooleanField(default=False)
+
+
 ALL_MODELS: list[type[BaseModel]] = [
     User,
     Client,
@@ -244,4 +285,6 @@ ALL_MODELS: list[type[BaseModel]] = [
     Scope,
     Setting,
     BrowserSession,
+    ResourceServer,
+    InitialAccessToken,
 ]

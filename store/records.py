@@ -50,6 +50,10 @@ class ClientInfo:
     active_tokens: int = 0
     version: int = 1
     """Bumped by every change: a form saves with the version it loaded."""
+    registered: bool = False
+    """The client registered itself (RFC 7591); an admin did not create it."""
+    disabled: bool = False
+    """An admin disabled it (or it registered while new registrations start disabled)."""
 
     @property
     def grant_types(self) -> tuple[str, ...]:

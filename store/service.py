@@ -13,6 +13,8 @@ from authclients.store.clients import Clients
 from authclients.store.clock import Clock, SystemClock
 from authclients.store.db import describe, open_database, resolve_target
 from authclients.store.records import Lifetimes
+from authclients.store.registration import Registrations
+from authclients.store.resources import ResourceServers
 from authclients.store.scopes import Scopes
 from authclients.store.settings import Settings
 from authclients.store.tokens import Tokens
@@ -30,6 +32,8 @@ class Store:
         settings: small per-database values (the failed-attempt key).
         tokens: issue, find, introspect, revoke, list, purge, personal access tokens.
         audit: the record of admin actions.
+        registrations: the RFC 7591 switch, initial access tokens, self-registered clients.
+        resources: the RFC 8707 resource servers tokens may be bound to.
     """
 
     def __init__(
@@ -53,6 +57,8 @@ class Store:
         self.tokens = Tokens(self)
         self.scopes = Scopes(self)
         self.settings = Settings(self)
+        self.registrations = Registrations(self)
+        self.resources = ResourceServers(self)
 
     @classmethod
     def open(

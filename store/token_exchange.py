@@ -41,6 +41,8 @@ class CodeGrant:
     scopes: tuple[str, ...]
     code_challenge: str | None
     code_challenge_method: str | None
+    resources: tuple[str, ...] = ()
+    """What the owner approved the code for (RFC 8707)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class RefreshGrant:
     scopes: tuple[str, ...]
     family: str
     grant_type: str
+    audience: tuple[str, ...] = ()
+    """The audience of the family's current token: a refresh may narrow it, never widen."""
 
 
 class TokenExchange(TokenRows):
@@ -69,6 +73,7 @@ class TokenExchange(TokenRows):
         auth_code_id: int | None = None,
         family: str | None = None,
         owner_generation: int | None = None,
+        audience: tuple[str, ...] = (),
     ) -> IssuedToken:
         """Issue an access token (and a refresh token) in one transaction.
 
@@ -90,6 +95,7 @@ class TokenExchange(TokenRows):
                 with_refresh=with_refresh,
                 auth_code_id=auth_code_id,
                 family=family,
+                audience=audience,
             )
 
     def create_auth_code(
@@ -101,6 +107,7 @@ class TokenExchange(TokenRows):
         scopes: tuple[str, ...],
         code_challenge: str | None,
         code_challenge_method: str | None,
+        resources: tuple[str, ...] = (),
     ) -> str:
         """A fresh single-use code, stored as a digest; returned in full once."""
         code = crypto.new_secret()
@@ -114,6 +121,7 @@ class TokenExchange(TokenRows):
                 scopes=" ".join(scopes),
                 code_challenge=code_challenge,
                 code_challenge_method=code_challenge_method,
+                resources=" ".join(resources),
                 created_at=now,
                 expires_at=now + self._store.lifetimes.auth_code,
             )
@@ -170,6 +178,7 @@ class TokenExchange(TokenRows):
             scopes=tuple(row.scopes.split()),
             code_challenge=row.code_challenge,
             code_challenge_method=row.code_challenge_method,
+            resources=tuple(row.resources.split()),
         )
 
     def find_refresh(
@@ -213,10 +222,15 @@ class TokenExchange(TokenRows):
             scopes=tuple(access.scopes.split()),
             family=row.family,
             grant_type=access.grant_type,
+            audience=tuple(access.audience.split()),
         )
 
     def rotate_refresh(
-        self, grant: RefreshGrant, client: ClientInfo, scopes: tuple[str, ...]
+        self,
+        grant: RefreshGrant,
+        client: ClientInfo,
+        scopes: tuple[str, ...],
+        audience: tuple[str, ...] | None = None,
     ) -> IssuedToken:
         """Use the refresh token once: a new access and refresh token of the same family.
 
@@ -248,6 +262,7 @@ class TokenExchange(TokenRows):
                     scopes=scopes,
                     with_refresh=True,
                     family=grant.family,
+                    audience=grant.audience if audience is None else audience,
                 )
         count = self.revoke_family(grant.family)
         self._store.as_actor("endpoint").audit.record(

@@ -48,6 +48,7 @@ class TokenRows:
         name: str = "",
         lifetime: timedelta | None = None,
         never_expires: bool = False,
+        audience: tuple[str, ...] = (),
     ) -> IssuedToken:
         now = self._store.clock.now()
         lifetime = lifetime or self._store.lifetimes.access
@@ -64,6 +65,7 @@ class TokenRows:
             grant_type=grant_type,
             created_at=now,
             expires_at=expires_at,
+            audience=" ".join(audience),
         )
         refresh = None
         if with_refresh:

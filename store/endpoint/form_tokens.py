@@ -47,6 +47,7 @@ AUTHORIZE_PARAMS = (
     "state",
     "code_challenge",
     "code_challenge_method",
+    "resource",
 )
 """The authorization request parameters a form carries back (RFC 6749 §4.1.1, RFC 7636)."""
 

@@ -15,7 +15,12 @@ from urllib.parse import parse_qsl, unquote_plus
 
 from authclients.store.endpoint.http11 import Headers, Request
 from authclients.store.endpoint.responses import NO_STORE, Response, json_response
-from authclients.store.oauth.errors import InvalidClient, InvalidRequest, OAuthError
+from authclients.store.oauth.errors import (
+    InvalidClient,
+    InvalidRequest,
+    InvalidTarget,
+    OAuthError,
+)
 from authclients.store.oauth.requests import ClientCredentials
 
 __all__ = [
@@ -35,6 +40,8 @@ __all__ = [
 PARAM_MAX = 4096
 """Longest parameter value of any kind; each field has its own tighter limit too."""
 MAX_FIELDS = 64
+REPEATABLE = frozenset({"resource"})
+"""Parameters that may be given more than once (RFC 8707 §2); every other may not."""
 
 FORM = "application/x-www-form-urlencoded"
 HTML_TYPE = "text/html; charset=utf-8"
@@ -112,6 +119,13 @@ def parse_form(data: bytes | str, *, where: str = "body") -> dict[str, str]:
         if "\x00" in value or "\x00" in name:
             raise InvalidRequest(f"The {label} parameter contains a NUL character.")
         if not value:
+            continue
+        if name in REPEATABLE and any(ch.isspace() for ch in value):
+            raise InvalidTarget(f"A {name} is a URI: it holds no spaces (RFC 8707 section 2).")
+        if name in params and name in REPEATABLE:
+            # RFC 8707 §2: resource may be repeated; joined by a space, which no valid
+            # resource URI holds (a value holding one is refused above as invalid_target).
+            params[name] += " " + value
             continue
         if name in params:
             raise InvalidRequest(

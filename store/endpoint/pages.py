@@ -80,6 +80,15 @@ def consent_page(
         scopes = f"<p>It asks for these scopes:</p><ul>{items}</ul>"
     else:
         scopes = "<p>It asks for no particular scope.</p>"
+    if request.resources:
+        items = "".join(f"<li><code>{escape(r)}</code></li>" for r in request.resources)
+        scopes += f"<p>For use at:</p><ul>{items}</ul>"
+    if request.client_registered:
+        # Anyone may register any name: the user must not take it as vouched for.
+        scopes += (
+            '<p class="error">This application registered itself: its name is its own '
+            "claim, not checked by an administrator.</p>"
+        )
     return _page(
         "Authorize",
         f"<h1>Authorize {escape(request.client_name)}?</h1>"

@@ -29,6 +29,8 @@ from authclients.store.oauth.errors import (
 from authclients.store.oauth.grants import GRANTS, GrantRegistry
 from authclients.store.oauth.introspection import IntrospectionEndpoint
 from authclients.store.oauth.metadata import MetadataEndpoint
+from authclients.store.oauth.protected_resource import ProtectedResourceEndpoint
+from authclients.store.oauth.registration import RegistrationEndpoint
 from authclients.store.oauth.requests import ClientCredentials, client_key, request_source
 from authclients.store.oauth.revocation import RevocationEndpoint
 from authclients.store.ratelimit import KIND_CLIENT, KIND_PASSWORD, PasswordState, RateLimiter
@@ -64,6 +66,8 @@ class AuthorizationServer:
         self.revocation = RevocationEndpoint(self)
         self.introspection = IntrospectionEndpoint(self)
         self.metadata_endpoint = MetadataEndpoint(grants.grant_types)
+        self.registration = RegistrationEndpoint(self)
+        self.protected_resource = ProtectedResourceEndpoint(self.store)
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -98,6 +102,7 @@ class AuthorizationServer:
         if client.public:
             if secret:
                 raise InvalidClient("A public client has no secret: send only its client_id.")
+            _refuse_disabled(client)
             return client
         if not secret:
             raise InvalidClient(
@@ -112,6 +117,7 @@ class AuthorizationServer:
             raise InvalidClient("Client authentication failed: unknown client or wrong secret.")
         if failures:
             self.limiter.clear(KIND_CLIENT, key)
+        _refuse_disabled(client)
         return client
 
     # -- the token endpoint (RFC 6749 §3.2) -------------------------------------
@@ -177,8 +183,14 @@ class AuthorizationServer:
         return self.introspection.introspect(params, credentials)
 
     def metadata(self, issuer: str) -> dict[str, object]:
-        """Authorization server metadata (RFC 8414 §2, ``MetadataEndpoint``)."""
-        return self.metadata_endpoint.document(issuer)
+        """Authorization server metadata (RFC 8414 §2, ``MetadataEndpoint``).
+
+        ``registration_endpoint`` only while registration is on (RFC 7591 §3).
+        """
+        document = self.metadata_endpoint.document(issuer)
+        if self.registration.enabled():
+            document["registration_endpoint"] = f"{issuer}/oauth/register"
+        return document
 
     # -- the resource API (RFC 6750) ------------------------------------------------
 
@@ -213,6 +225,16 @@ class AuthorizationServer:
     def deny(self, request: AuthorizationRequest, issuer: str) -> str:
         """``error=access_denied`` with ``iss`` (RFC 6749 §4.1.2.1, RFC 9207)."""
         return self.authorize_endpoint.deny(request, issuer)
+
+
+def _refuse_disabled(client: ClientInfo) -> None:
+    """A disabled client is known but gets nothing (checked after its secret, so a wrong
+    secret still counts towards the brute-force limit)."""
+    if client.disabled:
+        raise InvalidClient(
+            f"Client {client.id} is disabled; an admin can enable it in the console "
+            f"(authclients clients enable {client.id})."
+        )
 
 
 __all__ = [

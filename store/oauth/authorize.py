@@ -19,6 +19,7 @@ from authclients.store.oauth.errors import (
 )
 from authclients.store.oauth.pkce import check_challenge
 from authclients.store.oauth.redirect_uris import is_registered
+from authclients.store.oauth.resources import requested_resources
 from authclients.store.oauth.scopes import check_scopes
 from authclients.store.records import GRANT_AUTHORIZATION_CODE, ClientInfo
 
@@ -36,6 +37,10 @@ class AuthorizationRequest:
     state: str | None
     code_challenge: str | None
     code_challenge_method: str | None
+    resources: tuple[str, ...] = ()
+    """RFC 8707: the resources the code (and its tokens) will be for."""
+    client_registered: bool = False
+    """The client registered itself: the consent page says its name is unverified."""
 
 
 class AuthorizeError(Exception):
@@ -127,6 +132,7 @@ class AuthorizationEndpoint:
                 raise InvalidRequest("A public client must use PKCE: send an S256 code_challenge.")
             raw_scope = params.get("scope", "")
             scopes = check_scopes(raw_scope, client) if raw_scope else ()
+            resources = requested_resources(self.store, params)
         except OAuthError as exc:
             raise AuthorizeRedirectError(redirect_uri, exc, state) from None
         return AuthorizationRequest(
@@ -137,6 +143,8 @@ class AuthorizationEndpoint:
             state=state,
             code_challenge=challenge or None,
             code_challenge_method=method or None,
+            resources=resources,
+            client_registered=client.registered,
         )
 
     def approve(self, request: AuthorizationRequest, user_id: int, issuer: str) -> str:
@@ -150,6 +158,7 @@ class AuthorizationEndpoint:
             scopes=request.scopes,
             code_challenge=request.code_challenge,
             code_challenge_method=request.code_challenge_method,
+            resources=request.resources,
         )
         return redirect_location(
             request.redirect_uri, {"code": code, "state": request.state}, issuer

@@ -170,7 +170,8 @@ def test_sqlite_url_opens_a_file(tmp_path: Path) -> None:
 
 def test_migrations_are_numbered_in_order() -> None:
     versions = [version for version, _step in MIGRATIONS]
-    assert versions == list(range(1, len(versions) + 1))
+    # Strictly increasing; numbers taken by branches not merged yet may be missing.
+    assert versions == sorted(set(versions)) and versions[0] == 1
     assert versions[-1] == CURRENT_VERSION
 
 

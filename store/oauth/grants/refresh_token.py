@@ -11,6 +11,7 @@ from authclients.store.oauth.errors import (
     UnauthorizedClient,
 )
 from authclients.store.oauth.grants.base import Grant
+from authclients.store.oauth.resources import within
 from authclients.store.oauth.scopes import check_scopes, still_allowed
 from authclients.store.records import GRANT_REFRESH_TOKEN, ClientInfo, IssuedToken
 from authclients.store.token_exchange import RefreshGrant
@@ -63,7 +64,8 @@ class RefreshTokenGrant(Grant):
                         "that issued this refresh token. Its tokens are revoked; sign in again."
                     )
                 scopes = self._scopes(grant, client)
-                return self.store.tokens.rotate_refresh(grant, client, scopes)
+                audience = within(self.resources, grant.audience)
+                return self.store.tokens.rotate_refresh(grant, client, scopes, audience)
             except store_errors.InvalidGrant as exc:
                 failure = InvalidGrant(str(exc))
             except OAuthError as exc:
