@@ -16,7 +16,17 @@ import peewee as pw
 from authclients.store import NotFound, Store, StoreError, ValidationError
 from authclients.store.db import ENV_VAR, describe, is_url, resolve_target
 from authclients.store.listen_address import DEFAULT_PORT
-from authclients.tui.cli import clients, console, scopes, screenshots, serve, tokens, users
+from authclients.tui.cli import (
+    clients,
+    console,
+    registration,
+    resources,
+    scopes,
+    screenshots,
+    serve,
+    tokens,
+    users,
+)
 from authclients.tui.cli.output import PROG, SECRET_WARNING, TOKEN_WARNING, error, one_line
 from authclients.tui.cli.parser import (
     CommandParser,
@@ -36,6 +46,8 @@ _LIST_HINTS = {
     "user": "authclients users list",
     "token": "authclients tokens list",
     "scope": "authclients scopes list",
+    "resource": "authclients resources list",
+    "initial access token": "authclients registration token list",
 }
 """Where to look up what exists, for the one-line "not found" errors."""
 
@@ -75,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = Commands(
         parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
     )
-    for noun in (serve, clients, users, tokens, scopes, screenshots):
+    for noun in (serve, clients, users, tokens, scopes, resources, registration, screenshots):
         noun.register(commands)
     return parser
 
