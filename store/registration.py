@@ -35,7 +35,7 @@ DEFAULT_CAP = 100
 """Self-registered clients that may exist at once (deleted ones do not count)."""
 DEFAULT_PER_ADDRESS = 20
 DEFAULT_WINDOW = timedelta(hours=1)
-METADATA_MAX = 16 * 1024
+METADATA_MAX = 48 * 1024
 """The largest registration body kept (and accepted): bytes of JSON."""
 
 _CAP_LOCK_KEY = 0x61637265676361  # "acregca": serialises the cap check on PostgreSQL
@@ -75,11 +75,14 @@ class Registration:
 class Registrations:
     """The registration switch, initial access tokens and the self-registered clients."""
 
+    cap: int = DEFAULT_CAP
+    """Self-registered clients that may exist at once."""
+    per_address: int = DEFAULT_PER_ADDRESS
+    """Registration attempts one address (an IPv6 /64) may make per ``window``."""
+    window: timedelta = DEFAULT_WINDOW
+
     def __init__(self, store: StoreContext) -> None:
         self._store = store
-        self.cap = DEFAULT_CAP
-        self.per_address = DEFAULT_PER_ADDRESS
-        self.window = DEFAULT_WINDOW
 
     # -- the switch ----------------------------------------------------------------
 
