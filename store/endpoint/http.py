@@ -15,12 +15,7 @@ from urllib.parse import parse_qsl, unquote_plus
 
 from authclients.store.endpoint.http11 import Headers, Request
 from authclients.store.endpoint.responses import NO_STORE, Response, json_response
-from authclients.store.oauth.errors import (
-    InvalidClient,
-    InvalidRequest,
-    InvalidTarget,
-    OAuthError,
-)
+from authclients.store.oauth.errors import InvalidClient, InvalidRequest, OAuthError
 from authclients.store.oauth.requests import ClientCredentials
 
 __all__ = [
@@ -120,11 +115,10 @@ def parse_form(data: bytes | str, *, where: str = "body") -> dict[str, str]:
             raise InvalidRequest(f"The {label} parameter contains a NUL character.")
         if not value:
             continue
-        if name in REPEATABLE and any(ch.isspace() for ch in value):
-            raise InvalidTarget(f"A {name} is a URI: it holds no spaces (RFC 8707 section 2).")
         if name in params and name in REPEATABLE:
             # RFC 8707 §2: resource may be repeated; joined by a space, which no valid
-            # resource URI holds (a value holding one is refused above as invalid_target).
+            # resource URI holds (``store.oauth.resources`` checks each part, so a value
+            # holding a space is at worst the same as the parts sent separately).
             params[name] += " " + value
             continue
         if name in params:

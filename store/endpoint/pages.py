@@ -36,8 +36,11 @@ def _page(title: str, body: str) -> str:
 def _hidden(fields: Mapping[str, str]) -> str:
     """The form's hidden fields: the authorization request itself and its form token."""
     return "".join(
-        f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
+        f'<input type="hidden" name="{escape(name)}" value="{escape(one)}">'
         for name, value in fields.items()
+        # A repeated parameter (RFC 8707 resource) was joined by spaces: one input each,
+        # so the browser sends it back exactly as the application did.
+        for one in (value.split(" ") if name == "resource" else [value])
     )
 
 
