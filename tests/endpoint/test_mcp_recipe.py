@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 import socket
 import threading
-from datetime import UTC, datetime
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import anyio
