@@ -398,6 +398,7 @@ def test_key_table_lists_every_key_of_every_screen() -> None:
     from authclients.tui.screens.client_form import ClientFormScreen
     from authclients.tui.screens.clients import ClientsScreen
     from authclients.tui.screens.playground import PlaygroundScreen
+    from authclients.tui.screens.resources import ResourcesScreen
     from authclients.tui.screens.scopes import ScopesScreen
     from authclients.tui.screens.secret_reveal import SecretRevealScreen
     from authclients.tui.screens.tokens import TokensScreen
@@ -410,6 +411,7 @@ def test_key_table_lists_every_key_of_every_screen() -> None:
         "Secret shown once": SecretRevealScreen,
         "Users": UsersScreen,
         "Scopes": ScopesScreen,
+        "Resources": ResourcesScreen,
         "Tokens": TokensScreen,
         "Playground": PlaygroundScreen,
         "Everywhere": AuthClientsApp,

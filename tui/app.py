@@ -186,6 +186,11 @@ class AuthClientsApp(App[None]):
 
         self.push_screen(ScopesScreen())
 
+    def open_resources(self) -> None:
+        from authclients.tui.screens.resources import ResourcesScreen
+
+        self.push_screen(ResourcesScreen())
+
     def open_playground(self, client: ClientInfo | None) -> None:
         from authclients.tui.screens.playground import PlaygroundScreen
 
