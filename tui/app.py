@@ -60,6 +60,7 @@ class AuthClientsApp(App[None]):
         ("go: Clients", "go_clients", "The client list"),
         ("go: Users", "users", "Resource owners (u)"),
         ("go: Scopes", "scopes", "The scopes a token may carry (o)"),
+        ("go: Resources", "resources", "Resource servers and dynamic registration (R)"),
         ("go: All tokens", "all_tokens", "Every client's tokens"),
         ("go: Token playground", "playground", "Try every grant against the endpoint"),
         ("app: Help", "help", "The keys of every screen (?)"),
@@ -211,6 +212,9 @@ class AuthClientsApp(App[None]):
 
     def action_scopes(self) -> None:
         self.open_scopes()
+
+    def action_resources(self) -> None:
+        self.open_resources()
 
     def action_go_clients(self) -> None:
         while len(self.screen_stack) > 2 and not isinstance(self.screen, ClientsScreen):
