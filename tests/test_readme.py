@@ -91,7 +91,7 @@ class Shell:
         # Any failing command ends the session, and the test shows where.
         self.run("set -euo pipefail")
 
-    def run(self, script: str, timeout: float = 30.0) -> str:
+    def run(self, script: str, timeout: float = 60.0) -> str:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write(f"{script}\nprintf '\\n{self.MARK}\\n'\n")
         self.proc.stdin.flush()
@@ -216,6 +216,9 @@ def test_command_line_block_runs_as_written(tmp_path: Path) -> None:
     assert "Created personal access token" in out
     assert '"total": 1,\n  "offset": 0,\n  "limit": 1,\n  "items": [' in out
     assert "Deleted client 4 (Nightly job)" in out
+    assert "Defined resource server http://127.0.0.1:8000/mcp." in out
+    assert "Registration: token (new clients start disabled)" in out
+    assert "Store this token now" in out and "Disabled client 1" in out
 
 
 # -- the endpoint -----------------------------------------------------------------------------

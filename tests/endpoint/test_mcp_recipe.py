@@ -270,3 +270,37 @@ def test_the_mcp_server_refuses_tokens_not_meant_for_it(
             )
             assert r.status_code == 401, (resource, r.text)
             assert "resource_metadata=" in r.headers["WWW-Authenticate"]
+
+
+def test_the_readme_recipe_commands_run_as_written(tmp_path) -> None:
+    """Step 1 of the README's recipe, line by line (``serve`` aside: the fixtures serve)."""
+    import json
+    import os
+    import shlex
+    import subprocess
+
+    from tests.endpoint.conftest import AUTHCLIENTS
+    from tests.test_readme import sh_blocks
+
+    (block,) = [b for section, b in sh_blocks() if section.startswith("An MCP server")]
+    env = {**os.environ, "AUTHCLIENTS_DB": str(tmp_path / "mcp-dev.db")}
+    outputs = []
+    for line in block.splitlines():
+        words = shlex.split(line)
+        if not words or words[0] == "export" or words[:2] == ["authclients", "serve"]:
+            continue
+        assert words[0] == "authclients"
+        done = subprocess.run(
+            [AUTHCLIENTS, *words[1:]], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, (line, done.stderr)
+        outputs.append(done.stdout)
+    assert json.loads(outputs[0])["id"] == 1
+    store = Store.open(str(tmp_path / "mcp-dev.db"))
+    try:
+        (resource,) = store.resources.list()
+        assert (resource.uri, resource.introspection_client_id) == ("http://127.0.0.1:8000/mcp", 1)
+        assert store.scopes.get("mcp:tools")
+    finally:
+        store.close()
+    assert "serve --registration open" in block
