@@ -64,6 +64,8 @@ class LiveSession:
     user_id: int
     username: str
     answered: tuple[str, ...]
+    signed_in_at: datetime | None = None
+    """When the sign-in happened (the ID token's ``auth_time``; ``max_age`` is measured from it)."""
 
 
 class BrowserSessionStore:
@@ -150,6 +152,7 @@ class BrowserSessionStore:
                 BrowserSession.last_seen_at,
                 BrowserSession.expires_at,
                 BrowserSession.idle_expires_at,
+                BrowserSession.created_at,
                 User.username,
                 User.active,
                 User.locked_at,
@@ -162,8 +165,8 @@ class BrowserSessionStore:
         )
         if row is None:
             return None
-        (user_id, generation, answered, last_seen, expires, idle_expires) = row[:6]
-        username, active, locked_at, user_generation = row[6:]
+        (user_id, generation, answered, last_seen, expires, idle_expires, signed_in) = row[:7]
+        username, active, locked_at, user_generation = row[7:]
         alive = (
             user_id is not None
             and username is not None  # the user still exists
@@ -178,7 +181,7 @@ class BrowserSessionStore:
             return None
         if now - last_seen >= timedelta(seconds=TOUCH_EVERY):
             self._touch(key, now, expires)
-        return LiveSession(key, user_id, username, tuple(answered.split()))
+        return LiveSession(key, user_id, username, tuple(answered.split()), signed_in)
 
     def end(self, value: str | None) -> None:
         """Sign out (or replace) the session this cookie value names, if any."""

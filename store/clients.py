@@ -9,6 +9,7 @@ import peewee as pw
 from authclients.store import crypto, validation
 from authclients.store.context import StoreContext
 from authclients.store.errors import NotFound, StaleEdit, ValidationError
+from authclients.store.jwt_tokens import TOKEN_FORMATS
 from authclients.store.models import AccessToken, AuthCode, Client
 from authclients.store.records import (
     GRANT_AUTHORIZATION_CODE,
@@ -52,6 +53,7 @@ _EDITABLE = (
     "client_credentials",
     "public",
     "scopes",
+    "token_format",
 )
 """The fields of a client form, compared field by field when a save is stale."""
 
@@ -155,6 +157,7 @@ class Clients:
         client_credentials: bool = False,
         public: bool = False,
         scopes: Iterable[str] | str = (),
+        token_format: str = "opaque",
     ) -> CreatedClient:
         """Create a client; a confidential one gets a secret, returned here only."""
         fields = self._validate(
@@ -166,6 +169,7 @@ class Clients:
             client_credentials=client_credentials,
             public=public,
             scopes=scopes,
+            token_format=token_format,
         )
         secret = None if public else crypto.new_secret()
         now = self._store.clock.now()
@@ -193,6 +197,7 @@ class Clients:
         client_credentials: bool | object = _UNSET,
         public: bool | object = _UNSET,
         scopes: Iterable[str] | str | object = _UNSET,
+        token_format: str | object = _UNSET,
         expected_version: int | None = None,
         base: ClientInfo | None = None,
         force: bool = False,
@@ -220,6 +225,7 @@ class Clients:
             client_credentials=client_credentials,
             public=public,
             scopes=scopes,
+            token_format=token_format,
         )
         with self._store.atomic():
             row = self._row(client_id, lock=True)
@@ -468,8 +474,11 @@ class Clients:
         client_credentials: bool,
         public: bool,
         scopes: Iterable[str] | str,
+        token_format: str = "opaque",
     ) -> dict[str, object]:
         errors: dict[str, str] = {}
+        if token_format not in TOKEN_FORMATS:
+            errors["token_format"] = f"The token format is one of: {', '.join(TOKEN_FORMATS)}."
         name, error = validation.clean_name(name)
         if error:
             errors["name"] = error
@@ -501,6 +510,7 @@ class Clients:
             "grant_personal_access": flags["personal_access"],
             "grant_client_credentials": flags["client_credentials"],
             "public": flags["public"],
+            "token_format": token_format,
         }
 
     def _active_counts(self, client_ids: list[int]) -> dict[int, int]:
@@ -557,6 +567,7 @@ class Clients:
             version=row.version,
             registered=row.registered,
             disabled=row.disabled,
+            token_format=row.token_format,
         )
 
 

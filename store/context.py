@@ -48,6 +48,20 @@ class SettingsReader(Protocol):
     def attempt_key(self) -> str: ...
 
 
+class JwtSigner(Protocol):
+    """One private key, ready to sign (``store.signing_keys.Signer``)."""
+
+    kid: str
+
+    def sign(self, claims: dict[str, object], *, typ: str = "JWT") -> str: ...
+
+
+class KeyRing(Protocol):
+    """The signing key of this moment (``store.signing_keys.SigningKeys``)."""
+
+    def signer(self) -> JwtSigner: ...
+
+
 class StoreContext(Protocol):
     """The database, clock, lifetimes and actor of a store, its writer lock, and its siblings.
 
@@ -60,6 +74,7 @@ class StoreContext(Protocol):
         tokens: the tokens, for the revocations a client or user deletion causes.
         scopes: the defined scopes, which a client's scope list extends.
         settings: the database's settings (the failed-attempt key).
+        signing_keys: the keys that sign JWT access tokens and ID tokens.
     """
 
     db: pw.Database
@@ -70,6 +85,7 @@ class StoreContext(Protocol):
     tokens: TokenRevoker
     scopes: ScopeDefiner
     settings: SettingsReader
+    signing_keys: KeyRing
 
     def as_actor(self, actor: str) -> StoreContext:
         """The same database and clock, acting as someone else (the endpoint)."""

@@ -37,6 +37,10 @@ class InvalidGrant(StoreError):
     """A presented code or refresh token is unknown, expired, used or revoked (RFC 6749 §5.2)."""
 
 
+class NonceReused(StoreError):
+    """An OpenID Connect nonce already carried by a live code of the same client."""
+
+
 class GrantSwitchedOff(InvalidGrant):
     """A refresh token whose originating grant the client may no longer use.
 

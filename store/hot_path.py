@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from authclients.store import crypto
 from authclients.store.context import StoreContext
 from authclients.store.group_commit import GroupCommitter
+from authclients.store.jwt_tokens import new_access_token, token_format_of
 from authclients.store.models import UTCDateTimeField
 from authclients.store.ratelimit import KIND_CLIENT
 from authclients.store.records import (
@@ -71,22 +72,23 @@ class HotPath:
             "c.grant_password, c.grant_personal_access, c.grant_client_credentials, c.public, "
             "c.revoked, c.secret_hint, c.created_at, c.updated_at, c.secret_hash, "
             f'(SELECT COUNT(*) FROM failed_attempt f WHERE f.kind = {p} AND f."key" = {p} '
-            f"AND f.at > {p}), c.version, c.disabled "
+            f"AND f.at > {p}), c.version, c.disabled, c.token_format "
             f"FROM client c WHERE c.id = {p} AND c.revoked = {p}"
         )
         self._client_version_sql = f"SELECT version, revoked FROM client WHERE id = {p}"
         insert = (
             "INSERT INTO access_token (token_hash, token_hint, client_id, user_id, "
-            "auth_code_id, name, scopes, grant_type, created_at, expires_at, revoked)"
+            "auth_code_id, name, scopes, grant_type, created_at, expires_at, revoked, jti)"
         )
-        values = f"({p}, {p}, {p}, NULL, NULL, {p}, {p}, {p}, {p}, {p}, {p})"
+        values = f"({p}, {p}, {p}, NULL, NULL, {p}, {p}, {p}, {p}, {p}, {p}, {p})"
         self._insert_sql = f"{insert} VALUES {values} RETURNING id"
         self.committer = GroupCommitter(store, insert, values)
         # Same columns and same state rules as ``TokenRows._query`` / ``_info``.
         self._token_sql = (
             "SELECT a.id, a.client_id, c.name, c.revoked, a.user_id, u.username, a.name, "
             "a.scopes, a.grant_type, a.created_at, a.expires_at, a.revoked, a.revoked_at, "
-            "a.last_used_at, a.token_hint FROM access_token a JOIN client c ON c.id = a.client_id "
+            "a.last_used_at, a.token_hint, a.jti "
+            "FROM access_token a JOIN client c ON c.id = a.client_id "
             f'LEFT OUTER JOIN "user" u ON u.id = a.user_id WHERE a.token_hash = {p}'
         )
         self._touch_sql = f"UPDATE access_token SET last_used_at = {p} WHERE id = {p}"
@@ -125,6 +127,7 @@ class HotPath:
             last_used_at=_as_datetime(row[13]) if row[13] is not None else None,
             token_hint=row[14],
             state=state,
+            token_format=token_format_of(row[15]),
         )
 
     def introspect(self, token: str) -> dict[str, object] | None:
@@ -207,21 +210,36 @@ class HotPath:
             updated_at=_as_datetime(row[12]),
             version=int(row[15]),
             disabled=bool(row[16]),
+            token_format=row[17],
         )
         return info, row[13], int(row[14])
 
     def issue_client_token(
-        self, client: ClientInfo, grant_type: str, scopes: tuple[str, ...]
+        self,
+        client: ClientInfo,
+        grant_type: str,
+        scopes: tuple[str, ...],
+        issuer: str | None = None,
     ) -> IssuedToken:
         """A token without user or refresh token, committed when this returns.
 
         With the endpoint running, the group committer writes it with others;
-        otherwise one INSERT in autocommit mode is its own transaction.
+        otherwise one INSERT in autocommit mode is its own transaction. A
+        ``jwt`` client's token is signed for ``issuer`` (``new_access_token``).
         """
         now = self._store.clock.now()
         lifetime = self._store.lifetimes.access
         expires_at = now + lifetime
-        token = crypto.new_secret()
+        token, jti = new_access_token(
+            self._store.signing_keys,
+            token_format=client.token_format,
+            issuer=issuer,
+            client_id=client.id,
+            user_id=None,
+            scopes=scopes,
+            issued_at=now,
+            expires_at=expires_at,
+        )
         hint = crypto.hint(token)
         params = (
             crypto.digest(token),
@@ -233,6 +251,7 @@ class HotPath:
             _UTC.db_value(now),
             _UTC.db_value(expires_at),
             False,
+            jti,
         )
         deferred = _deferred.get()
         if deferred is not None and self.committer.running:
@@ -265,6 +284,7 @@ class HotPath:
             created_at=now,
             expires_at=expires_at,
             token_hint=hint,
+            token_format=token_format_of(jti),
         )
         if revoked:
             info = dataclasses.replace(info, revoked=True, revoked_at=now, state=STATE_REVOKED)

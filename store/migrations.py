@@ -404,6 +404,79 @@ def _v5_browser_sessions(db: pw.Database) -> None:
     db.create_tables([BrowserSession])
 
 
+_V7_NEW_COLUMNS: dict[str, dict[str, str]] = {
+    "user": {"email": "VARCHAR(254)", "name": "VARCHAR(255)"},
+    "auth_code": {"nonce": "TEXT", "nonce_key": "VARCHAR(64)", "auth_time": "BIGINT"},
+    "access_token": {"jti": "VARCHAR(64)"},
+}
+"""Nullable columns version 7 adds: existing rows are users without claims, codes without
+OpenID Connect, opaque tokens."""
+
+
+def _v7_signed_tokens(db: pw.Database) -> None:
+    """Signing keys, JWT access tokens per client, OpenID Connect claims, nonces and auth times.
+
+    Only additions: a table, nullable columns, a client column whose default
+    (``opaque``) keeps every existing client as it was, and a unique index
+    that existing rows (all with a null ``nonce_key``) cannot violate.
+    """
+
+    class SigningKey(pw.Model):
+        id = SerialKey()
+        kid = pw.CharField(max_length=64, unique=True)
+        alg = pw.CharField(max_length=8)
+        private_key = pw.TextField()
+        public_jwk = pw.TextField()
+        created_at = UTCDateTimeField()
+        active_from = UTCDateTimeField()
+        retired_at = UTCDateTimeField(null=True)
+        published_until = UTCDateTimeField(null=True)
+
+        class Meta:
+            database = db
+            legacy_table_names = False
+
+    for table, columns in _V7_NEW_COLUMNS.items():
+        for column, kind in columns.items():
+            if kind == "BIGINT" and isinstance(db, pw.SqliteDatabase):
+                kind = "INTEGER"  # what peewee declares a BigIntegerField as on SQLite
+            db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {kind}')
+    # The default fills existing rows; on PostgreSQL it is dropped after, as the models
+    # declare none (SQLite cannot drop one, and its schema test compares no defaults).
+    db.execute_sql(
+        'ALTER TABLE "client" ADD COLUMN "token_format" VARCHAR(16) NOT NULL DEFAULT \'opaque\''
+    )
+    if not isinstance(db, pw.SqliteDatabase):
+        db.execute_sql('ALTER TABLE "client" ALTER COLUMN "token_format" DROP DEFAULT')
+    db.execute_sql(
+        'CREATE UNIQUE INDEX "auth_code_client_id_nonce_key" '
+        'ON "auth_code" ("client_id", "nonce_key")'
+    )
+    db.create_tables([SigningKey])
+    _define_oidc_scopes(db)
+
+
+_V7_SCOPES = {
+    "openid": "Sign you in with OpenID Connect (an ID token naming your user id).",
+    "profile": "Your name and username (OpenID Connect profile claims).",
+    "email": "Your email address (OpenID Connect email claim).",
+}
+"""Frozen copy of ``store.jwt_tokens.OIDC_SCOPES`` as version 7 defines them."""
+
+
+def _define_oidc_scopes(db: pw.Database) -> None:
+    """OpenID Connect's scopes become defined scopes (kept as they are where already defined)."""
+    now = time.time_ns() // 1000
+    for name, description in _V7_SCOPES.items():
+        taken = db.execute_sql(f"SELECT 1 FROM scope WHERE name = {db.param}", (name,)).fetchone()
+        if taken is None:
+            db.execute_sql(
+                f"INSERT INTO scope (name, description, created_at) "
+                f"VALUES ({db.param}, {db.param}, {db.param})",
+                (name, description, now),
+            )
+
+
 def _v8_registration_and_resources(db: pw.Database) -> None:
     """Dynamic client registration (RFC 7591) and resource indicators (RFC 8707).
 
@@ -468,7 +541,9 @@ MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (3, _v3_list_indexes),
     (4, _v4_identities),
     (5, _v5_browser_sessions),
-    # 6 (device grant) and 7 (signing keys) come from other branches.
+    # 6 (device grant) and 8, 9 are other branches' steps; each only adds, so any order
+    # of arrival works on a database that has some of them.
+    (7, _v7_signed_tokens),
     (8, _v8_registration_and_resources),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]

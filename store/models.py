@@ -81,6 +81,10 @@ class User(BaseModel):
     """Bumped by every change, so a save from a stale form can be refused."""
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
+    email = pw.CharField(max_length=254, null=True)
+    """OpenID Connect ``email`` claim, given to clients granted the ``email`` scope."""
+    name = pw.CharField(max_length=255, null=True)
+    """OpenID Connect ``name`` claim, given to clients granted the ``profile`` scope."""
 
 
 class Client(BaseModel):
@@ -113,6 +117,8 @@ class Client(BaseModel):
     software_version = pw.CharField(max_length=255, default="")
     registration_metadata = pw.TextField(default="")
     """The JSON body a self-registered client sent, as received (bounded by the endpoint)."""
+    token_format = pw.CharField(max_length=16, default="opaque")
+    """``opaque`` (a random string) or ``jwt`` (an RFC 9068 signed access token)."""
 
     class Meta:
         indexes = (
@@ -141,6 +147,16 @@ class AuthCode(BaseModel):
     revoked = pw.BooleanField(default=False)
     resources = pw.TextField(default="")
     """Space-separated RFC 8707 resource URIs the owner approved (the tokens' audience)."""
+    nonce = pw.TextField(null=True)
+    """OpenID Connect ``nonce`` of the request, echoed in the ID token."""
+    nonce_key = pw.CharField(max_length=64, null=True)
+    """SHA-256 of the nonce while a code carrying it may live: unique per client, so a
+    replayed nonce is refused by the database even between two processes."""
+    auth_time = UTCDateTimeField(null=True)
+    """When the browser session that approved the code signed in (ID token ``auth_time``)."""
+
+    class Meta:
+        indexes = ((("client", "nonce_key"), True),)
 
 
 class AccessToken(BaseModel):
@@ -163,6 +179,8 @@ class AccessToken(BaseModel):
     last_used_at = UTCDateTimeField(null=True)
     audience = pw.TextField(default="", constraints=[pw.SQL("DEFAULT ''")])
     """Space-separated resource URIs the token is for (RFC 8707); empty: not bound."""
+    jti = pw.CharField(max_length=64, null=True)
+    """A JWT access token's ``jti``; null for an opaque token (so it also tells the format)."""
 
     class Meta:
         indexes = (
@@ -274,6 +292,24 @@ class InitialAccessToken(BaseModel):
     revoked = pw.BooleanField(default=False)
 
 
+class SigningKey(BaseModel):
+    """A key that signs JWTs (``store.signing_keys``); the private half never leaves the file."""
+
+    kid = pw.CharField(max_length=64, unique=True)
+    alg = pw.CharField(max_length=8)
+    private_key = pw.TextField()
+    """PEM (PKCS#8): never printed, never returned by any API."""
+    public_jwk = pw.TextField()
+    """The public JWK as JSON, as the JWKS publishes it."""
+    created_at = UTCDateTimeField()
+    active_from = UTCDateTimeField()
+    """Signing starts here: after the grace period, once relying parties have the key."""
+    retired_at = UTCDateTimeField(null=True)
+    """When it stopped (or stops) signing: retired, or superseded by a newer key."""
+    published_until = UTCDateTimeField(null=True)
+    """The JWKS keeps it until every token it signed has expired."""
+
+
 ALL_MODELS: list[type[BaseModel]] = [
     User,
     Client,
@@ -287,4 +323,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     BrowserSession,
     ResourceServer,
     InitialAccessToken,
+    SigningKey,
 ]

@@ -54,6 +54,8 @@ class ClientInfo:
     """The client registered itself (RFC 7591); an admin did not create it."""
     disabled: bool = False
     """An admin disabled it (or it registered while new registrations start disabled)."""
+    token_format: str = "opaque"
+    """``opaque`` or ``jwt`` (RFC 9068 access tokens)."""
 
     @property
     def grant_types(self) -> tuple[str, ...]:
@@ -151,6 +153,9 @@ class UserInfo:
     locked_at: datetime | None = None
     session_generation: int = 0
     """Moved on by a password change, deactivation or deletion: what was won before ends."""
+    email: str | None = None
+    name: str | None = None
+    """The OpenID Connect ``email`` and ``name`` claims, when an admin gave them."""
 
 
 @dataclass(frozen=True)
@@ -189,6 +194,8 @@ class TokenInfo:
     last_used_at: datetime | None
     token_hint: str
     state: str
+    token_format: str = "opaque"
+    """``opaque`` or ``jwt``: how the token was issued."""
 
     @classmethod
     def issued(
@@ -205,6 +212,7 @@ class TokenInfo:
         created_at: datetime,
         expires_at: datetime | None,
         token_hint: str,
+        token_format: str = "opaque",
     ) -> TokenInfo:
         """A token issued just now: live, never revoked, never used."""
         return cls(
@@ -223,6 +231,7 @@ class TokenInfo:
             last_used_at=None,
             token_hint=token_hint,
             state=STATE_ACTIVE,
+            token_format=token_format,
         )
 
 
@@ -234,6 +243,8 @@ class IssuedToken:
     access_token: str
     refresh_token: str | None = None
     expires_in: int | None = None
+    id_token: str | None = None
+    """OpenID Connect: the code grant's ID token when ``openid`` was granted."""
 
     def response(self) -> dict[str, object]:
         """The RFC 6749 §5.1 body."""
@@ -244,6 +255,8 @@ class IssuedToken:
             body["refresh_token"] = self.refresh_token
         if self.info.scopes:
             body["scope"] = " ".join(self.info.scopes)
+        if self.id_token:
+            body["id_token"] = self.id_token
         return body
 
 

@@ -17,6 +17,7 @@ from authclients.store.registration import Registrations
 from authclients.store.resources import ResourceServers
 from authclients.store.scopes import Scopes
 from authclients.store.settings import Settings
+from authclients.store.signing_keys import SigningKeys
 from authclients.store.tokens import Tokens
 from authclients.store.users import Users
 from authclients.store.writer_lock import holding, writer_lock
@@ -34,6 +35,7 @@ class Store:
         audit: the record of admin actions.
         registrations: the RFC 7591 switch, initial access tokens, self-registered clients.
         resources: the RFC 8707 resource servers tokens may be bound to.
+        signing_keys: the keys that sign JWTs: list, rotate, retire, the JWKS.
     """
 
     def __init__(
@@ -59,6 +61,7 @@ class Store:
         self.settings = Settings(self)
         self.registrations = Registrations(self)
         self.resources = ResourceServers(self)
+        self.signing_keys = SigningKeys(self)
 
     @classmethod
     def open(

@@ -14,7 +14,7 @@ from datetime import datetime
 import peewee as pw
 
 from authclients.store import crypto
-from authclients.store.errors import GrantSwitchedOff, InvalidGrant
+from authclients.store.errors import GrantSwitchedOff, InvalidGrant, NonceReused
 from authclients.store.models import (
     AccessToken,
     AuthCode,
@@ -43,6 +43,8 @@ class CodeGrant:
     code_challenge_method: str | None
     resources: tuple[str, ...] = ()
     """What the owner approved the code for (RFC 8707)."""
+    nonce: str | None = None
+    auth_time: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class TokenExchange(TokenRows):
         family: str | None = None,
         owner_generation: int | None = None,
         audience: tuple[str, ...] = (),
+        issuer: str | None = None,
     ) -> IssuedToken:
         """Issue an access token (and a refresh token) in one transaction.
 
@@ -96,6 +99,8 @@ class TokenExchange(TokenRows):
                 auth_code_id=auth_code_id,
                 family=family,
                 audience=audience,
+                token_format=client.token_format,
+                issuer=issuer,
             )
 
     def create_auth_code(
@@ -108,24 +113,93 @@ class TokenExchange(TokenRows):
         code_challenge: str | None,
         code_challenge_method: str | None,
         resources: tuple[str, ...] = (),
+        nonce: str | None = None,
+        auth_time: datetime | None = None,
     ) -> str:
-        """A fresh single-use code, stored as a digest; returned in full once."""
+        """A fresh single-use code, stored as a digest; returned in full once.
+
+        A ``nonce`` is taken once per client while a code carrying it may live
+        (OIDC Core §15.5.2): the unique index on (client, nonce digest) refuses a
+        second one even from another process, with ``NonceReused``.
+        """
         code = crypto.new_secret()
         now = self._store.clock.now()
-        with self._store.writing():
-            AuthCode.create(
-                code_hash=crypto.digest(code),
-                client=client.id,
-                user=user_id,
-                redirect_uri=redirect_uri,
-                scopes=" ".join(scopes),
-                code_challenge=code_challenge,
-                code_challenge_method=code_challenge_method,
-                resources=" ".join(resources),
-                created_at=now,
-                expires_at=now + self._store.lifetimes.auth_code,
-            )
+        nonce_key = None if nonce is None else crypto.digest(nonce)
+        with self._store.atomic():
+            if nonce_key is not None:
+                # A nonce whose codes are all dead may come back (the index holds live ones).
+                AuthCode.update(nonce_key=None).where(
+                    (AuthCode.client == client.id)
+                    & (AuthCode.nonce_key == nonce_key)
+                    & (AuthCode.expires_at <= now)
+                ).execute()
+            try:
+                with self._store.atomic():
+                    self._insert_code(
+                        code,
+                        client,
+                        user_id=user_id,
+                        redirect_uri=redirect_uri,
+                        scopes=scopes,
+                        code_challenge=code_challenge,
+                        code_challenge_method=code_challenge_method,
+                        nonce=nonce,
+                        nonce_key=nonce_key,
+                        auth_time=auth_time,
+                        now=now,
+                        resources=resources,
+                    )
+            except pw.IntegrityError:
+                if nonce_key is None:
+                    raise
+                raise NonceReused(
+                    "This nonce was already used for this client; start again with a new one."
+                ) from None
         return code
+
+    def nonce_in_use(self, client_id: int, nonce: str) -> bool:
+        """Does a code that may still live carry this nonce (same client)?"""
+        return (
+            AuthCode.select(AuthCode.id)
+            .where(
+                (AuthCode.client == client_id)
+                & (AuthCode.nonce_key == crypto.digest(nonce))
+                & (AuthCode.expires_at > self._store.clock.now())
+            )
+            .exists()
+        )
+
+    def _insert_code(
+        self,
+        code: str,
+        client: ClientInfo,
+        *,
+        user_id: int,
+        redirect_uri: str,
+        scopes: tuple[str, ...],
+        code_challenge: str | None,
+        code_challenge_method: str | None,
+        nonce: str | None,
+        nonce_key: str | None,
+        auth_time: datetime | None,
+        now: datetime,
+        resources: tuple[str, ...] = (),
+    ) -> None:
+        AuthCode.create(
+            resources=" ".join(resources),
+            nonce=nonce,
+            nonce_key=nonce_key,
+            auth_time=auth_time,
+            code_hash=crypto.digest(code),
+            client=client.id,
+            user=user_id,
+            redirect_uri=redirect_uri,
+            scopes=" ".join(scopes),
+            code_challenge=code_challenge,
+            code_challenge_method=code_challenge_method,
+            created_at=now,
+            expires_at=now + self._store.lifetimes.auth_code,
+        )
 
     def consume_auth_code(self, code: str, client_id: int) -> CodeGrant:
         """Mark the code used, exactly once, even across processes.
@@ -179,6 +253,8 @@ class TokenExchange(TokenRows):
             code_challenge=row.code_challenge,
             code_challenge_method=row.code_challenge_method,
             resources=tuple(row.resources.split()),
+            nonce=row.nonce,
+            auth_time=row.auth_time,
         )
 
     def find_refresh(
@@ -231,6 +307,8 @@ class TokenExchange(TokenRows):
         client: ClientInfo,
         scopes: tuple[str, ...],
         audience: tuple[str, ...] | None = None,
+        *,
+        issuer: str | None = None,
     ) -> IssuedToken:
         """Use the refresh token once: a new access and refresh token of the same family.
 
@@ -263,6 +341,8 @@ class TokenExchange(TokenRows):
                     with_refresh=True,
                     family=grant.family,
                     audience=grant.audience if audience is None else audience,
+                    token_format=client.token_format,
+                    issuer=issuer,
                 )
         count = self.revoke_family(grant.family)
         self._store.as_actor("endpoint").audit.record(

@@ -12,6 +12,7 @@ import peewee as pw
 from authclients.store import crypto
 from authclients.store.context import StoreContext
 from authclients.store.errors import ValidationError
+from authclients.store.jwt_tokens import new_access_token, token_format_of
 from authclients.store.models import (
     AccessToken,
     Client,
@@ -49,12 +50,26 @@ class TokenRows:
         lifetime: timedelta | None = None,
         never_expires: bool = False,
         audience: tuple[str, ...] = (),
+        token_format: str = "opaque",
+        issuer: str | None = None,
     ) -> IssuedToken:
+        """``token_format`` ``jwt`` with an ``issuer`` signs an RFC 9068 token (else opaque)."""
         now = self._store.clock.now()
         lifetime = lifetime or self._store.lifetimes.access
         expires_at = None if never_expires else now + lifetime
-        token = crypto.new_secret()
+        token, jti = new_access_token(
+            self._store.signing_keys,
+            token_format=token_format,
+            issuer=issuer,
+            client_id=client_id,
+            user_id=user_id,
+            scopes=tuple(scopes),
+            issued_at=now,
+            expires_at=expires_at,
+            audience=tuple(audience),
+        )
         row = AccessToken.create(
+            jti=jti,
             token_hash=crypto.digest(token),
             token_hint=crypto.hint(token),
             client=client_id,
@@ -92,6 +107,7 @@ class TokenRows:
             created_at=now,
             expires_at=expires_at,
             token_hint=crypto.hint(token),
+            token_format=token_format_of(jti),
         )
         expires_in = None if expires_at is None else int(lifetime.total_seconds())
         return IssuedToken(
@@ -167,6 +183,7 @@ class TokenRows:
             last_used_at=row.last_used_at,
             token_hint=row.token_hint,
             state=state,
+            token_format=token_format_of(row.jti),
         )
 
 

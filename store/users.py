@@ -12,13 +12,19 @@ from authclients.store.ratelimit import KIND_PASSWORD, KIND_PASSWORD_RUN
 from authclients.store.records import Impact, UpdatedUser, UserInfo
 from authclients.store.revocation import end_access, not_personal
 
+_UNSET = object()
+
 
 class Users:
     def __init__(self, store: StoreContext) -> None:
         self._store = store
 
-    def add(self, username: str, password: str) -> UserInfo:
+    def add(
+        self, username: str, password: str, *, email: str | None = None, name: str | None = None
+    ) -> UserInfo:
+        """A new active user; ``email`` and ``name`` are the optional OpenID Connect claims."""
         username = self._check(username, password)
+        email, name = _clean_claims(email, name)
         now = self._store.clock.now()
         # bcrypt before the transaction: it must not hold the process's writer lock.
         password_hash = crypto.hash_password(password)
@@ -29,6 +35,8 @@ class Users:
                     password_hash=password_hash,
                     created_at=now,
                     updated_at=now,
+                    email=email,
+                    name=name,
                 )
                 self._store.audit.record("user.add", "user", row.id, f"username={username!r}")
         except pw.IntegrityError:
@@ -169,6 +177,39 @@ class Users:
             )
         return self._info(User.get_by_id(row.id))
 
+    def set_profile(
+        self,
+        username: str,
+        *,
+        email: str | object | None = _UNSET,
+        name: str | object | None = _UNSET,
+        expected_version: int | None = None,
+        base: UserInfo | None = None,
+    ) -> UserInfo:
+        """Change the ``email`` and ``name`` claims (None or "" clears one); tokens live on.
+
+        ID tokens already issued keep the old values until they expire.
+        """
+        given_email = None if email is _UNSET else email
+        given_name = None if name is _UNSET else name
+        clean_email, clean_name = _clean_claims(given_email, given_name)  # type: ignore[arg-type]
+        with self._store.atomic():
+            row = self._row(username)
+            self._check_version(row, expected_version, base)
+            changed = []
+            if email is not _UNSET and row.email != clean_email:
+                row.email = clean_email
+                changed.append("email")
+            if name is not _UNSET and row.name != clean_name:
+                row.name = clean_name
+                changed.append("name")
+            if changed:
+                self._save(row)
+            self._store.audit.record(
+                "user.update", "user", row.id, "changed: " + (", ".join(changed) or "nothing")
+            )
+        return self._info(User.get_by_id(row.id))
+
     def impact(self, username: str, *, keep_personal_tokens: bool = False) -> Impact:
         """What a password change, deactivation or deletion would end, changing nothing."""
         row = self._row(username)
@@ -240,6 +281,8 @@ class Users:
                 password_hash=row.password_hash,
                 active=row.active,
                 session_generation=row.session_generation,
+                email=row.email,
+                name=row.name,
                 version=User.version + 1,
                 updated_at=self._store.clock.now(),
             )
@@ -334,11 +377,26 @@ class Users:
             version=row.version,
             locked_at=row.locked_at,
             session_generation=row.session_generation,
+            email=row.email,
+            name=row.name,
         )
 
 
+def _clean_claims(email: str | None, name: str | None) -> tuple[str | None, str | None]:
+    errors: dict[str, str] = {}
+    email, error = validation.clean_email(email)
+    if error:
+        errors["email"] = error
+    name, error = validation.clean_person_name(name)
+    if error:
+        errors["name"] = error
+    if errors:
+        raise ValidationError(errors)
+    return email, name
+
+
 _USER_FIELDS = tuple(UserInfo.__dataclass_fields__)
-_COMPARED = ("active",)
+_COMPARED = ("active", "email", "name")
 """What an admin edits on a user and a stale save reports; a password is never shown."""
 
 

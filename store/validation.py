@@ -272,3 +272,34 @@ def check_password(password: str) -> str | None:
 
 def _short(value: str, limit: int = 60) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+EMAIL_MAX = 254
+"""RFC 5321 §4.5.3.1.3: the longest path a mailbox fits in."""
+
+
+def clean_email(value: str | None) -> tuple[str | None, str | None]:
+    """An optional email address, trimmed ("" means none); returns (cleaned, error or None).
+
+    Only the shape is checked (one ``@``, something either side, no spaces or
+    control characters): the claim says what an admin typed, not a verified address.
+    """
+    email = (value or "").strip()
+    if not email:
+        return None, None
+    if len(email) > EMAIL_MAX:
+        return email, f"Too long: {len(email)} characters, at most {EMAIL_MAX}."
+    if has_control_characters(email) or any(ch.isspace() for ch in email):
+        return email, "Remove the spaces and control characters."
+    local, at, domain = email.rpartition("@")
+    if not at or not local or not domain or "@" in local or "." not in domain.strip("."):
+        return email, "Give an address like name@example.com."
+    return email, None
+
+
+def clean_person_name(value: str | None) -> tuple[str | None, str | None]:
+    """An optional full name for the ``name`` claim ("" means none)."""
+    name = (value or "").strip()
+    if not name:
+        return None, None
+    return clean_name(name)

@@ -31,7 +31,15 @@ from authclients.store.oauth.authorize import (
     AuthorizeError,
     AuthorizeRedirectError,
 )
-from authclients.store.oauth.errors import AccountLocked, InvalidGrant, InvalidRequest, SlowDown
+from authclients.store.oauth.errors import (
+    AccountLocked,
+    ConsentRequired,
+    InvalidGrant,
+    InvalidRequest,
+    LoginRequired,
+    OAuthError,
+    SlowDown,
+)
 
 COOKIE_NAME = SESSION_COOKIE
 MAX_SAME_NAME = 4
@@ -84,9 +92,37 @@ class AuthorizeFlow:
             return redirect_response(exc.location(site.issuer))
         kept = form_tokens.request_params(params)
         session = self._session(request, site)
+        if session is not None and not self._recent_enough(authorize, session, showing=True):
+            session = None  # prompt=login or max_age: this request wants a new sign-in
+        if "none" in authorize.prompt:
+            # OIDC Core §3.1.2.6: no page at all. Consent is always asked here, so a
+            # signed-in user still needs a page: consent_required.
+            error: OAuthError = (
+                LoginRequired("The user must sign in.")
+                if session is None
+                else ConsentRequired("The user must approve this application.")
+            )
+            failure = AuthorizeRedirectError(authorize.redirect_uri, error, authorize.state)
+            return redirect_response(failure.location(site.issuer))
         if session is not None:
             return self._consent(authorize, kept, session, site)
         return self._sign_in_form(request, authorize, kept, site, status=200)
+
+    def _recent_enough(
+        self, authorize: AuthorizationRequest, session: LiveSession, *, showing: bool
+    ) -> bool:
+        """May this session's sign-in answer ``authorize`` (OIDC ``prompt=login``, ``max_age``)?
+
+        Showing the page, ``prompt=login`` always wants a new sign-in. Answering
+        it, the sign-in must have happened within the form's lifetime: a session
+        older than any form cannot be the sign-in this request asked for.
+        """
+        if session.signed_in_at is None:
+            return not authorize.prompt and authorize.max_age is None
+        age = (self.authorization.store.clock.now() - session.signed_in_at).total_seconds()
+        if "login" in authorize.prompt and (showing or age > form_tokens.FORM_LIFETIME):
+            return False
+        return authorize.max_age is None or age <= authorize.max_age
 
     def answer(self, request: Request) -> Response:
         """POST: sign in, approve or deny, for a form this browser was given."""
@@ -133,6 +169,15 @@ class AuthorizeFlow:
         authorize = self._revalidate(request, kept, site)
         if isinstance(authorize, Response):
             return authorize
+        if not self._recent_enough(authorize, session, showing=False):
+            return self._sign_in_form(
+                request,
+                authorize,
+                kept,
+                site,
+                status=401,
+                error="This application asks you to sign in again.",
+            )
         if not self.sessions.mark_answered(session.key, nonce):
             return page_response(
                 400,
@@ -143,11 +188,15 @@ class AuthorizeFlow:
             )
         try:
             if action == "approve":
-                location = self.authorization.approve(authorize, session.user_id, site.issuer)
+                location = self.authorization.approve(
+                    authorize, session.user_id, site.issuer, auth_time=session.signed_in_at
+                )
             else:
                 location = self.authorization.deny(authorize, site.issuer)
         except AuthorizeError as exc:
             return page_response(400, pages.error_page(exc.message, exc.error))
+        except AuthorizeRedirectError as exc:
+            return redirect_response(exc.location(site.issuer))
         return redirect_response(location)
 
     def _session(self, request: Request, site: PublicSite) -> LiveSession | None:
@@ -273,7 +322,13 @@ class AuthorizeFlow:
             return page_response(
                 503, pages.error_page(str(exc), "temporarily_unavailable"), [("Retry-After", "60")]
             )
-        session = LiveSession(self.sessions.key_of(value), user.id, user.username, ())
+        session = LiveSession(
+            self.sessions.key_of(value),
+            user.id,
+            user.username,
+            (),
+            self.authorization.store.clock.now(),
+        )
         return self._consent(authorize, kept, session, site, [site.cookie(SESSION_COOKIE, value)])
 
 

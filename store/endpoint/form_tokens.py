@@ -48,6 +48,9 @@ AUTHORIZE_PARAMS = (
     "code_challenge",
     "code_challenge_method",
     "resource",
+    "nonce",
+    "prompt",
+    "max_age",
 )
 """The authorization request parameters a form carries back (RFC 6749 §4.1.1, RFC 7636)."""
 

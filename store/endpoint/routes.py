@@ -10,6 +10,7 @@ else as a logged 500.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -42,6 +43,7 @@ from authclients.store.oauth.errors import (
     TemporarilyUnavailable,
 )
 from authclients.store.oauth.requests import ClientCredentials, request_from
+from authclients.store.signing_keys import JWKS_MAX_AGE
 
 log = logging.getLogger("authclients.endpoint")
 
@@ -74,6 +76,7 @@ class Router:
         )
         self.proxies = proxies or TrustedProxies()
         self._issuer = issuer
+        authorization.issuer = issuer
         self.routes: dict[str, dict[str, Route]] = {
             "/oauth/token": {"POST": self._token},
             "/oauth/authorize": {"GET": self.flow.show, "POST": self.flow.answer},
@@ -84,6 +87,10 @@ class Router:
             # RFC 7591 registration, RFC 9728 protected resource metadata.
             "/oauth/register": {"POST": self._register},
             "/.well-known/oauth-protected-resource": {"GET": self._protected_resource},
+            # OpenID Connect (Discovery 1.0, Core §5.3) and the keys our JWTs are signed with.
+            "/.well-known/openid-configuration": {"GET": self._openid_configuration},
+            "/oauth/jwks": {"GET": self._jwks},
+            "/oauth/userinfo": {"GET": self._userinfo, "POST": self._userinfo},
         }
 
     def handle(self, request: Request) -> Response:
@@ -192,39 +199,60 @@ class Router:
 
     def _users_me(self, request: Request) -> Response:
         try:
-            return self._users_me_answer(request)
+            owner = self.authorization.resource_owner(_bearer(request))
         except InvalidToken as exc:
             # RFC 9728 §5.1: a client that was refused learns where to find out how to get in.
             raise exc.pointing_to(
                 f"{self._issuer()}/.well-known/oauth-protected-resource"
             ) from None
-
-    def _users_me_answer(self, request: Request) -> Response:
-        if request.query and "access_token" in parse_form(request.query, where="query"):
-            raise InvalidRequest(
-                "Send the access token in the Authorization header (RFC 6750 section 2.1); "
-                "tokens in the URL are refused."
-            )
-        headers = request.headers.get_all("Authorization") or []
-        if len(headers) > 1:
-            raise InvalidRequest("The Authorization header is given more than once.")
-        if not headers:
-            raise InvalidToken("No access token: send Authorization: Bearer <token>.", code=False)
-        scheme, _, token = headers[0].strip().partition(" ")
-        if scheme.lower() != "bearer":
-            raise InvalidToken("Use the Bearer scheme: Authorization: Bearer <token>.", code=False)
-        token = token.strip()
-        if not token or not _B64TOKEN.match(token):
-            raise InvalidToken("The access token is malformed.")
-        owner = self.authorization.resource_owner(token)
         request.client_id = str(owner["client"]["id"])  # type: ignore[index]
         return json_response(200, owner)
+
+    def _openid_configuration(self, request: Request) -> Response:
+        return json_response(200, self.authorization.openid_configuration(self._issuer()))
+
+    def _jwks(self, request: Request) -> Response:
+        body = json.dumps(self.authorization.jwks(), separators=(",", ":")).encode("ascii")
+        # Cacheable, unlike every other answer: a rotated-in key signs only after
+        # this long (``signing_keys.GRACE``), so a cached copy always has it.
+        cache = ("Cache-Control", f"public, max-age={JWKS_MAX_AGE}")
+        return Response(200, body, "application/jwk-set+json", (cache,))
+
+    def _userinfo(self, request: Request) -> Response:
+        if request.method == "POST" and request.body:
+            # OIDC Core §5.3.1 allows the RFC 6750 §2.2 form body; one way only keeps
+            # the token out of request bodies that a proxy might log.
+            raise InvalidRequest(
+                "Send the access token in the Authorization header (RFC 6750 section 2.1)."
+            )
+        return json_response(200, self.authorization.userinfo(_bearer(request)))
 
     @staticmethod
     def _credentials(request: Request, params: dict[str, str]) -> ClientCredentials:
         credentials = client_credentials(request.headers.get_all("Authorization") or [], params)
         request.client_id = safe_client_id(credentials.client_id)
         return credentials
+
+
+def _bearer(request: Request) -> str:
+    """The RFC 6750 §2.1 bearer token of ``request``; tokens in the URL are refused."""
+    if request.query and "access_token" in parse_form(request.query, where="query"):
+        raise InvalidRequest(
+            "Send the access token in the Authorization header (RFC 6750 section 2.1); "
+            "tokens in the URL are refused."
+        )
+    headers = request.headers.get_all("Authorization") or []
+    if len(headers) > 1:
+        raise InvalidRequest("The Authorization header is given more than once.")
+    if not headers:
+        raise InvalidToken("No access token: send Authorization: Bearer <token>.", code=False)
+    scheme, _, token = headers[0].strip().partition(" ")
+    if scheme.lower() != "bearer":
+        raise InvalidToken("Use the Bearer scheme: Authorization: Bearer <token>.", code=False)
+    token = token.strip()
+    if not token or not _B64TOKEN.match(token):
+        raise InvalidToken("The access token is malformed.")
+    return token
 
 
 def _server_error() -> Response:

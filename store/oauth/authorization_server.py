@@ -7,8 +7,9 @@ endpoint classes it holds (RFC 6749, RFC 7009, RFC 7636, RFC 7662, RFC 8414).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime
 
 from authclients.store import crypto
 from authclients.store import errors as store_errors
@@ -31,14 +32,20 @@ from authclients.store.oauth.introspection import IntrospectionEndpoint
 from authclients.store.oauth.metadata import MetadataEndpoint
 from authclients.store.oauth.protected_resource import ProtectedResourceEndpoint
 from authclients.store.oauth.registration import RegistrationEndpoint
-from authclients.store.oauth.requests import ClientCredentials, client_key, request_source
+from authclients.store.oauth.requests import (
+    ACCESS_TOKEN_MAX,
+    ClientCredentials,
+    client_key,
+    request_source,
+)
 from authclients.store.oauth.revocation import RevocationEndpoint
+from authclients.store.oauth.userinfo import UserInfoEndpoint
 from authclients.store.ratelimit import KIND_CLIENT, KIND_PASSWORD, PasswordState, RateLimiter
 from authclients.store.records import ClientInfo, IssuedToken, UserInfo
 from authclients.store.service import Store
 
 ENDPOINT_ACTOR = "endpoint"
-BEARER_MAX = 512
+BEARER_MAX = ACCESS_TOKEN_MAX
 
 
 class AuthorizationServer:
@@ -68,6 +75,10 @@ class AuthorizationServer:
         self.metadata_endpoint = MetadataEndpoint(grants.grant_types)
         self.registration = RegistrationEndpoint(self)
         self.protected_resource = ProtectedResourceEndpoint(self.store)
+        self.issuer: Callable[[], str | None] = lambda: None
+        """The issuer tokens are signed for: the router sets it (the embedded endpoint
+        learns its port only when it starts); None signs nothing (opaque tokens)."""
+        self.userinfo_endpoint = UserInfoEndpoint(self)
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -192,6 +203,23 @@ class AuthorizationServer:
             document["registration_endpoint"] = f"{issuer}/oauth/register"
         return document
 
+    def openid_configuration(self, issuer: str) -> dict[str, object]:
+        """OpenID Connect Discovery 1.0 §3: the RFC 8414 document plus the OIDC fields."""
+        document = self.metadata_endpoint.openid_document(issuer)
+        if self.registration.enabled():
+            document["registration_endpoint"] = f"{issuer}/oauth/register"
+        return document
+
+    def jwks(self) -> dict[str, object]:
+        """The published signing keys (RFC 7517 §5)."""
+        return self.store.signing_keys.jwks()
+
+    def userinfo(self, bearer: str) -> dict[str, object]:
+        """OIDC Core §5.3 (``UserInfoEndpoint``)."""
+        if len(bearer) > BEARER_MAX:
+            raise InvalidToken("The access token is malformed.")
+        return self.userinfo_endpoint.claims(bearer)
+
     # -- the resource API (RFC 6750) ------------------------------------------------
 
     def resource_owner(self, bearer: str) -> dict[str, object]:
@@ -218,9 +246,16 @@ class AuthorizationServer:
         """See ``AuthorizationEndpoint.validate``."""
         return self.authorize_endpoint.validate(params)
 
-    def approve(self, request: AuthorizationRequest, user_id: int, issuer: str) -> str:
+    def approve(
+        self,
+        request: AuthorizationRequest,
+        user_id: int,
+        issuer: str,
+        *,
+        auth_time: datetime | None = None,
+    ) -> str:
         """Issue a code; the redirect ``Location`` with ``iss`` (RFC 6749 §4.1.2, RFC 9207)."""
-        return self.authorize_endpoint.approve(request, user_id, issuer)
+        return self.authorize_endpoint.approve(request, user_id, issuer, auth_time=auth_time)
 
     def deny(self, request: AuthorizationRequest, issuer: str) -> str:
         """``error=access_denied`` with ``iss`` (RFC 6749 §4.1.2.1, RFC 9207)."""

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from authclients.store.errors import NonceReused
 from authclients.store.oauth.context import ServerContext
 from authclients.store.oauth.errors import (
     InvalidRequest,
@@ -22,8 +24,14 @@ from authclients.store.oauth.redirect_uris import is_registered
 from authclients.store.oauth.resources import requested_resources
 from authclients.store.oauth.scopes import check_scopes
 from authclients.store.records import GRANT_AUTHORIZATION_CODE, ClientInfo
+from authclients.store.validation import has_control_characters
 
 STATE_MAX = 1024
+NONCE_MAX = 512
+"""OIDC sets no limit; a nonce is a random value, and this is far more than one needs."""
+PROMPT_VALUES = ("none", "login", "consent", "select_account")
+MAX_AGE_DIGITS = 9
+"""``max_age`` in seconds: up to ~31 years, past which it means nothing."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,12 @@ class AuthorizationRequest:
     """RFC 8707: the resources the code (and its tokens) will be for."""
     client_registered: bool = False
     """The client registered itself: the consent page says its name is unverified."""
+    nonce: str | None = None
+    """OpenID Connect: echoed in the ID token; once per client while its codes may live."""
+    prompt: tuple[str, ...] = ()
+    """OpenID Connect ``prompt``: ``login`` signs in again, ``none`` never shows a page."""
+    max_age: int | None = None
+    """OpenID Connect: seconds a sign-in may be old; an older one signs in again."""
 
 
 class AuthorizeError(Exception):
@@ -133,6 +147,9 @@ class AuthorizationEndpoint:
             raw_scope = params.get("scope", "")
             scopes = check_scopes(raw_scope, client) if raw_scope else ()
             resources = requested_resources(self.store, params)
+            nonce, prompt, max_age = _oidc_params(params)
+            if nonce is not None and self.store.tokens.nonce_in_use(client.id, nonce):
+                raise InvalidRequest(_NONCE_REUSED)
         except OAuthError as exc:
             raise AuthorizeRedirectError(redirect_uri, exc, state) from None
         return AuthorizationRequest(
@@ -145,21 +162,42 @@ class AuthorizationEndpoint:
             code_challenge_method=method or None,
             resources=resources,
             client_registered=client.registered,
+            nonce=nonce,
+            prompt=prompt,
+            max_age=max_age,
         )
 
-    def approve(self, request: AuthorizationRequest, user_id: int, issuer: str) -> str:
+    def approve(
+        self,
+        request: AuthorizationRequest,
+        user_id: int,
+        issuer: str,
+        *,
+        auth_time: datetime | None = None,
+    ) -> str:
         """Issue a code for the signed-in owner; the redirect ``Location`` (RFC 6749 §4.1.2),
-        naming ``issuer`` (RFC 9207)."""
+        naming ``issuer`` (RFC 9207). ``auth_time``: when the owner signed in (OIDC).
+
+        A nonce another live code of the client carries is refused here too, by the
+        database (two approvals racing in two processes): ``AuthorizeRedirectError``.
+        """
         client = self._still_allowed(request)
-        code = self.store.tokens.create_auth_code(
-            client,
-            user_id=user_id,
-            redirect_uri=request.redirect_uri,
-            scopes=request.scopes,
-            code_challenge=request.code_challenge,
-            code_challenge_method=request.code_challenge_method,
-            resources=request.resources,
-        )
+        try:
+            code = self.store.tokens.create_auth_code(
+                client,
+                user_id=user_id,
+                redirect_uri=request.redirect_uri,
+                scopes=request.scopes,
+                code_challenge=request.code_challenge,
+                code_challenge_method=request.code_challenge_method,
+                nonce=request.nonce,
+                auth_time=auth_time,
+                resources=request.resources,
+            )
+        except NonceReused:
+            raise AuthorizeRedirectError(
+                request.redirect_uri, InvalidRequest(_NONCE_REUSED), request.state
+            ) from None
         return redirect_location(
             request.redirect_uri, {"code": code, "state": request.state}, issuer
         )
@@ -189,6 +227,32 @@ class AuthorizationEndpoint:
                 "This application is no longer registered for sign-in.", "unauthorized_client"
             )
         return client
+
+
+_NONCE_REUSED = "This nonce was already used by this client; send a new one with each request."
+
+
+def _oidc_params(params: Mapping[str, str]) -> tuple[str | None, tuple[str, ...], int | None]:
+    """OIDC Core §3.1.2.1: ``nonce``, ``prompt`` and ``max_age``, checked."""
+    nonce = params.get("nonce") or None
+    if nonce is not None:
+        if len(nonce) > NONCE_MAX:
+            raise InvalidRequest(f"nonce is too long (at most {NONCE_MAX}).")
+        if has_control_characters(nonce):
+            raise InvalidRequest("nonce holds control characters.")
+    prompt = tuple((params.get("prompt") or "").split(" ")) if params.get("prompt") else ()
+    unknown = [p for p in prompt if p not in PROMPT_VALUES]
+    if unknown:
+        raise InvalidRequest(f"prompt is a list of: {', '.join(PROMPT_VALUES)}.")
+    if "none" in prompt and len(prompt) > 1:
+        raise InvalidRequest("prompt=none cannot be combined with other values.")
+    raw_age = params.get("max_age", "")
+    max_age = None
+    if raw_age:
+        if not (raw_age.isascii() and raw_age.isdigit()) or len(raw_age) > MAX_AGE_DIGITS:
+            raise InvalidRequest("max_age is a number of seconds.")
+        max_age = int(raw_age)
+    return nonce, prompt, max_age
 
 
 def redirect_location(uri: str, params: Mapping[str, str | None], issuer: str) -> str:

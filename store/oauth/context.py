@@ -7,6 +7,7 @@ The server builds them and hands itself over; typing them against
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Protocol
 
@@ -26,6 +27,8 @@ class ServerContext(Protocol):
 
     store: Store
     hot_path: HotPath
+    issuer: Callable[[], str | None]
+    """The issuer JWTs are signed for; None while no endpoint names one."""
 
     def writing(self) -> AbstractContextManager[None]:
         """The store's writer lock (SQLite only)."""

@@ -124,6 +124,18 @@ class AccessDenied(OAuthError):
     status = 403
 
 
+class LoginRequired(OAuthError):
+    """OIDC Core §3.1.2.6: ``prompt=none`` and no sign-in that may be used."""
+
+    error = "login_required"
+
+
+class ConsentRequired(OAuthError):
+    """OIDC Core §3.1.2.6: ``prompt=none`` but the user must be asked (we always ask)."""
+
+    error = "consent_required"
+
+
 class UnsupportedResponseType(OAuthError):
     """Only ``response_type=code`` is supported (RFC 6749 §4.1.2.1)."""
 
@@ -225,6 +237,20 @@ class RegistrationRefused(OAuthError):
 
     error = "access_denied"
     status = 403
+
+
+class InsufficientScope(OAuthError):
+    """The token is live but lacks the scope this resource needs: 403 (RFC 6750 §3.1)."""
+
+    error = "insufficient_scope"
+    status = 403
+
+    def __init__(self, description: str, scope: str) -> None:
+        challenge = (
+            f'Bearer realm="{REALM}", error="insufficient_scope", '
+            f'error_description="{_quoted(description)}", scope="{_quoted(scope)}"'
+        )
+        super().__init__(description, headers={"WWW-Authenticate": challenge})
 
 
 # -- plain HTTP failures, still answered as JSON ---------------------------

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from authclients.store.jwt_tokens import OIDC_SCOPES
 from authclients.store.oauth.requests import AUTH_METHODS
+from authclients.store.signing_keys import ALGORITHMS
 
 
 class MetadataEndpoint:
@@ -28,4 +30,33 @@ class MetadataEndpoint:
             "code_challenge_methods_supported": ["S256"],
             # RFC 9207 §3: every authorization response carries iss.
             "authorization_response_iss_parameter_supported": True,
+            "jwks_uri": f"{issuer}/oauth/jwks",
+        }
+
+    def openid_document(self, issuer: str) -> dict[str, object]:
+        """OpenID Connect Discovery 1.0 §3: the same data plus the OpenID Provider fields."""
+        return {
+            **self.document(issuer),
+            "userinfo_endpoint": f"{issuer}/oauth/userinfo",
+            "scopes_supported": list(OIDC_SCOPES),
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": list(ALGORITHMS),
+            "claims_supported": [
+                "iss",
+                "sub",
+                "aud",
+                "exp",
+                "iat",
+                "auth_time",
+                "nonce",
+                "at_hash",
+                "azp",
+                "name",
+                "preferred_username",
+                "email",
+            ],
+            "prompt_values_supported": ["none", "login", "consent"],
+            "claims_parameter_supported": False,
+            "request_parameter_supported": False,
+            "request_uri_parameter_supported": False,
         }

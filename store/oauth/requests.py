@@ -16,7 +16,10 @@ from authclients.store.oauth.errors import InvalidRequest
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
 """Client authentication methods, as RFC 8414 metadata names them."""
 TOKEN_MAX = 512
-"""Our codes and tokens are 43 characters; anything much longer is not one of ours."""
+"""Our codes and refresh tokens are 43 characters; anything much longer is not one of ours."""
+ACCESS_TOKEN_MAX = 4096
+"""A presented access token: 43 characters opaque, ~500 (ES256) to ~800 (RS256) as a JWT;
+past this it is not one of ours, and it is refused before any work."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,6 @@ def token_param(params: Mapping[str, str]) -> str:
     token = params.get("token", "")
     if not token:
         raise InvalidRequest("The token parameter is missing.")
-    if len(token) > TOKEN_MAX:
+    if len(token) > ACCESS_TOKEN_MAX:
         raise InvalidRequest("The token parameter is too long.")
     return token

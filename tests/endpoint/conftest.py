@@ -180,13 +180,18 @@ def authorize(
     username: str = "alice",
     password: str = PASSWORD,
     decision: str = "approve",
+    extra: dict[str, str] | None = None,
 ) -> Authorized:
-    """Drive the sign-in and consent pages like a browser; return the final redirect."""
+    """Drive the sign-in and consent pages like a browser; return the final redirect.
+
+    ``extra``: more request parameters (OpenID Connect's ``nonce``, ``max_age``...).
+    """
     params = {
         "response_type": "code",
         "client_id": str(client_id),
         "redirect_uri": redirect_uri,
         "state": state,
+        **(extra or {}),
     }
     if challenge:
         params |= {"code_challenge": challenge, "code_challenge_method": "S256"}

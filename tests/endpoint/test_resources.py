@@ -293,10 +293,11 @@ def test_protected_resource_metadata_and_the_401_pointing_to_it(
     store.scopes.add("read")
     doc = http.get(f"{url}/.well-known/oauth-protected-resource")
     assert doc.status_code == 200
-    assert doc.json() == {
+    body = doc.json()
+    assert "read" in body.pop("scopes_supported")  # every defined scope
+    assert body == {
         "resource": url,
         "authorization_servers": [url],
-        "scopes_supported": ["read"],
         "bearer_methods_supported": ["header"],
         "resource_name": "authclients built-in API",
     }
@@ -325,3 +326,26 @@ def test_public_url_is_what_the_metadata_and_challenge_name(store: Store) -> Non
             )
     finally:
         endpoint.stop()
+
+
+def test_a_jwt_access_token_carries_its_audience(
+    store: Store, url: str, http: requests.Session, alice: UserInfo
+) -> None:
+    """RFC 9068 §2.2: ``aud`` names the resource servers asked for, else the built-in API."""
+    import base64
+    import json
+
+    store.resources.add(MCP)
+    store.resources.add(API)
+    app = store.clients.create("JWT app", password=True, token_format="jwt")
+
+    def claims(resources: list[str]) -> dict:
+        data = {"grant_type": "password", "username": "alice", "password": PASSWORD}
+        r = http.post(f"{url}/oauth/token", data={**data, "resource": resources}, auth=basic(app))
+        assert r.status_code == 200, r.text
+        payload = r.json()["access_token"].split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+    assert claims([MCP])["aud"] == MCP
+    assert claims([MCP, API])["aud"] == [MCP, API]
+    assert claims([])["aud"] == f"{url}/api/1.0"

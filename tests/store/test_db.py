@@ -170,8 +170,10 @@ def test_sqlite_url_opens_a_file(tmp_path: Path) -> None:
 
 def test_migrations_are_numbered_in_order() -> None:
     versions = [version for version, _step in MIGRATIONS]
-    # Strictly increasing; numbers taken by branches not merged yet may be missing.
-    assert versions == sorted(set(versions)) and versions[0] == 1
+    # Strictly increasing: branches take their numbers in parallel, so a gap may stand
+    # until the branch holding the missing step is merged.
+    assert versions == sorted(set(versions))
+    assert versions[:5] == [1, 2, 3, 4, 5]
     assert versions[-1] == CURRENT_VERSION
 
 

@@ -153,8 +153,10 @@ def test_version_3_migrates_keeping_every_row_and_id(v3_target: str, backend: st
         assert User.get_by_id(1).session_generation == 0
         assert store.clients.get(1).version == 1
         assert store.tokens.find("token 1").state == "active"
-        # The scopes clients, tokens and codes already use are defined.
-        assert [s.name for s in store.scopes.list()] == ["admin", "openid", "read", "write"]
+        # The scopes clients, tokens and codes already use are defined (and, by version 7,
+        # OpenID Connect's).
+        names = [s.name for s in store.scopes.list()]
+        assert names == ["admin", "email", "openid", "profile", "read", "write"]
         # The username typed at a failed sign-in is now a keyed hash, still counted.
         key = store.settings.get(ATTEMPT_KEY_SETTING)
         stored = {a.kind: a.key for a in FailedAttempt.select()}
@@ -195,7 +197,7 @@ def test_migrating_twice_changes_nothing(v3_target: str, backend: str) -> None:
             CURRENT_VERSION
         )
         assert again.settings.get(ATTEMPT_KEY_SETTING) == key
-        assert len(again.scopes.list()) == 4
+        assert len(again.scopes.list()) == 6  # and by version 7, OpenID Connect's three
     finally:
         again.close()
 
@@ -227,5 +229,5 @@ def test_every_sqlite_table_is_autoincrement(store: Store) -> None:
         # browser_session (version 5) is keyed by a hash of its cookie, not an integer.
         "AND name NOT IN ('sqlite_sequence', 'schema_version', 'browser_session')"
     ).fetchall()
-    assert len(tables) == 9
+    assert len(tables) == 10  # signing_key since version 7
     assert all("AUTOINCREMENT" in sql for _name, sql in tables)

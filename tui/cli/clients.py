@@ -9,6 +9,7 @@ from typing import Any
 from authclients.store import Store
 from authclients.store.clients import SORT_KEYS
 from authclients.store.grant_types import CLIENT_GRANTS, label
+from authclients.store.jwt_tokens import FORMAT_OPAQUE, TOKEN_FORMATS
 from authclients.store.records import ClientInfo, CreatedClient
 from authclients.tui.cli import prompts
 from authclients.tui.cli.output import (
@@ -216,6 +217,13 @@ def _add_grant_flags(parser: CommandParser, *, update: bool) -> None:
         help="space-separated scopes the client may ask for (empty: any defined scope); "
         "a scope not yet defined is defined, and the output says so",
     )
+    parser.add_argument(
+        "--token-format",
+        choices=TOKEN_FORMATS,
+        default=None,
+        help="access tokens as random strings (opaque, the default) or as RFC 9068 JWTs "
+        "signed with the keys of `authclients keys`",
+    )
 
 
 # -- handlers ------------------------------------------------------------------------------------
@@ -267,6 +275,7 @@ def _create(store: Store, args: argparse.Namespace) -> int:
         client_credentials=args.client_credentials,
         public=args.public,
         scopes=args.scopes or "",
+        token_format=args.token_format or FORMAT_OPAQUE,
     )
     _print_created(created, args, "Created")
     return 0
@@ -278,6 +287,8 @@ def _update(store: Store, args: argparse.Namespace) -> int:
         changes["name"] = args.name
     if args.scopes is not None:
         changes["scopes"] = args.scopes
+    if args.token_format is not None:
+        changes["token_format"] = args.token_format
     for option, key in (
         ("authorization_code", "authorization_code"),
         ("password_grant", "password"),
@@ -452,6 +463,7 @@ def _print_client(client: ClientInfo, now: datetime) -> None:
         ("redirect URLs", uris[0]),
         *(("", uri) for uri in uris[1:]),
         ("scopes", " ".join(client.scopes) or "(any)"),
+        ("token format", client.token_format),
         ("live tokens", str(client.active_tokens)),
         ("created", _when(client.created_at, now)),
         ("updated", _when(client.updated_at, now)),
@@ -491,6 +503,7 @@ def client_json(client: ClientInfo) -> dict[str, Any]:
         "public": client.public,
         "redirect_uris": list(client.redirect_uris),
         "scopes": list(client.scopes),
+        "token_format": client.token_format,
         "secret_hint": client.secret_hint,
         "active_tokens": client.active_tokens,
         "created_at": iso(client.created_at),

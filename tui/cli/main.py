@@ -19,6 +19,7 @@ from authclients.store.listen_address import DEFAULT_PORT
 from authclients.tui.cli import (
     clients,
     console,
+    keys,
     registration,
     resources,
     scopes,
@@ -48,6 +49,7 @@ _LIST_HINTS = {
     "scope": "authclients scopes list",
     "resource": "authclients resources list",
     "initial access token": "authclients registration token list",
+    "signing key": "authclients keys list",
 }
 """Where to look up what exists, for the one-line "not found" errors."""
 
@@ -87,7 +89,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands = Commands(
         parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
     )
-    for noun in (serve, clients, users, tokens, scopes, resources, registration, screenshots):
+    for noun in (
+        serve,
+        clients,
+        users,
+        tokens,
+        scopes,
+        resources,
+        registration,
+        keys,
+        screenshots,
+    ):
         noun.register(commands)
     return parser
 

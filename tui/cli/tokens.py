@@ -146,6 +146,7 @@ def _list(store: Store, args: argparse.Namespace) -> int:
             f"{t.client_id} {short(t.client_name, 16)}",
             t.username or "-",
             label(t.grant_type),
+            t.token_format,
             short(t.name, 16) or "-",
             short(" ".join(t.scopes), 20) or "-",
             t.state,
@@ -154,8 +155,19 @@ def _list(store: Store, args: argparse.Namespace) -> int:
         ]
         for t in tokens
     ]
-    headers = ["ID", "CLIENT", "USER", "GRANT", "NAME", "SCOPES", "STATE", "AGE", "EXPIRES"]
-    say(*table(headers, rows, right={0, 7}))
+    headers = [
+        "ID",
+        "CLIENT",
+        "USER",
+        "GRANT",
+        "FORMAT",
+        "NAME",
+        "SCOPES",
+        "STATE",
+        "AGE",
+        "EXPIRES",
+    ]
+    say(*table(headers, rows, right={0, 8}))
     if len(tokens) == total:
         say(plural(total, "token"))
     else:
@@ -270,6 +282,7 @@ def token_json(token: TokenInfo) -> dict[str, Any]:
         "name": token.name,
         "scopes": list(token.scopes),
         "grant_type": token.grant_type,
+        "token_format": token.token_format,
         "state": token.state,
         "active": token.state == STATE_ACTIVE,
         "token_hint": token.token_hint,

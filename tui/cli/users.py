@@ -18,7 +18,7 @@ from authclients.tui.cli.output import (
     say,
     table,
 )
-from authclients.tui.cli.parser import Commands, Handler, add_page_options
+from authclients.tui.cli.parser import Commands, Handler, UsageError, add_page_options
 from authclients.tui.formatting import date_text
 
 KEEP_HELP = (
@@ -47,6 +47,22 @@ def register(commands: Commands) -> None:
     )
     u_add.add_argument("username", metavar="NAME", help="the username (no spaces)")
     u_add.add_argument("--password-stdin", action="store_true", help=PASSWORD_HELP)
+    _add_claim_options(u_add)
+
+    u_update = commands.command(
+        users,
+        "update",
+        "Change a user's OpenID Connect claims (email, full name); '' clears one. "
+        "Tokens and sessions live on; ID tokens already issued keep the old values.",
+        _update,
+        example_lines=(
+            "authclients users update alice --email alice@example.com --name 'Alice Liddell'",
+            "authclients users update alice --email ''",
+        ),
+        json_output=True,
+    )
+    u_update.add_argument("username", metavar="NAME", help="the username")
+    _add_claim_options(u_update)
 
     u_list = commands.command(
         users,
@@ -129,6 +145,30 @@ def register(commands: Commands) -> None:
 # -- handlers ------------------------------------------------------------------------------------
 
 
+def _add_claim_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--email", default=None, metavar="ADDRESS", help="the email claim (scope email)"
+    )
+    parser.add_argument(
+        "--name", default=None, metavar="'FULL NAME'", help="the name claim (scope profile)"
+    )
+
+
+def _update(store: Store, args: argparse.Namespace) -> int:
+    changes = {k: getattr(args, k) for k in ("email", "name") if getattr(args, k) is not None}
+    if not changes:
+        raise UsageError("nothing to change; give --email or --name")
+    user = store.users.set_profile(args.username, **changes)
+    if args.json:
+        print_json(user_json(user))
+    else:
+        say(
+            f"Updated user {user.username}: email {user.email or '(none)'}, "
+            f"name {user.name or '(none)'}."
+        )
+    return 0
+
+
 def _add(store: Store, args: argparse.Namespace) -> int:
     # Refuse a taken name before asking for a password that would be thrown away.
     try:
@@ -140,7 +180,7 @@ def _add(store: Store, args: argparse.Namespace) -> int:
             "username", f"{args.username.strip()!r} is taken; choose another username."
         )
     password = prompts.read_new_password(args.username, args.password_stdin)
-    user = store.users.add(args.username, password)
+    user = store.users.add(args.username, password, email=args.email, name=args.name)
     if args.json:
         print_json(user_json(user))
     else:
@@ -252,6 +292,8 @@ def user_json(user: UserInfo) -> dict[str, Any]:
         "id": user.id,
         "username": user.username,
         "active": user.active,
+        "email": user.email,
+        "name": user.name,
         "active_tokens": user.active_tokens,
         "locked": user.locked_at is not None,
         "locked_at": iso(user.locked_at),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from authclients.store import errors as store_errors
 from authclients.store import validation
+from authclients.store.jwt_tokens import SCOPE_OPENID, IdentityClaims, id_token
 from authclients.store.oauth.errors import (
     InvalidGrant,
     InvalidRequest,
@@ -64,6 +67,7 @@ class AuthorizationCodeGrant(Grant):
                 except OAuthError as exc:
                     failure = exc
                 else:
+                    issuer = self.server.issuer()
                     issued = self.store.tokens.issue(
                         client,
                         grant_type=self.GRANT_TYPE,
@@ -72,11 +76,37 @@ class AuthorizationCodeGrant(Grant):
                         with_refresh=True,
                         auth_code_id=grant.id,
                         audience=audience,
+                        issuer=issuer,
                     )
+                    if SCOPE_OPENID in scopes and issuer is not None:
+                        issued = self._with_id_token(issued, grant, issuer)
         if failure is not None:
             raise failure
         assert issued is not None
         return issued
+
+    def _with_id_token(self, issued: IssuedToken, grant: CodeGrant, issuer: str) -> IssuedToken:
+        """OIDC Core §3.1.3.3: the ID token beside the access token, for the user who signed in.
+
+        Only from the code grant: a refresh answers without one (§12.2 leaves it
+        optional, and the original sign-in is what an ID token vouches for).
+        """
+        user = self.store.users.find_by_id(grant.user_id)
+        if user is None:
+            raise InvalidGrant("The user who approved this code no longer exists.")
+        token = id_token(
+            self.store.signing_keys,
+            issuer=issuer,
+            client_id=self.client.id,
+            identity=IdentityClaims(user.id, user.username, user.name, user.email),
+            scopes=issued.info.scopes,
+            issued_at=issued.info.created_at,
+            expires_at=issued.info.expires_at or issued.info.created_at,
+            auth_time=grant.auth_time,
+            nonce=grant.nonce,
+            access_token=issued.access_token,
+        )
+        return dataclasses.replace(issued, id_token=token)
 
     def _scopes(self, grant: CodeGrant, client: ClientInfo) -> tuple[str, ...]:
         """The approved scopes the client may still have: the admin may have narrowed them

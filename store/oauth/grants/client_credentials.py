@@ -21,7 +21,7 @@ class ClientCredentialsGrant(Grant):
     def issue(self) -> IssuedToken:
         if not self.resources:
             return self.server.hot_path.issue_client_token(
-                self.client, self.GRANT_TYPE, self.scopes
+                self.client, self.GRANT_TYPE, self.scopes, self.server.issuer()
             )
         # A token bound to resources takes the ORM's path: the hot path's batched
         # INSERT has no audience column. The client is read again under the lock,
@@ -33,5 +33,9 @@ class ClientCredentialsGrant(Grant):
                     f"Client {self.client.id} changed meanwhile; ask for the token again."
                 )
             return self.store.tokens.issue(
-                client, grant_type=self.GRANT_TYPE, scopes=self.scopes, audience=self.resources
+                client,
+                grant_type=self.GRANT_TYPE,
+                scopes=self.scopes,
+                audience=self.resources,
+                issuer=self.server.issuer(),
             )

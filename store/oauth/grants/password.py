@@ -42,6 +42,7 @@ class PasswordGrant(Grant):
                     with_refresh=True,
                     owner_generation=user.session_generation,
                     audience=self.resources,
+                    issuer=self.server.issuer(),
                 )
         except store_errors.InvalidGrant as exc:
             raise InvalidGrant(str(exc)) from None

@@ -65,7 +65,9 @@ class RefreshTokenGrant(Grant):
                     )
                 scopes = self._scopes(grant, client)
                 audience = within(self.resources, grant.audience)
-                return self.store.tokens.rotate_refresh(grant, client, scopes, audience)
+                return self.store.tokens.rotate_refresh(
+                    grant, client, scopes, audience, issuer=self.server.issuer()
+                )
             except store_errors.InvalidGrant as exc:
                 failure = InvalidGrant(str(exc))
             except OAuthError as exc:
