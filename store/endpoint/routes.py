@@ -199,7 +199,7 @@ class Router:
 
     def _users_me(self, request: Request) -> Response:
         try:
-            owner = self.authorization.resource_owner(_bearer(request))
+            owner = self.authorization.resource_owner(_bearer(request), self._issuer())
         except InvalidToken as exc:
             # RFC 9728 §5.1: a client that was refused learns where to find out how to get in.
             raise exc.pointing_to(

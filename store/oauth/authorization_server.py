@@ -222,13 +222,25 @@ class AuthorizationServer:
 
     # -- the resource API (RFC 6750) ------------------------------------------------
 
-    def resource_owner(self, bearer: str) -> dict[str, object]:
-        """Who an access token speaks for; touches its last use. ``InvalidToken`` if not live."""
+    def resource_owner(self, bearer: str, issuer: str | None = None) -> dict[str, object]:
+        """Who an access token speaks for; touches its last use. ``InvalidToken`` if not live.
+
+        With ``issuer``: a token bound to resource servers (RFC 8707) is accepted
+        only if one of them is this built-in API (the issuer's origin, or its
+        ``/api/1.0``): a token meant for an MCP server must not work here.
+        """
         if len(bearer) > BEARER_MAX:
             raise InvalidToken("The access token is malformed.")
         info = self.hot_path.authenticate_bearer(bearer)
         if info is None:
             raise InvalidToken("The access token is unknown, expired or revoked.")
+        if issuer is not None:
+            audience = self.store.resources.audience_of(bearer)
+            if audience and not {issuer, issuer + "/api/1.0"} & set(audience):
+                raise InvalidToken(
+                    "The access token is for another resource server (its audience); ask for "
+                    "one without resource, or with this API's URL."
+                )
         user = None
         if info.user_id is not None:
             user = {"id": info.user_id, "username": info.username}

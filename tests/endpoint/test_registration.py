@@ -511,3 +511,56 @@ def test_cap_holds_for_concurrent_registrations(
         t.join()
     assert sorted(statuses) == [201] * 3 + [403] * 5
     assert store.registrations.count() == 3
+
+
+def test_a_client_cannot_choose_its_id_secret_or_grants_beyond_the_rules(
+    store: Store, url: str, http: requests.Session
+) -> None:
+    store.registrations.set_mode("open")
+    admin = store.clients.create("Admin's own", client_credentials=True)
+    r = register(
+        http,
+        url,
+        {
+            "client_id": str(admin.client.id),
+            "client_secret": "chosen-by-the-attacker",
+            "client_id_issued_at": 0,
+            "registered": False,
+            "disabled": False,
+            "redirect_uris": ["https://app.example.com/cb"],
+        },
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["client_id"] != str(admin.client.id)
+    assert body["client_secret"] != "chosen-by-the-attacker"
+    info = store.clients.get(int(body["client_id"]))
+    assert info.registered and not info.password and not info.personal_access
+    assert store.clients.authenticate(info.id, "chosen-by-the-attacker") is None
+    assert store.clients.authenticate(admin.client.id, admin.secret) is not None
+
+
+def test_two_serve_processes_share_one_initial_token_use(store: Store, db_target: str) -> None:
+    """The use is spent by one conditional UPDATE: two processes cannot both win it."""
+    from tests.endpoint.conftest import serving
+
+    store.registrations.set_mode("token")
+    token, _ = store.registrations.create_token(uses=1)
+    metadata = {"redirect_uris": [CALLBACK], "token_endpoint_auth_method": "none"}
+    with serving(db_target) as (_one, first), serving(db_target) as (_two, second):
+        statuses: list[int] = []
+        start = threading.Barrier(6)
+
+        def attempt(base: str) -> None:
+            with requests.Session() as http:
+                start.wait()
+                r = register(http, base, metadata, Authorization=f"Bearer {token}")
+                statuses.append(r.status_code)
+
+        threads = [threading.Thread(target=attempt, args=(b,)) for b in (first, second) * 3]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert sorted(statuses) == [201] + [401] * 5
+    assert store.registrations.count() == 1

@@ -349,3 +349,27 @@ def test_a_jwt_access_token_carries_its_audience(
     assert claims([MCP])["aud"] == MCP
     assert claims([MCP, API])["aud"] == [MCP, API]
     assert claims([])["aud"] == f"{url}/api/1.0"
+
+
+def test_the_built_in_api_refuses_a_token_bound_elsewhere(
+    store: Store,
+    url: str,
+    http: requests.Session,
+    web: CreatedClient,
+    alice: UserInfo,
+    resource_server: CreatedClient,
+) -> None:
+    store.resources.add(url, "the built-in API")
+    data = {"grant_type": "password", "username": "alice", "password": PASSWORD}
+
+    def me(resource: str | None) -> requests.Response:
+        extra = {"resource": resource} if resource else {}
+        token = http.post(f"{url}/oauth/token", data={**data, **extra}, auth=basic(web))
+        bearer = token.json()["access_token"]
+        return http.get(f"{url}/api/1.0/users/me", headers={"Authorization": f"Bearer {bearer}"})
+
+    assert me(None).status_code == 200  # unbound: as before
+    assert me(url).status_code == 200
+    refused = me(MCP)
+    assert refused.status_code == 401 and refused.json()["error"] == "invalid_token"
+    assert "another resource server" in refused.json()["error_description"]
