@@ -464,6 +464,8 @@ def _print_client(client: ClientInfo, now: datetime) -> None:
         *(("", uri) for uri in uris[1:]),
         ("scopes", " ".join(client.scopes) or "(any)"),
         ("token format", client.token_format),
+        ("origin", "registered itself (RFC 7591)" if client.registered else "an admin"),
+        ("state", "disabled (`clients enable` lets it in)" if client.disabled else "enabled"),
         ("live tokens", str(client.active_tokens)),
         ("created", _when(client.created_at, now)),
         ("updated", _when(client.updated_at, now)),
