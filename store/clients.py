@@ -292,6 +292,34 @@ class Clients:
             )
         return revoked
 
+    def set_disabled(self, client_id: int, disabled: bool) -> int:
+        """Disable (or enable) a client; disabling ends its live tokens and codes.
+
+        A disabled client is kept with its settings but gets no token and no
+        code until enabled again. Returns how many live access tokens ended.
+        """
+        with self._store.atomic():
+            row = self._row(client_id, lock=True)
+            ended = 0
+            if disabled and not row.disabled:
+                ended = self._store.tokens.revoke_all_of_client(row.id, _audit=False)
+                AuthCode.update(revoked=True).where(
+                    (AuthCode.client == row.id) & (AuthCode.revoked == False)
+                ).execute()
+            row.disabled = bool(disabled)
+            self._save(row)
+            self._store.audit.record(
+                "client.disable" if disabled else "client.enable",
+                "client",
+                row.id,
+                f"revoked {ended} tokens" if ended else "",
+            )
+        return ended
+
+    def validated(self, **fields: object) -> dict[str, object]:
+        """The columns ``create`` would store for these form fields, or ``ValidationError``."""
+        return self._validate(**fields)  # type: ignore[arg-type]
+
     def rotate_secret(self, client_id: int) -> CreatedClient:
         """A new secret; the old one stops authenticating at once, and what it won ends.
 
@@ -332,7 +360,7 @@ class Clients:
         row = self._active_row(client_id)
         if row is not None and lock and isinstance(self._store.db, pw.PostgresqlDatabase):
             row = Client.select().where(Client.id == row.id).for_update().first()
-        return self._info(row) if row else None
+        return self._info(row) if row and not row.disabled else None
 
     def authenticate(self, client_id: object, secret: str | None) -> ClientInfo | None:
         """The client if ``secret`` is its secret (constant time); None otherwise.
@@ -340,7 +368,7 @@ class Clients:
         A public client authenticates with its id alone and must present no secret.
         """
         row = self._active_row(client_id)
-        if row is None:
+        if row is None or row.disabled:
             crypto.matches_digest(secret or "", None)
             return None
         if row.public:
@@ -549,6 +577,8 @@ class Clients:
             active_tokens=active_tokens,
             version=row.version,
             device=row.grant_device,
+            registered=row.registered,
+            disabled=row.disabled,
             token_format=row.token_format,
         )
 

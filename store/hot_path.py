@@ -72,7 +72,7 @@ class HotPath:
             "c.grant_password, c.grant_personal_access, c.grant_client_credentials, c.public, "
             "c.revoked, c.secret_hint, c.created_at, c.updated_at, c.secret_hash, "
             f'(SELECT COUNT(*) FROM failed_attempt f WHERE f.kind = {p} AND f."key" = {p} '
-            f"AND f.at > {p}), c.version, c.grant_device, c.token_format "
+            f"AND f.at > {p}), c.version, c.grant_device, c.token_format, c.disabled "
             f"FROM client c WHERE c.id = {p} AND c.revoked = {p}"
         )
         self._client_version_sql = f"SELECT version, revoked FROM client WHERE id = {p}"
@@ -211,6 +211,7 @@ class HotPath:
             version=int(row[15]),
             device=bool(row[16]),
             token_format=row[17],
+            disabled=bool(row[18]),
         )
         return info, row[13], int(row[14])
 

@@ -50,6 +50,7 @@ def new_access_token(
     scopes: tuple[str, ...],
     issued_at: datetime,
     expires_at: datetime | None,
+    audience: tuple[str, ...] = (),
 ) -> tuple[str, str | None]:
     """A new access token and its ``jti`` (None for an opaque one).
 
@@ -64,7 +65,11 @@ def new_access_token(
     claims: dict[str, object] = {
         "iss": issuer,
         "sub": str(user_id if user_id is not None else client_id),
-        "aud": api_audience(issuer),
+        # RFC 8707: a token bound to resource servers names them (one as a string, as
+        # RFC 9068 §2.2 writes it); an unbound one is for the built-in API.
+        "aud": (audience[0] if len(audience) == 1 else list(audience))
+        if audience
+        else api_audience(issuer),
         "client_id": str(client_id),
         "iat": int(issued_at.timestamp()),
         "exp": int(expires_at.timestamp()),

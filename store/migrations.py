@@ -527,6 +527,64 @@ def _define_oidc_scopes(db: pw.Database) -> None:
             )
 
 
+def _v8_registration_and_resources(db: pw.Database) -> None:
+    """Dynamic client registration (RFC 7591) and resource indicators (RFC 8707).
+
+    Adds only: nullable or defaulted columns on ``client``, ``access_token`` and
+    ``auth_code``, and three new tables. Every existing client is an admin's
+    (``registered`` false) and enabled; every existing token has no audience.
+    """
+    postgres = isinstance(db, pw.PostgresqlDatabase)
+    boolean = ("BOOLEAN", "false") if postgres else ("INTEGER", "0")
+    text = ("TEXT", "''")
+    short = ("VARCHAR(255)", "''")
+    for table, column, (kind, default) in (
+        ("client", "registered", boolean),
+        ("client", "disabled", boolean),
+        ("client", "client_uri", text),
+        ("client", "software_id", short),
+        ("client", "software_version", short),
+        ("client", "registration_metadata", text),
+        ("access_token", "audience", text),
+        ("auth_code", "resources", text),
+    ):
+        # Plain ADD COLUMN: the default fills existing rows in place. (peewee's
+        # SqliteMigrator rebuilds the table for NOT NULL, and dropping the old
+        # ``client`` table would cascade into every token.) The default stays: the
+        # hot path's raw INSERT of a token names no audience.
+        db.execute_sql(
+            f'ALTER TABLE "{table}" ADD COLUMN "{column}" {kind} NOT NULL DEFAULT {default}'
+        )
+
+    class Base(pw.Model):
+        id = SerialKey()
+
+        class Meta:
+            database = db
+            legacy_table_names = False
+
+    class Client(Base):
+        pass
+
+    class ResourceServer(Base):
+        uri = pw.CharField(max_length=2000, unique=True)
+        name = pw.CharField(max_length=255, default="")
+        introspection_client = pw.ForeignKeyField(Client, null=True, on_delete="SET NULL")
+        created_at = UTCDateTimeField()
+
+    class InitialAccessToken(Base):
+        token_hash = pw.CharField(max_length=64, unique=True)
+        token_hint = pw.CharField(max_length=8, default="")
+        created_at = UTCDateTimeField()
+        expires_at = UTCDateTimeField(null=True)
+        uses_left = pw.IntegerField(null=True)
+        used = pw.IntegerField(default=0)
+        revoked = pw.BooleanField(default=False)
+
+    db.create_tables([ResourceServer, InitialAccessToken])
+    db.execute_sql('CREATE INDEX "client_registered_revoked" ON "client" ("registered", "revoked")')
+
+
 MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (1, _v1_initial),
     (2, _v2_failed_attempts),
@@ -535,6 +593,7 @@ MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (5, _v5_browser_sessions),
     (6, _v6_device_grant),
     (7, _v7_signed_tokens),
+    (8, _v8_registration_and_resources),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 

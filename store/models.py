@@ -110,6 +110,15 @@ class Client(BaseModel):
     """Bumped by every change, so a save from a stale form can be refused."""
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
+    registered = pw.BooleanField(default=False)
+    """Created by the client itself at ``POST /oauth/register`` (RFC 7591), not by an admin."""
+    disabled = pw.BooleanField(default=False)
+    """Kept, but may get no token until an admin enables it (its live tokens end on disabling)."""
+    client_uri = pw.TextField(default="")
+    software_id = pw.CharField(max_length=255, default="")
+    software_version = pw.CharField(max_length=255, default="")
+    registration_metadata = pw.TextField(default="")
+    """The JSON body a self-registered client sent, as received (bounded by the endpoint)."""
     token_format = pw.CharField(max_length=16, default="opaque")
     """``opaque`` (a random string) or ``jwt`` (an RFC 9068 signed access token)."""
 
@@ -119,6 +128,8 @@ class Client(BaseModel):
             (("revoked", "name"), False),
             (("revoked", "created_at"), False),
             (("revoked", "updated_at"), False),
+            # The cap on self-registered clients counts (registered, revoked = false).
+            (("registered", "revoked"), False),
         )
 
 
@@ -136,6 +147,8 @@ class AuthCode(BaseModel):
     expires_at = UTCDateTimeField()
     used_at = UTCDateTimeField(null=True)
     revoked = pw.BooleanField(default=False)
+    resources = pw.TextField(default="")
+    """Space-separated RFC 8707 resource URIs the owner approved (the tokens' audience)."""
     nonce = pw.TextField(null=True)
     """OpenID Connect ``nonce`` of the request, echoed in the ID token."""
     nonce_key = pw.CharField(max_length=64, null=True)
@@ -166,6 +179,8 @@ class AccessToken(BaseModel):
     revoked = pw.BooleanField(default=False)
     revoked_at = UTCDateTimeField(null=True)
     last_used_at = UTCDateTimeField(null=True)
+    audience = pw.TextField(default="", constraints=[pw.SQL("DEFAULT ''")])
+    """Space-separated resource URIs the token is for (RFC 8707); empty: not bound."""
     jti = pw.CharField(max_length=64, null=True)
     """A JWT access token's ``jti``; null for an opaque token (so it also tells the format)."""
 
@@ -283,6 +298,32 @@ class DeviceRequest(BaseModel):
             # The pending list: undecided rows, newest first, expiry filtered.
             (("status", "expires_at"), False),
         )
+class ResourceServer(BaseModel):
+    """A protected resource a token may be bound to with ``resource`` (RFC 8707)."""
+
+    uri = pw.CharField(max_length=2000, unique=True)
+    """Absolute URI without fragment, exactly as clients send it."""
+    name = pw.CharField(max_length=255, default="")
+    introspection_client = pw.ForeignKeyField(Client, null=True, on_delete="SET NULL")
+    """The confidential client the resource server introspects with: it may see the
+    tokens whose audience names this resource (RFC 7662 §4 otherwise limits a client
+    to its own tokens)."""
+    created_at = UTCDateTimeField()
+
+
+class InitialAccessToken(BaseModel):
+    """An RFC 7591 §3 initial access token for ``--registration token``, stored as a digest."""
+
+    token_hash = pw.CharField(max_length=64, unique=True)
+    token_hint = pw.CharField(max_length=8, default="")
+    created_at = UTCDateTimeField()
+    expires_at = UTCDateTimeField(null=True)
+    uses_left = pw.IntegerField(null=True)
+    """None: any number of registrations until it expires or is revoked."""
+    used = pw.IntegerField(default=0)
+    revoked = pw.BooleanField(default=False)
+
+
 class SigningKey(BaseModel):
     """A key that signs JWTs (``store.signing_keys``); the private half never leaves the file."""
 
@@ -313,5 +354,7 @@ ALL_MODELS: list[type[BaseModel]] = [
     Setting,
     BrowserSession,
     DeviceRequest,
+    ResourceServer,
+    InitialAccessToken,
     SigningKey,
 ]

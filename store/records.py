@@ -56,6 +56,10 @@ class ClientInfo:
     """Bumped by every change: a form saves with the version it loaded."""
     device: bool = False
     """The device authorization grant (RFC 8628); last, so it can have a default."""
+    registered: bool = False
+    """The client registered itself (RFC 7591); an admin did not create it."""
+    disabled: bool = False
+    """An admin disabled it (or it registered while new registrations start disabled)."""
     token_format: str = "opaque"
     """``opaque`` or ``jwt`` (RFC 9068 access tokens)."""
 

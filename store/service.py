@@ -14,6 +14,8 @@ from authclients.store.clock import Clock, SystemClock
 from authclients.store.db import describe, open_database, resolve_target
 from authclients.store.devices import Devices
 from authclients.store.records import Lifetimes
+from authclients.store.registration import Registrations
+from authclients.store.resources import ResourceServers
 from authclients.store.scopes import Scopes
 from authclients.store.settings import Settings
 from authclients.store.signing_keys import SigningKeys
@@ -33,6 +35,8 @@ class Store:
         tokens: issue, find, introspect, revoke, list, purge, personal access tokens.
         devices: device authorization requests (RFC 8628): request, approve, deny, poll.
         audit: the record of admin actions.
+        registrations: the RFC 7591 switch, initial access tokens, self-registered clients.
+        resources: the RFC 8707 resource servers tokens may be bound to.
         signing_keys: the keys that sign JWTs: list, rotate, retire, the JWKS.
     """
 
@@ -58,6 +62,8 @@ class Store:
         self.scopes = Scopes(self)
         self.settings = Settings(self)
         self.devices = Devices(self)
+        self.registrations = Registrations(self)
+        self.resources = ResourceServers(self)
         self.signing_keys = SigningKeys(self)
 
     @classmethod

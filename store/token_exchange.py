@@ -41,6 +41,8 @@ class CodeGrant:
     scopes: tuple[str, ...]
     code_challenge: str | None
     code_challenge_method: str | None
+    resources: tuple[str, ...] = ()
+    """What the owner approved the code for (RFC 8707)."""
     nonce: str | None = None
     auth_time: datetime | None = None
 
@@ -55,6 +57,8 @@ class RefreshGrant:
     scopes: tuple[str, ...]
     family: str
     grant_type: str
+    audience: tuple[str, ...] = ()
+    """The audience of the family's current token: a refresh may narrow it, never widen."""
 
 
 class TokenExchange(TokenRows):
@@ -71,6 +75,7 @@ class TokenExchange(TokenRows):
         auth_code_id: int | None = None,
         family: str | None = None,
         owner_generation: int | None = None,
+        audience: tuple[str, ...] = (),
         issuer: str | None = None,
     ) -> IssuedToken:
         """Issue an access token (and a refresh token) in one transaction.
@@ -93,6 +98,7 @@ class TokenExchange(TokenRows):
                 with_refresh=with_refresh,
                 auth_code_id=auth_code_id,
                 family=family,
+                audience=audience,
                 token_format=client.token_format,
                 issuer=issuer,
             )
@@ -106,6 +112,7 @@ class TokenExchange(TokenRows):
         scopes: tuple[str, ...],
         code_challenge: str | None,
         code_challenge_method: str | None,
+        resources: tuple[str, ...] = (),
         nonce: str | None = None,
         auth_time: datetime | None = None,
     ) -> str:
@@ -140,6 +147,7 @@ class TokenExchange(TokenRows):
                         nonce_key=nonce_key,
                         auth_time=auth_time,
                         now=now,
+                        resources=resources,
                     )
             except pw.IntegrityError:
                 if nonce_key is None:
@@ -175,8 +183,10 @@ class TokenExchange(TokenRows):
         nonce_key: str | None,
         auth_time: datetime | None,
         now: datetime,
+        resources: tuple[str, ...] = (),
     ) -> None:
         AuthCode.create(
+            resources=" ".join(resources),
             nonce=nonce,
             nonce_key=nonce_key,
             auth_time=auth_time,
@@ -242,6 +252,7 @@ class TokenExchange(TokenRows):
             scopes=tuple(row.scopes.split()),
             code_challenge=row.code_challenge,
             code_challenge_method=row.code_challenge_method,
+            resources=tuple(row.resources.split()),
             nonce=row.nonce,
             auth_time=row.auth_time,
         )
@@ -287,6 +298,7 @@ class TokenExchange(TokenRows):
             scopes=tuple(access.scopes.split()),
             family=row.family,
             grant_type=access.grant_type,
+            audience=tuple(access.audience.split()),
         )
 
     def rotate_refresh(
@@ -294,6 +306,7 @@ class TokenExchange(TokenRows):
         grant: RefreshGrant,
         client: ClientInfo,
         scopes: tuple[str, ...],
+        audience: tuple[str, ...] | None = None,
         *,
         issuer: str | None = None,
     ) -> IssuedToken:
@@ -327,6 +340,7 @@ class TokenExchange(TokenRows):
                     scopes=scopes,
                     with_refresh=True,
                     family=grant.family,
+                    audience=grant.audience if audience is None else audience,
                     token_format=client.token_format,
                     issuer=issuer,
                 )

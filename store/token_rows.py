@@ -49,6 +49,7 @@ class TokenRows:
         name: str = "",
         lifetime: timedelta | None = None,
         never_expires: bool = False,
+        audience: tuple[str, ...] = (),
         token_format: str = "opaque",
         issuer: str | None = None,
     ) -> IssuedToken:
@@ -65,6 +66,7 @@ class TokenRows:
             scopes=tuple(scopes),
             issued_at=now,
             expires_at=expires_at,
+            audience=tuple(audience),
         )
         row = AccessToken.create(
             jti=jti,
@@ -78,6 +80,7 @@ class TokenRows:
             grant_type=grant_type,
             created_at=now,
             expires_at=expires_at,
+            audience=" ".join(audience),
         )
         refresh = None
         if with_refresh:

@@ -92,7 +92,7 @@ class Shell:
         # Any failing command ends the session, and the test shows where.
         self.run("set -euo pipefail")
 
-    def run(self, script: str, timeout: float = 30.0) -> str:
+    def run(self, script: str, timeout: float = 60.0) -> str:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write(f"{script}\nprintf '\\n{self.MARK}\\n'\n")
         self.proc.stdin.flush()
@@ -217,6 +217,9 @@ def test_command_line_block_runs_as_written(tmp_path: Path) -> None:
     assert "Created personal access token" in out
     assert '"total": 1,\n  "offset": 0,\n  "limit": 1,\n  "items": [' in out
     assert "Deleted client 4 (Nightly job)" in out
+    assert "Defined resource server http://127.0.0.1:8000/mcp." in out
+    assert "Registration: token (new clients start disabled)" in out
+    assert "Store this token now" in out and "Disabled client 1" in out
 
 
 # -- the endpoint -----------------------------------------------------------------------------
@@ -430,6 +433,7 @@ def test_key_table_lists_every_key_of_every_screen() -> None:
     from authclients.tui.screens.devices import DevicesScreen
     from authclients.tui.screens.keys import KeysScreen
     from authclients.tui.screens.playground import PlaygroundScreen
+    from authclients.tui.screens.resources import ResourcesScreen
     from authclients.tui.screens.scopes import ScopesScreen
     from authclients.tui.screens.secret_reveal import SecretRevealScreen
     from authclients.tui.screens.tokens import TokensScreen
@@ -443,6 +447,7 @@ def test_key_table_lists_every_key_of_every_screen() -> None:
         "Users": UsersScreen,
         "Scopes": ScopesScreen,
         "Signing keys": KeysScreen,
+        "Resources": ResourcesScreen,
         "Tokens": TokensScreen,
         "Devices": DevicesScreen,
         "Playground": PlaygroundScreen,

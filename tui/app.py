@@ -79,6 +79,7 @@ class AuthClientsApp(App[None]):
         ("go: Scopes", "scopes", "The scopes a token may carry (o)"),
         ("go: Devices", "devices", "Device requests waiting for approval (v)"),
         ("go: Signing keys", "keys", "The keys that sign JWTs: rotate, retire (k)"),
+        ("go: Resources", "resources", "Resource servers and dynamic registration (R)"),
         ("go: All tokens", "all_tokens", "Every client's tokens"),
         ("go: Token playground", "playground", "Try every grant against the endpoint"),
         ("app: Help", "help", "The keys of every screen (?)"),
@@ -240,6 +241,10 @@ class AuthClientsApp(App[None]):
 
     def action_keys(self) -> None:
         self.open_keys()
+    def open_resources(self) -> None:
+        from authclients.tui.screens.resources import ResourcesScreen
+
+        self.push_screen(ResourcesScreen())
 
     def open_playground(self, client: ClientInfo | None) -> None:
         from authclients.tui.screens.playground import PlaygroundScreen
@@ -264,6 +269,8 @@ class AuthClientsApp(App[None]):
 
     def action_devices(self) -> None:
         self.open_devices()
+    def action_resources(self) -> None:
+        self.open_resources()
 
     def action_go_clients(self) -> None:
         while len(self.screen_stack) > 2 and not isinstance(self.screen, ClientsScreen):

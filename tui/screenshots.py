@@ -143,6 +143,17 @@ async def _scopes(pilot: Pilot[None], stage: Stage) -> None:
     await pilot.press("o")
 
 
+async def _resources(pilot: Pilot[None], stage: Stage) -> None:
+    # Only this picture's database holds them: the others stay as they were.
+    service = stage.demo.clients[3].client
+    stage.store.resources.add(
+        "http://127.0.0.1:8000/mcp", "MCP server (dev)", introspection_client_id=service.id
+    )
+    stage.store.resources.add("https://api.example.com", "Public API")
+    stage.store.registrations.set_mode("token")
+    await pilot.press("R")
+
+
 async def _tokens(pilot: Pilot[None], stage: Stage) -> None:
     await pilot.press("T")
 
@@ -273,6 +284,7 @@ SCENES: dict[str, Scene] = {
     "scopes": _scopes,
     "playground-device": _playground_device,
     "devices": _devices,
+    "resources": _resources,
 }
 """File name (without .svg) → the scene that shows it, in the order the README shows them."""
 

@@ -47,6 +47,7 @@ AUTHORIZE_PARAMS = (
     "state",
     "code_challenge",
     "code_challenge_method",
+    "resource",
     "nonce",
     "prompt",
     "max_age",

@@ -36,6 +36,8 @@ __all__ = [
 PARAM_MAX = 4096
 """Longest parameter value of any kind; each field has its own tighter limit too."""
 MAX_FIELDS = 64
+REPEATABLE = frozenset({"resource"})
+"""Parameters that may be given more than once (RFC 8707 §2); every other may not."""
 
 FORM = "application/x-www-form-urlencoded"
 HTML_TYPE = "text/html; charset=utf-8"
@@ -126,6 +128,12 @@ def parse_form(data: bytes | str, *, where: str = "body") -> dict[str, str]:
         if "\x00" in value or "\x00" in name:
             raise InvalidRequest(f"The {label} parameter contains a NUL character.")
         if not value:
+            continue
+        if name in params and name in REPEATABLE:
+            # RFC 8707 §2: resource may be repeated; joined by a space, which no valid
+            # resource URI holds (``store.oauth.resources`` checks each part, so a value
+            # holding a space is at worst the same as the parts sent separately).
+            params[name] += " " + value
             continue
         if name in params:
             raise InvalidRequest(

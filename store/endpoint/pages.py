@@ -36,8 +36,11 @@ def _page(title: str, body: str) -> str:
 def _hidden(fields: Mapping[str, str]) -> str:
     """The form's hidden fields: the authorization request itself and its form token."""
     return "".join(
-        f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
+        f'<input type="hidden" name="{escape(name)}" value="{escape(one)}">'
         for name, value in fields.items()
+        # A repeated parameter (RFC 8707 resource) was joined by spaces: one input each,
+        # so the browser sends it back exactly as the application did.
+        for one in (value.split(" ") if name == "resource" else [value])
     )
 
 
@@ -80,6 +83,15 @@ def consent_page(
         scopes = f"<p>It asks for these scopes:</p><ul>{items}</ul>"
     else:
         scopes = "<p>It asks for no particular scope.</p>"
+    if request.resources:
+        items = "".join(f"<li><code>{escape(r)}</code></li>" for r in request.resources)
+        scopes += f"<p>For use at:</p><ul>{items}</ul>"
+    if request.client_registered:
+        # Anyone may register any name: the user must not take it as vouched for.
+        scopes += (
+            '<p class="error">This application registered itself: its name is its own '
+            "claim, not checked by an administrator.</p>"
+        )
     return _page(
         "Authorize",
         f"<h1>Authorize {escape(request.client_name)}?</h1>"

@@ -85,6 +85,9 @@ class Router:
             "/oauth/introspect": {"POST": self._introspect},
             "/.well-known/oauth-authorization-server": {"GET": self._metadata},
             "/api/1.0/users/me": {"GET": self._users_me},
+            # RFC 7591 registration, RFC 9728 protected resource metadata.
+            "/oauth/register": {"POST": self._register},
+            "/.well-known/oauth-protected-resource": {"GET": self._protected_resource},
             # OpenID Connect (Discovery 1.0, Core §5.3) and the keys our JWTs are signed with.
             "/.well-known/openid-configuration": {"GET": self._openid_configuration},
             "/oauth/jwks": {"GET": self._jwks},
@@ -194,8 +197,30 @@ class Router:
     def _metadata(self, request: Request) -> Response:
         return json_response(200, self.authorization.metadata(self._issuer()))
 
+    def _register(self, request: Request) -> Response:
+        if request.query:
+            raise InvalidRequest("The registration endpoint takes no query string.")
+        types = request.headers.get_all("Content-Type") or []
+        answer = self.authorization.registration.register(
+            content_type=types[0] if len(types) == 1 else "",
+            body=request.body,
+            authorization=request.headers.get_all("Authorization") or [],
+            source=request.address or "",
+        )
+        request.client_id = safe_client_id(answer["client_id"])
+        return json_response(201, answer)
+
+    def _protected_resource(self, request: Request) -> Response:
+        return json_response(200, self.authorization.protected_resource.document(self._issuer()))
+
     def _users_me(self, request: Request) -> Response:
-        owner = self.authorization.resource_owner(_bearer(request))
+        try:
+            owner = self.authorization.resource_owner(_bearer(request), self._issuer())
+        except InvalidToken as exc:
+            # RFC 9728 §5.1: a client that was refused learns where to find out how to get in.
+            raise exc.pointing_to(
+                f"{self._issuer()}/.well-known/oauth-protected-resource"
+            ) from None
         request.client_id = str(owner["client"]["id"])  # type: ignore[index]
         return json_response(200, owner)
 

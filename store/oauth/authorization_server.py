@@ -31,6 +31,8 @@ from authclients.store.oauth.errors import (
 from authclients.store.oauth.grants import GRANTS, GrantRegistry
 from authclients.store.oauth.introspection import IntrospectionEndpoint
 from authclients.store.oauth.metadata import MetadataEndpoint
+from authclients.store.oauth.protected_resource import ProtectedResourceEndpoint
+from authclients.store.oauth.registration import RegistrationEndpoint
 from authclients.store.oauth.requests import (
     ACCESS_TOKEN_MAX,
     ClientCredentials,
@@ -73,6 +75,8 @@ class AuthorizationServer:
         self.introspection = IntrospectionEndpoint(self)
         self.metadata_endpoint = MetadataEndpoint(grants.grant_types)
         self.device = DeviceAuthorizationEndpoint(self, self.limiter)
+        self.registration = RegistrationEndpoint(self)
+        self.protected_resource = ProtectedResourceEndpoint(self.store)
         self.issuer: Callable[[], str | None] = lambda: None
         """The issuer tokens are signed for: the router sets it (the embedded endpoint
         learns its port only when it starts); None signs nothing (opaque tokens)."""
@@ -111,6 +115,7 @@ class AuthorizationServer:
         if client.public:
             if secret:
                 raise InvalidClient("A public client has no secret: send only its client_id.")
+            _refuse_disabled(client)
             return client
         if not secret:
             raise InvalidClient(
@@ -125,6 +130,7 @@ class AuthorizationServer:
             raise InvalidClient("Client authentication failed: unknown client or wrong secret.")
         if failures:
             self.limiter.clear(KIND_CLIENT, key)
+        _refuse_disabled(client)
         return client
 
     # -- the token endpoint (RFC 6749 §3.2) -------------------------------------
@@ -196,12 +202,21 @@ class AuthorizationServer:
         return self.device.authorize(params, credentials, issuer)
 
     def metadata(self, issuer: str) -> dict[str, object]:
-        """Authorization server metadata (RFC 8414 §2, ``MetadataEndpoint``)."""
-        return self.metadata_endpoint.document(issuer)
+        """Authorization server metadata (RFC 8414 §2, ``MetadataEndpoint``).
+
+        ``registration_endpoint`` only while registration is on (RFC 7591 §3).
+        """
+        document = self.metadata_endpoint.document(issuer)
+        if self.registration.enabled():
+            document["registration_endpoint"] = f"{issuer}/oauth/register"
+        return document
 
     def openid_configuration(self, issuer: str) -> dict[str, object]:
         """OpenID Connect Discovery 1.0 §3: the RFC 8414 document plus the OIDC fields."""
-        return self.metadata_endpoint.openid_document(issuer)
+        document = self.metadata_endpoint.openid_document(issuer)
+        if self.registration.enabled():
+            document["registration_endpoint"] = f"{issuer}/oauth/register"
+        return document
 
     def jwks(self) -> dict[str, object]:
         """The published signing keys (RFC 7517 §5)."""
@@ -215,13 +230,25 @@ class AuthorizationServer:
 
     # -- the resource API (RFC 6750) ------------------------------------------------
 
-    def resource_owner(self, bearer: str) -> dict[str, object]:
-        """Who an access token speaks for; touches its last use. ``InvalidToken`` if not live."""
+    def resource_owner(self, bearer: str, issuer: str | None = None) -> dict[str, object]:
+        """Who an access token speaks for; touches its last use. ``InvalidToken`` if not live.
+
+        With ``issuer``: a token bound to resource servers (RFC 8707) is accepted
+        only if one of them is this built-in API (the issuer's origin, or its
+        ``/api/1.0``): a token meant for an MCP server must not work here.
+        """
         if len(bearer) > BEARER_MAX:
             raise InvalidToken("The access token is malformed.")
         info = self.hot_path.authenticate_bearer(bearer)
         if info is None:
             raise InvalidToken("The access token is unknown, expired or revoked.")
+        if issuer is not None:
+            audience = self.store.resources.audience_of(bearer)
+            if audience and not {issuer, issuer + "/api/1.0"} & set(audience):
+                raise InvalidToken(
+                    "The access token is for another resource server (its audience); ask for "
+                    "one without resource, or with this API's URL."
+                )
         user = None
         if info.user_id is not None:
             user = {"id": info.user_id, "username": info.username}
@@ -253,6 +280,16 @@ class AuthorizationServer:
     def deny(self, request: AuthorizationRequest, issuer: str) -> str:
         """``error=access_denied`` with ``iss`` (RFC 6749 §4.1.2.1, RFC 9207)."""
         return self.authorize_endpoint.deny(request, issuer)
+
+
+def _refuse_disabled(client: ClientInfo) -> None:
+    """A disabled client is known but gets nothing (checked after its secret, so a wrong
+    secret still counts towards the brute-force limit)."""
+    if client.disabled:
+        raise InvalidClient(
+            f"Client {client.id} is disabled; an admin can enable it in the console "
+            f"(authclients clients enable {client.id})."
+        )
 
 
 __all__ = [

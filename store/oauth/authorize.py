@@ -21,6 +21,7 @@ from authclients.store.oauth.errors import (
 )
 from authclients.store.oauth.pkce import check_challenge
 from authclients.store.oauth.redirect_uris import is_registered
+from authclients.store.oauth.resources import requested_resources
 from authclients.store.oauth.scopes import check_scopes
 from authclients.store.records import GRANT_AUTHORIZATION_CODE, ClientInfo
 from authclients.store.validation import has_control_characters
@@ -44,6 +45,10 @@ class AuthorizationRequest:
     state: str | None
     code_challenge: str | None
     code_challenge_method: str | None
+    resources: tuple[str, ...] = ()
+    """RFC 8707: the resources the code (and its tokens) will be for."""
+    client_registered: bool = False
+    """The client registered itself: the consent page says its name is unverified."""
     nonce: str | None = None
     """OpenID Connect: echoed in the ID token; once per client while its codes may live."""
     prompt: tuple[str, ...] = ()
@@ -141,6 +146,7 @@ class AuthorizationEndpoint:
                 raise InvalidRequest("A public client must use PKCE: send an S256 code_challenge.")
             raw_scope = params.get("scope", "")
             scopes = check_scopes(raw_scope, client) if raw_scope else ()
+            resources = requested_resources(self.store, params)
             nonce, prompt, max_age = _oidc_params(params)
             if nonce is not None and self.store.tokens.nonce_in_use(client.id, nonce):
                 raise InvalidRequest(_NONCE_REUSED)
@@ -154,6 +160,8 @@ class AuthorizationEndpoint:
             state=state,
             code_challenge=challenge or None,
             code_challenge_method=method or None,
+            resources=resources,
+            client_registered=client.registered,
             nonce=nonce,
             prompt=prompt,
             max_age=max_age,
@@ -184,6 +192,7 @@ class AuthorizationEndpoint:
                 code_challenge_method=request.code_challenge_method,
                 nonce=request.nonce,
                 auth_time=auth_time,
+                resources=request.resources,
             )
         except NonceReused:
             raise AuthorizeRedirectError(

@@ -201,6 +201,43 @@ class InvalidToken(OAuthError):
                 challenge += f', error_description="{_quoted(description)}"'
         super().__init__(description, headers={"WWW-Authenticate": challenge})
 
+    def pointing_to(self, resource_metadata: str) -> InvalidToken:
+        """The same error whose challenge names the resource's metadata (RFC 9728 §5.1)."""
+        challenge = self._headers["WWW-Authenticate"]
+        scheme, _, rest = challenge.partition(" ")
+        self._headers["WWW-Authenticate"] = (
+            f'{scheme} resource_metadata="{_quoted(resource_metadata)}", {rest}'
+        )
+        return self
+
+
+# -- RFC 8707 and RFC 7591 ------------------------------------------------
+
+
+class InvalidTarget(OAuthError):
+    """A ``resource`` is malformed, unknown or not allowed here (RFC 8707 §2)."""
+
+    error = "invalid_target"
+
+
+class InvalidRedirectUri(OAuthError):
+    """A registration's ``redirect_uris`` break a rule (RFC 7591 §3.2.2)."""
+
+    error = "invalid_redirect_uri"
+
+
+class InvalidClientMetadata(OAuthError):
+    """A registration's metadata is malformed or inconsistent (RFC 7591 §3.2.2)."""
+
+    error = "invalid_client_metadata"
+
+
+class RegistrationRefused(OAuthError):
+    """No more self-registered clients may exist: 403 (RFC 7591 §3.2.2 allows other codes)."""
+
+    error = "access_denied"
+    status = 403
+
 
 # -- RFC 8628 §3.5: a device polling the token endpoint ----------------------
 

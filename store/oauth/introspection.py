@@ -32,6 +32,23 @@ class IntrospectionEndpoint:
         if body is None:
             # Not an access token: a refresh token, or nothing.
             body = self.server.store.tokens.introspect(token)
-        if body.get("active") and body.get("client_id") != str(client.id):
-            body = {"active": False}
+        if body.get("active"):
+            audience = self.server.store.resources.audience_of(token)
+            mine = body.get("client_id") == str(client.id)
+            if not mine and not self._serves(client.id, body, audience):
+                body = {"active": False}
+            elif audience:
+                # RFC 7662 §2.2 / RFC 7519 §4.1.3: one audience as a string, several as an array.
+                body["aud"] = audience[0] if len(audience) == 1 else list(audience)
         return client.id, body
+
+    def _serves(self, client_id: int, body: dict[str, object], audience: tuple[str, ...]) -> bool:
+        """May ``client_id`` see this token as the resource server it is bound to?
+
+        The admin names each resource server's introspection client (``resources add
+        --client``); it sees access tokens whose audience includes its resource, and
+        nothing else (never a refresh token, never an unbound token).
+        """
+        if body.get("token_type") != "Bearer" or not audience:
+            return False
+        return bool(set(audience) & set(self.server.store.resources.served_by(client_id)))

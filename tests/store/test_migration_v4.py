@@ -229,5 +229,6 @@ def test_every_sqlite_table_is_autoincrement(store: Store) -> None:
         # browser_session (version 5) is keyed by a hash of its cookie, not an integer.
         "AND name NOT IN ('sqlite_sequence', 'schema_version', 'browser_session')"
     ).fetchall()
-    assert len(tables) == 10  # signing_key since version 7
+    # signing_key since version 7; resource_server and initial_access_token since 8
+    assert len(tables) == 12
     assert all("AUTOINCREMENT" in sql for _name, sql in tables)

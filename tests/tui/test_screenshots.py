@@ -30,6 +30,7 @@ EXPECTED_TEXT = {
     "scopes": "billing",
     "playground-device": "or scan the QR code",
     "devices": "3 devices waiting",
+    "resources": "MCP server (dev)",
 }
 """A phrase each picture must show, so a scene that lands on the wrong screen fails."""
 

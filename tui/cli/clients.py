@@ -129,6 +129,14 @@ def register(commands: Commands) -> None:
         "--yes", action="store_true", help="do not ask; required when not on a terminal"
     )
 
+    for action, summary in (
+        ("disable", "Disable a client: its live tokens end and it gets none until enabled."),
+        ("enable", "Enable a disabled client (one an admin disabled, or a registration)."),
+    ):
+        sub = commands.command(clients, action, summary, _set_disabled, json_output=True)
+        sub.add_argument("id", type=client_id, metavar="ID", help="the client id")
+        sub.set_defaults(disable=action == "disable")
+
     c_rotate = commands.command(
         clients,
         "rotate-secret",
@@ -465,6 +473,8 @@ def _print_client(client: ClientInfo, now: datetime) -> None:
         *(("", uri) for uri in uris[1:]),
         ("scopes", " ".join(client.scopes) or "(any)"),
         ("token format", client.token_format),
+        ("origin", "registered itself (RFC 7591)" if client.registered else "an admin"),
+        ("state", "disabled (`clients enable` lets it in)" if client.disabled else "enabled"),
         ("live tokens", str(client.active_tokens)),
         ("created", _when(client.created_at, now)),
         ("updated", _when(client.updated_at, now)),
@@ -477,6 +487,18 @@ def _print_client(client: ClientInfo, now: datetime) -> None:
 def _when(moment: datetime, now: datetime) -> str:
     """``2026-11-27 (3 d ago)``: the day, and how long ago as the console says it."""
     return f"{date_text(moment)} ({ago(moment, now)})"
+
+
+def _set_disabled(store: Store, args: argparse.Namespace) -> int:
+    ended = store.clients.set_disabled(args.id, args.disable)
+    client = store.clients.get(args.id)
+    if args.json:
+        print_json({**client_json(client), "revoked_tokens": ended})
+    elif args.disable:
+        say(f"Disabled client {client.id}; {plural(ended, 'live token')} revoked.")
+    else:
+        say(f"Enabled client {client.id}.")
+    return 0
 
 
 def client_json(client: ClientInfo) -> dict[str, Any]:
@@ -498,6 +520,8 @@ def client_json(client: ClientInfo) -> dict[str, Any]:
         "active_tokens": client.active_tokens,
         "created_at": iso(client.created_at),
         "updated_at": iso(client.updated_at),
+        "registered": client.registered,
+        "disabled": client.disabled,
     }
 
 

@@ -20,6 +20,8 @@ from authclients.tui.cli import (
     clients,
     console,
     keys,
+    registration,
+    resources,
     scopes,
     screenshots,
     serve,
@@ -45,6 +47,8 @@ _LIST_HINTS = {
     "user": "authclients users list",
     "token": "authclients tokens list",
     "scope": "authclients scopes list",
+    "resource": "authclients resources list",
+    "initial access token": "authclients registration token list",
     "signing key": "authclients keys list",
 }
 """Where to look up what exists, for the one-line "not found" errors."""
@@ -85,7 +89,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands = Commands(
         parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
     )
-    for noun in (serve, clients, users, tokens, scopes, keys, screenshots):
+    for noun in (
+        serve,
+        clients,
+        users,
+        tokens,
+        scopes,
+        resources,
+        registration,
+        keys,
+        screenshots,
+    ):
         noun.register(commands)
     return parser
 

@@ -8,6 +8,7 @@ import peewee as pw
 
 from authclients.store import Store
 from authclients.store.listen_address import DEFAULT_HOST, DEFAULT_PORT
+from authclients.store.registration import MODES
 from authclients.tui.cli.parser import Commands, UsageError, port, positive_int
 
 
@@ -60,6 +61,14 @@ def register(commands: Commands) -> None:
         "(repeatable; default: none, the headers are ignored)",
     )
     serve.add_argument(
+        "--registration",
+        choices=MODES,
+        default=None,
+        help="who may register a client at POST /oauth/register (RFC 7591): off, open or "
+        "token; stored in the database, so the console and other servers follow it "
+        "(default: what is stored, off in a new database)",
+    )
+    serve.add_argument(
         "--workers",
         type=positive_int("a number of worker processes"),
         default=1,
@@ -104,9 +113,11 @@ def _serve(store: Store, args: argparse.Namespace) -> int:
     # The endpoint loads only when asked for, so admin commands stay quick.
     from authclients.store.endpoint import run_headless, run_workers
 
+    if args.workers > 1 and isinstance(store.db, pw.SqliteDatabase):
+        raise UsageError(SQLITE_WORKERS)
+    if args.registration is not None:
+        store.registrations.set_mode(args.registration)
     if args.workers > 1:
-        if isinstance(store.db, pw.SqliteDatabase):
-            raise UsageError(SQLITE_WORKERS)
         return run_workers(
             store,
             args.host,

@@ -9,14 +9,15 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Footer, Input, Label, Switch
+from textual.widgets import Button, Footer, Input, Label, Static, Switch
 
 from authclients.store.errors import NotFound, StaleEdit, ValidationError
 from authclients.store.grant_types import CLIENT_GRANTS
 from authclients.store.jwt_tokens import FORMAT_JWT, FORMAT_OPAQUE
 from authclients.store.records import ClientInfo, CreatedClient, Impact
+from authclients.store.registration import Registration, pretty_metadata
 from authclients.tui.jobs import failure_message
-from authclients.tui.safe_display import TYPED_TEXT
+from authclients.tui.safe_display import TYPED_TEXT, literal
 from authclients.tui.safe_text import printable
 from authclients.tui.screens.base import ConsoleScreen
 from authclients.tui.screens.confirm import ConfirmScreen
@@ -103,6 +104,9 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
         yield ConsoleHeader(title)
         with VerticalScroll(id="form-body"):
             yield Label("", id="form-notice")
+            if c is not None and c.registered:
+                # What the client said about itself (RFC 7591): its own claim, shown literally.
+                yield Static("", id="registration-origin")
             yield Label("Name", classes="field-label")
             yield Input(
                 self._shown("name", c.name) if c else "",
@@ -156,6 +160,10 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
             with Horizontal(classes="form-buttons"):
                 yield Button("Save (ctrl+s)", variant="primary", id="save", compact=True)
                 yield Button("Cancel (esc)", id="cancel", compact=True)
+            if c is not None and c.registered:
+                # Everything it sent at POST /oauth/register, read-only, below the form.
+                yield Label("Metadata it sent  [dim]as received[/]", classes="field-label")
+                yield Static("", id="registration-metadata")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -164,8 +172,27 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
             self.query_one(f"#{key}-error", Label).display = False
         self.query_one("#form-notice", Label).display = False
         self.query_one("#name", Input).focus()
+        if self.client is not None and self.client.registered:
+            registrations, client_id = self.store.registrations, self.client.id
+            self.run_store(
+                lambda: registrations.origin(client_id), self._show_origin, group="client-origin"
+            )
         if self._tainted:
             self.show_errors(dict.fromkeys(self._tainted, TAINTED_MESSAGE))
+
+    def _show_origin(self, origin: Registration | None) -> None:
+        if origin is None:
+            return
+        software = f"{origin.software_id or '—'} {origin.software_version}".rstrip()
+        self.query_one("#registration-origin", Static).update(
+            literal(
+                f"◇ Registered itself (RFC 7591) · client_uri {origin.client_uri or '—'} "
+                f"· software {software}"
+            )
+        )
+        self.query_one("#registration-metadata", Static).update(
+            literal(pretty_metadata(origin.metadata), multiline=True)
+        )
 
     def _still_tainted(self) -> dict[str, str]:
         """Fields that still hold the visible form of a stored control character."""

@@ -68,6 +68,22 @@ class ClientsScreen(ConsoleScreen[None]):
             tooltip="Devices waiting for someone to approve their code",
         ),
         Binding("k", "keys", "Keys", id="clients.keys", show=False, tooltip="Signing keys"),
+        Binding(
+            "x",
+            "toggle_disabled",
+            "Disable/enable",
+            id="clients.toggle_disabled",
+            show=False,
+            tooltip="Disable the highlighted client (its tokens end) or enable it again",
+        ),
+        Binding(
+            "R",
+            "resources",
+            "Resources",
+            id="clients.resources",
+            show=False,
+            tooltip="Resource servers and dynamic registration",
+        ),
         # Left out of the footer so that Scopes fits at 80 columns; q and ^q still quit.
         Binding("q", "app.quit", "Quit", id="clients.quit", show=False),
         # Only while there is no client at all (check_action); the empty list says so itself.
@@ -95,6 +111,8 @@ class ClientsScreen(ConsoleScreen[None]):
         ("scopes: Scopes", "scopes", "The scopes tokens may carry: list, add, delete (o)"),
         ("devices: Devices", "devices", "Device requests waiting: approve or deny (v)"),
         ("keys: Signing keys", "keys", "The keys that sign JWTs: rotate, retire (k)"),
+        ("client: Disable or enable", "toggle_disabled", "Stop or allow its tokens (x)"),
+        ("resources: Resources and registration", "resources", "RFC 8707 / RFC 7591 (R)"),
     )
 
     AUTO_FOCUS = "#clients"
@@ -485,6 +503,45 @@ class ClientsScreen(ConsoleScreen[None]):
 
     def action_all_tokens(self) -> None:
         self.console.open_tokens(None)
+
+    def action_resources(self) -> None:
+        self.console.open_resources()
+
+    def action_toggle_disabled(self) -> None:
+        client = self._current()
+        if client is None:
+            return
+        clients = self.store.clients
+
+        def apply(yes: bool | None) -> None:
+            if not yes:
+                return
+
+            def done(ended: int) -> None:
+                state = "enabled" if client.disabled else f"disabled; revoked {ended} tokens"
+                self.notify(f"“{client.name}” {state}.", markup=False)
+                self.reload()
+
+            self.run_store(
+                lambda: clients.set_disabled(client.id, not client.disabled),
+                done,
+                group="clients-write",
+                exclusive=False,
+            )
+
+        if client.disabled:
+            apply(True)  # enabling ends nothing: no question
+            return
+        origin = " It registered itself." if client.registered else ""
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Disable client {client.id}?",
+                f"Disable “{client.name}” (client_id={client.id})?{origin} Its live tokens and "
+                "codes end now, and it gets no new ones until enabled again with x.",
+                confirm="Disable",
+            ),
+            apply,
+        )
 
     def action_users(self) -> None:
         self.console.open_users()

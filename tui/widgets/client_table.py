@@ -246,6 +246,32 @@ class ClientTable(DataTable[Text | str]):
         self.add_rows(_cells(item) for item in self.items)
 
 
+REGISTERED_MARK = "◇ "
+"""Before the name of a client that registered itself (RFC 7591), not an admin's."""
+DISABLED_MARK = "⊘ "
+"""Before the name of a disabled client: it gets no token until enabled."""
+
+
+def _name(client: ClientInfo) -> Text:
+    name = cell(client.name, ellipsis=True)
+    marks = (DISABLED_MARK if client.disabled else "") + (
+        REGISTERED_MARK if client.registered else ""
+    )
+    if not marks:
+        return name
+    text = Text(
+        marks,
+        style="bold yellow" if client.registered else "dim",
+        no_wrap=True,
+        overflow="ellipsis",
+        end="",
+    )
+    text.append_text(name)
+    if client.disabled:
+        text.stylize("dim")
+    return text
+
+
 def _cells(client: ClientInfo) -> list[Text | str]:
     # Name and redirect URL come from the store as written, maybe by raw SQL: shown
     # literally (never as markup), control characters made visible.
@@ -254,7 +280,7 @@ def _cells(client: ClientInfo) -> list[Text | str]:
         redirect += f" (+{len(client.redirect_uris) - 1})"
     return [
         Text(str(client.id), justify="right"),
-        cell(client.name, ellipsis=True),
+        _name(client),
         grant_summary(client),
         cell(redirect, ellipsis=True),
         cell(client.secret_hint or "—"),

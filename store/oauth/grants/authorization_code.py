@@ -16,6 +16,7 @@ from authclients.store.oauth.errors import (
 )
 from authclients.store.oauth.grants.base import Grant
 from authclients.store.oauth.pkce import check_verifier_syntax, verifier_matches
+from authclients.store.oauth.resources import within
 from authclients.store.oauth.scopes import still_allowed
 from authclients.store.records import GRANT_AUTHORIZATION_CODE, ClientInfo, IssuedToken
 from authclients.store.token_exchange import CodeGrant
@@ -62,6 +63,7 @@ class AuthorizationCodeGrant(Grant):
                         )
                     self._check(grant)
                     scopes = self._scopes(grant, client)
+                    audience = within(self.resources, grant.resources)
                 except OAuthError as exc:
                     failure = exc
                 else:
@@ -73,6 +75,7 @@ class AuthorizationCodeGrant(Grant):
                         scopes=scopes,
                         with_refresh=True,
                         auth_code_id=grant.id,
+                        audience=audience,
                         issuer=issuer,
                     )
                     if SCOPE_OPENID in scopes and issuer is not None:

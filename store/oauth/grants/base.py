@@ -13,6 +13,7 @@ from typing import ClassVar
 from authclients.store.oauth.context import ServerContext
 from authclients.store.oauth.errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType
 from authclients.store.oauth.requests import TOKEN_MAX
+from authclients.store.oauth.resources import requested_resources
 from authclients.store.oauth.scopes import check_scopes
 from authclients.store.records import ClientInfo, IssuedToken
 
@@ -48,6 +49,8 @@ class Grant:
     def validate(self) -> None:
         """Check the request's parameters; raise an ``OAuthError`` when they are wrong."""
         self.check_client()
+        self.resources = requested_resources(self.store, self.params)
+        """The RFC 8707 ``resource`` values asked for: the token's audience (or a bound on it)."""
 
     def issue(self) -> IssuedToken:
         """Issue the token; it is committed before this returns."""

@@ -41,6 +41,7 @@ class PasswordGrant(Grant):
                     scopes=scopes,
                     with_refresh=True,
                     owner_generation=user.session_generation,
+                    audience=self.resources,
                     issuer=self.server.issuer(),
                 )
         except store_errors.InvalidGrant as exc:

@@ -11,6 +11,7 @@ from authclients.store.oauth.errors import (
     UnauthorizedClient,
 )
 from authclients.store.oauth.grants.base import Grant
+from authclients.store.oauth.resources import within
 from authclients.store.oauth.scopes import check_scopes, still_allowed
 from authclients.store.records import GRANT_REFRESH_TOKEN, ClientInfo, IssuedToken
 from authclients.store.token_exchange import RefreshGrant
@@ -63,8 +64,9 @@ class RefreshTokenGrant(Grant):
                         "that issued this refresh token. Its tokens are revoked; sign in again."
                     )
                 scopes = self._scopes(grant, client)
+                audience = within(self.resources, grant.audience)
                 return self.store.tokens.rotate_refresh(
-                    grant, client, scopes, issuer=self.server.issuer()
+                    grant, client, scopes, audience, issuer=self.server.issuer()
                 )
             except store_errors.InvalidGrant as exc:
                 failure = InvalidGrant(str(exc))
