@@ -97,4 +97,32 @@ class ConsoleScreen(ConsoleAccess, Screen[T]):
 
 
 class ConsoleModal(ConsoleAccess, ModalScreen[T]):
-    """A dialog over another screen."""
+    """A dialog over another screen.
+
+    A dialog's scrolling part (class ``dialog-body``) is cut to the room its screen
+    leaves, so the title and the buttons stay on screen at any height (60x20 too).
+    """
+
+    MIN_BODY_HEIGHT = 3
+    """Lines a dialog body keeps however short the terminal: a scrollbar needs some."""
+
+    def _on_mount(self) -> None:
+        self.call_after_refresh(self.fit_dialog_body)
+
+    def _on_resize(self) -> None:
+        self.call_after_refresh(self.fit_dialog_body)
+
+    def fit_dialog_body(self) -> None:
+        """Give each ``.dialog-body`` the height left by its dialog's other parts."""
+        docked = sum(w.outer_size.height for w in self.children if w.styles.dock == "bottom")
+        for body in self.query(".dialog-body"):
+            dialog = body.parent
+            if not isinstance(dialog, Widget):
+                continue
+            others = sum(
+                child.outer_size.height + child.styles.margin.height
+                for child in dialog.children
+                if child is not body and child.display
+            )
+            room = self.size.height - docked - dialog.styles.gutter.height - others
+            body.styles.max_height = max(self.MIN_BODY_HEIGHT, room - body.styles.margin.height)

@@ -9,7 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Footer, Input, Label, Switch
+from textual.widgets import Button, Input, Label, Switch
 
 from authclients.store.errors import NotFound, StaleEdit, ValidationError
 from authclients.store.grant_types import CLIENT_GRANTS
@@ -20,6 +20,7 @@ from authclients.tui.safe_text import printable
 from authclients.tui.screens.base import ConsoleScreen
 from authclients.tui.screens.confirm import ConfirmScreen
 from authclients.tui.screens.stale_edit import ChangedField, StaleChoice, StaleEditScreen
+from authclients.tui.widgets.console_footer import ConsoleFooter
 from authclients.tui.widgets.console_header import ConsoleHeader
 
 FIELDS_WITH_ERRORS = ("name", "redirect_uris", "grants", "public", "scopes")
@@ -148,7 +149,7 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
             with Horizontal(classes="form-buttons"):
                 yield Button("Save (ctrl+s)", variant="primary", id="save", compact=True)
                 yield Button("Cancel (esc)", id="cancel", compact=True)
-        yield Footer(compact=True)
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self._initial = self.values()

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from functools import partial
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from authclients.store import oauth_client as oc
 from authclients.store.errors import NotFound
@@ -30,6 +30,7 @@ from authclients.store.records import (
 )
 from authclients.tui.screens.authorize_here import AuthorizeHereScreen, AuthorizeOutcome
 from authclients.tui.screens.base import ConsoleScreen
+from authclients.tui.widgets.console_footer import ConsoleFooter
 from authclients.tui.widgets.console_header import ConsoleHeader
 from authclients.tui.widgets.playground import keys
 from authclients.tui.widgets.playground.actions import ActionBar
@@ -54,6 +55,8 @@ from authclients.tui.widgets.playground.target_picker import TargetPicker
 
 CLIENT_LIMIT = 500
 """Clients offered in the picker (by id); any other can be typed by hand."""
+NARROW_WIDTH = 80
+"""Below this many columns the rows stack (``-narrow``): Textual has no media queries."""
 
 
 class PlaygroundScreen(ConsoleScreen[None]):
@@ -101,9 +104,13 @@ class PlaygroundScreen(ConsoleScreen[None]):
             yield GrantForm(self.first_pkce, id="pg-grant-form")
             yield ActionBar(id="pg-action-bar")
             yield ExchangeView(id="pg-exchange")
-        yield Footer(compact=True)
+        yield ConsoleFooter()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
 
     def on_mount(self) -> None:
+        self.set_class(self.app.size.width < NARROW_WIDTH, "-narrow")
         self.memory = memory_of(self.app)
         self.history = self.memory.history
         self.view.restore(self.history)
@@ -119,6 +126,11 @@ class PlaygroundScreen(ConsoleScreen[None]):
         self.run_store(
             lambda: clients.list(limit=CLIENT_LIMIT), self._clients_loaded, group="pg-clients"
         )
+        # Focusing the grants scrolls them into view; the Target row above must stay in it.
+        self.call_after_refresh(self._scroll_home)
+
+    def _scroll_home(self) -> None:
+        self.query_one("#pg-body", VerticalScroll).scroll_home(animate=False)
 
     @property
     def form(self) -> GrantForm:

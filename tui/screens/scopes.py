@@ -8,7 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import Button, DataTable, Footer, Label
+from textual.widgets import Button, DataTable, Label
 
 from authclients.store.errors import NotFound, ValidationError
 from authclients.store.records import ScopeInfo
@@ -18,6 +18,7 @@ from authclients.tui.safe_display import cell
 from authclients.tui.screens.base import ConsoleScreen
 from authclients.tui.screens.confirm import ConfirmScreen
 from authclients.tui.screens.scope_form import ScopeFormScreen
+from authclients.tui.widgets.console_footer import ConsoleFooter
 from authclients.tui.widgets.console_header import ConsoleHeader
 
 
@@ -58,7 +59,7 @@ class ScopesScreen(ConsoleScreen[None]):
         with Horizontal(classes="list-buttons"):
             yield Button("+ Add scope (a)", id="scopes-add", compact=True)
             yield Button("Delete (d)", id="scopes-delete", compact=True)
-        yield Footer(compact=True)
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#scopes", DataTable)

@@ -9,7 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import Button, DataTable, Footer, Label
+from textual.widgets import Button, DataTable, Label
 
 from authclients.store.grant_types import abbreviation
 from authclients.store.records import (
@@ -27,6 +27,7 @@ from authclients.tui.screens.base import ConsoleScreen
 from authclients.tui.screens.confirm import ConfirmScreen
 from authclients.tui.screens.secret_reveal import Reveal, SecretRevealScreen
 from authclients.tui.screens.token_form import TokenFormScreen
+from authclients.tui.widgets.console_footer import ConsoleFooter
 from authclients.tui.widgets.console_header import ConsoleHeader
 
 LIST_LIMIT = 500
@@ -69,7 +70,7 @@ class TokensScreen(ConsoleScreen[None]):
         with Horizontal(classes="form-buttons", id="tokens-buttons"):
             yield Button("New personal token (n)", id="tokens-new", compact=True)
             yield Button("Purge expired (x)", id="tokens-purge", compact=True)
-        yield Footer(compact=True)
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#tokens", DataTable)
