@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import sys
+import weakref
 from typing import Any, ClassVar, Protocol
 
-from textual.app import App
+from textual.app import App, ScreenStackError
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.message import Message
-from textual.notifications import SeverityLevel
+from textual.notifications import Notify, SeverityLevel
 from textual.reactive import reactive
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
+from textual.widgets._toast import ToastRack
 
 from authclients.store import Store
 from authclients.store.clock import Clock
@@ -22,6 +25,7 @@ from authclients.tui.live import ChangeWatcher, Stamp
 from authclients.tui.safe_text import printable
 from authclients.tui.screens.clients import ClientsScreen
 from authclients.tui.screens.help import HelpScreen
+from authclients.tui.toasts import ScreenToast, stale_toasts, toasts_for
 
 UI_SWITCH_INTERVAL = 0.001
 """Seconds between GIL handovers while the endpoint thread runs (Python's default: 0.005)."""
@@ -53,7 +57,10 @@ class AuthClientsApp(App[None]):
     TITLE = "authclients"
     COMMANDS = App.COMMANDS | {ConsoleCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("question_mark", "help", "Help", id="app.help", tooltip="The keys of every screen"),
+        # f1 as well: in a text field "?" types a question mark, and help must still open.
+        Binding(
+            "question_mark,f1", "help", "Help", id="app.help", tooltip="The keys of every screen"
+        ),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", show=False, priority=True),
     ]
     PALETTE = (
@@ -150,6 +157,8 @@ class AuthClientsApp(App[None]):
         severity: SeverityLevel = "information",
         timeout: float | None = None,
         markup: bool = True,
+        kind: str = "",
+        screen: Screen[object] | None = None,
     ) -> None:
         """Every toast of the console (screens' ``notify`` lands here too), made terminal-safe.
 
@@ -157,19 +166,56 @@ class AuthClientsApp(App[None]):
         messages). Here, in one place, their control characters become visible
         escapes and their brackets stay brackets: no caller can forget it. The
         console's own toasts use no markup, so ``markup`` is accepted and ignored.
+
+        Args:
+            kind: toasts of one kind on one screen replace each other (default: the
+                title, else the message itself).
+            screen: the screen the toast belongs to (default: the one on top); it
+                shows only while that screen is on top (``tui.toasts``).
         """
-        super().notify(
-            printable(message, multiline=True),
-            title=printable(title),
-            severity=severity,
-            timeout=timeout,
-            markup=False,
+        owner = screen if screen is not None else self._top_screen()
+        self.post_message(
+            Notify(
+                ScreenToast(
+                    printable(message, multiline=True),
+                    printable(title),
+                    severity,
+                    self.NOTIFICATION_TIMEOUT if timeout is None else timeout,
+                    markup=False,
+                    kind=kind or title or message,
+                    owner=weakref.ref(owner) if owner is not None else None,
+                )
+            )
         )
+
+    def _top_screen(self) -> Screen[object] | None:
+        try:
+            return self.screen
+        except ScreenStackError:
+            return None
+
+    def _refresh_notifications(self) -> None:
+        """Show the top screen's toasts only; forget closed screens' and replaced ones.
+
+        Textual calls this whenever a toast comes or goes and when a screen
+        resumes; it would show every toast of the app on the top screen.
+        """
+        for stale in stale_toasts(self._notifications, self.screen_stack):
+            del self._notifications[stale]
+        screen = self._top_screen()
+        if screen is None:
+            return
+        try:
+            rack = screen.get_child_by_type(ToastRack)
+        except NoMatches:
+            return  # the screen is not composed yet; it refreshes again when it is
+        self.call_later(rack.show, toasts_for(self._notifications, screen))
 
     def copy_text(self, text: str, what: str) -> None:
         """Copy to the clipboard and say where it went."""
         outcome = self.clipboard_writer.copy(self, text, what)
-        self.notify(outcome.message, timeout=6 if outcome.via == "terminal" else 3)
+        timeout = 6 if outcome.via == "terminal" else 3
+        self.notify(outcome.message, timeout=timeout, kind="clipboard")
 
     def open_tokens(self, client: ClientInfo | None) -> None:
         from authclients.tui.screens.tokens import TokensScreen

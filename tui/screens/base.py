@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from textual import events
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Label
@@ -65,11 +67,35 @@ class ConsoleAccess:
             failed=failed or self.store_failed,
         )
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+        kind: str = "",
+    ) -> None:
+        """A toast of this screen: it shows while the screen is on top and goes with it.
+
+        Args:
+            kind: a newer toast of the same kind replaces this one (default: the title,
+                else the message).
+        """
+        self.console.notify(
+            message,
+            title=title,
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+            kind=kind,
+            screen=cast(Screen[object], self),
+        )
+
     def store_failed(self, exc: BaseException) -> None:
         """Say what went wrong; when the row was deleted elsewhere, show the list as it is."""
-        self.console.notify(
-            failure_message(exc), title="Could not finish", severity="error", timeout=8
-        )
+        self.notify(failure_message(exc), title="Could not finish", severity="error", timeout=8)
         refresh = getattr(self, "refresh_data", None)
         if isinstance(exc, NotFound) and refresh is not None:
             refresh()
@@ -85,7 +111,7 @@ class ConsoleAccess:
             label.display = key in errors
         leftover = [msg for key, msg in errors.items() if key not in fields]
         if leftover:
-            self.console.notify(" ".join(leftover), severity="error")
+            self.notify(" ".join(leftover), severity="error")
         for key, selector in focus.items():
             if key in errors:
                 cast(Widget, self).query_one(selector).focus()
@@ -105,11 +131,15 @@ class ConsoleModal(ConsoleAccess, ModalScreen[T]):
 
     MIN_BODY_HEIGHT = 3
     """Lines a dialog body keeps however short the terminal: a scrollbar needs some."""
+    NARROW_WIDTH = 70
+    """Below this many columns (``-narrow``) a dialog's buttons take two per row."""
 
     def _on_mount(self) -> None:
+        self.set_class(self.app.size.width < self.NARROW_WIDTH, "-narrow")
         self.call_after_refresh(self.fit_dialog_body)
 
-    def _on_resize(self) -> None:
+    def _on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < self.NARROW_WIDTH, "-narrow")
         self.call_after_refresh(self.fit_dialog_body)
 
     def fit_dialog_body(self) -> None:

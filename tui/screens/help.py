@@ -142,7 +142,7 @@ WIDGET_TITLES: tuple[tuple[type[DOMNode], str], ...] = (
     (DataTable, "In the list"),
     (Input, "In a text field"),
     (TextArea, "In a text field"),
-    (RadioSet, "In a set of choices (one of them)"),
+    (RadioSet, "In a list of choices (pick one)"),
     (RadioButton, "On a choice"),
     (Switch, "On a switch"),
     (Checkbox, "On a check box"),

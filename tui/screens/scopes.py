@@ -20,6 +20,7 @@ from authclients.tui.screens.confirm import ConfirmScreen
 from authclients.tui.screens.scope_form import ScopeFormScreen
 from authclients.tui.widgets.console_footer import ConsoleFooter
 from authclients.tui.widgets.console_header import ConsoleHeader
+from authclients.tui.widgets.list_table import ListTable
 
 
 def clients_text(scope: ScopeInfo) -> str:
@@ -54,7 +55,7 @@ class ScopesScreen(ConsoleScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield ConsoleHeader("Scopes")
-        yield DataTable(id="scopes", cursor_type="row", zebra_stripes=True, classes="list-table")
+        yield ListTable(id="scopes", classes="list-table")
         yield Label("", id="scopes-info", classes="list-info")
         with Horizontal(classes="list-buttons"):
             yield Button("+ Add scope (a)", id="scopes-add", compact=True)

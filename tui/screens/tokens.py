@@ -29,6 +29,7 @@ from authclients.tui.screens.secret_reveal import Reveal, SecretRevealScreen
 from authclients.tui.screens.token_form import TokenFormScreen
 from authclients.tui.widgets.console_footer import ConsoleFooter
 from authclients.tui.widgets.console_header import ConsoleHeader
+from authclients.tui.widgets.list_table import ListTable
 
 LIST_LIMIT = 500
 """Newest first; more than this is what purge is for."""
@@ -65,7 +66,7 @@ class TokensScreen(ConsoleScreen[None]):
     def compose(self) -> ComposeResult:
         title = f"Tokens of {self.client.name} ({self.client.id})" if self.client else "Tokens"
         yield ConsoleHeader(title)
-        yield DataTable(id="tokens", cursor_type="row", zebra_stripes=True, classes="list-table")
+        yield ListTable(id="tokens", classes="list-table")
         yield Label("", id="tokens-info", classes="list-info")
         with Horizontal(classes="form-buttons", id="tokens-buttons"):
             yield Button("New personal token (n)", id="tokens-new", compact=True)

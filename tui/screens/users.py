@@ -21,6 +21,7 @@ from authclients.tui.screens.stale_edit import StaleChoice, StaleEditScreen, use
 from authclients.tui.screens.user_form import UserFormScreen
 from authclients.tui.widgets.console_footer import ConsoleFooter
 from authclients.tui.widgets.console_header import ConsoleHeader
+from authclients.tui.widgets.list_table import ListTable
 
 R = TypeVar("R")
 
@@ -62,7 +63,7 @@ class UsersScreen(ConsoleScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield ConsoleHeader("Users")
-        yield DataTable(id="users", cursor_type="row", zebra_stripes=True, classes="list-table")
+        yield ListTable(id="users", classes="list-table")
         yield Label("", id="users-info", classes="list-info")
         yield Button("+ Add user (a)", id="users-add", compact=True)
         yield ConsoleFooter()  # drops ^p below 100 columns: the seven keys need the room

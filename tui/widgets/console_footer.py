@@ -26,6 +26,7 @@ class ConsoleFooter(Footer):
     ConsoleFooter FooterKey.-help {
         dock: right;
         padding-left: 1;
+        margin-right: 0;
         background: $footer-background;
     }
     """
