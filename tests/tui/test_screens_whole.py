@@ -334,3 +334,55 @@ def test_readme_lists_the_list_keys() -> None:
                 if binding.key.startswith("ctrl+"):
                     continue
                 assert binding.key in listed, (title, binding.key)
+
+
+# -- switches and radio buttons: a glyph for the state, a mark for the focus ----------------
+
+COLOUR_SETTINGS = [
+    pytest.param({"TEXTUAL_COLOR_SYSTEM": "256"}, id="256"),
+    pytest.param({"TEXTUAL_COLOR_SYSTEM": "standard"}, id="16"),
+    pytest.param({"NO_COLOR": "1"}, id="NO_COLOR"),
+]
+
+
+@pytest.mark.parametrize("env", COLOUR_SETTINGS)
+async def test_switches_show_state_and_focus_without_colour(make_app, monkeypatch, env):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("tab", "tab", "space")  # from the name: redirect, then the first grant
+        await pilot.pause()
+        rows = [" ".join(r.split()) for r in screen_lines(app)]
+        assert any(r.startswith("▸[x] Authorization code") for r in rows), "\n".join(rows)
+        assert any(r.startswith("[ ] Password grant") for r in rows)
+        await pilot.press("tab")
+        await pilot.pause()
+        rows = [" ".join(r.split()) for r in screen_lines(app)]
+        assert any(r.startswith("[x] Authorization code") for r in rows)
+        assert any(r.startswith("▸[ ] Password grant") for r in rows)
+        svg = app.export_screenshot()
+        assert "▸" in svg
+
+
+@pytest.mark.parametrize("env", COLOUR_SETTINGS)
+async def test_radio_buttons_show_the_choice_and_focus_without_colour(
+    make_app, portal, monkeypatch, env
+):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await open_playground(pilot, portal.client)
+        text = screen_dump(app)
+        assert "▸● Password" in text, text
+        assert "○ Auth code + PKCE" in text
+        await pilot.press("right")  # the set points at the next grant; the choice stays
+        await pilot.pause()
+        text = screen_dump(app)
+        assert "▸● Password" not in text and "● Password" in text
+        assert "▸○" in text

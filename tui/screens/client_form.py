@@ -22,6 +22,7 @@ from authclients.tui.screens.confirm import ConfirmScreen
 from authclients.tui.screens.stale_edit import ChangedField, StaleChoice, StaleEditScreen
 from authclients.tui.widgets.console_footer import ConsoleFooter
 from authclients.tui.widgets.console_header import ConsoleHeader
+from authclients.tui.widgets.toggles import MarkedSwitch
 
 FIELDS_WITH_ERRORS = ("name", "redirect_uris", "grants", "public", "scopes")
 TAINTED_MESSAGE = (
@@ -125,11 +126,13 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
             yield Label("Grant types", classes="field-label")
             for grant in CLIENT_GRANTS:
                 with Horizontal(classes="switch-row"):
-                    yield Switch(bool(c and getattr(c, grant.name)), id=grant.name, animate=False)
+                    yield MarkedSwitch(
+                        bool(c and getattr(c, grant.name)), id=grant.name, animate=False
+                    )
                     yield Label(f"{grant.title}  [dim]{grant.summary}[/]", classes="switch-label")
             yield Label("", id="grants-error", classes="field-error")
             with Horizontal(classes="switch-row"):
-                yield Switch(bool(c and c.public), id="public", animate=False)
+                yield MarkedSwitch(bool(c and c.public), id="public", animate=False)
                 yield Label(
                     "Public client  [dim]no secret; authorization code with PKCE only[/]",
                     classes="switch-label",

@@ -17,6 +17,7 @@ from authclients.tui.safe_display import TYPED_TEXT, literal
 from authclients.tui.screens.base import ConsoleModal
 from authclients.tui.screens.confirm import ending_text
 from authclients.tui.screens.stale_edit import StaleChoice, StaleEditScreen, user_stale_rows
+from authclients.tui.widgets.toggles import MarkedCheckbox
 
 FIELDS = ("username", "password", "again")
 
@@ -60,7 +61,7 @@ class UserFormScreen(ConsoleModal[UserInfo | None]):
             yield Label("", id="again-error", classes="field-error")
             if not adding:
                 yield Label("Saving ends their tokens and browser sessions.", id="password-ends")
-                yield Checkbox(
+                yield MarkedCheckbox(
                     "Keep personal access tokens",
                     False,
                     id="keep-personal-tokens",

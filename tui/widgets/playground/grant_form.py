@@ -18,6 +18,7 @@ from authclients.store.records import (
 from authclients.tui.safe_text import printable
 from authclients.tui.widgets.playground.code_flow_form import CodeFlowForm, scope_row
 from authclients.tui.widgets.playground.grants import GRANTS, GrantOffer
+from authclients.tui.widgets.toggles import MarkedRadioButton
 
 
 class GrantForm(Vertical):
@@ -36,7 +37,7 @@ class GrantForm(Vertical):
     def compose(self) -> ComposeResult:
         with RadioSet(id="pg-grant"):
             for grant, label in GRANTS:
-                yield RadioButton(label, id=f"pg-grant-{grant}")
+                yield MarkedRadioButton(label, id=f"pg-grant-{grant}")
         yield Static("", id="pg-grant-notes")
         with ContentSwitcher(id="pg-forms", initial=f"form-{GRANT_PASSWORD}"):
             yield from self._compose_forms()
