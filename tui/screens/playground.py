@@ -118,6 +118,9 @@ class PlaygroundScreen(ConsoleScreen[None]):
             self.tokens = self.memory.tokens
             self.form.set_value("pg-refresh-token", self.tokens.refresh_token)
             self._show_token()
+        # The store's default, not a number of our own: the playground agrees with the CLI.
+        default_days = self.store.lifetimes.personal_access.days
+        self.form.set_value("pg-pat-days", str(default_days))
         self._use_target(oc.Target.from_base(self.console.endpoint_url))
         self._apply_client(self.initial_client)
         self.view.show(None)
@@ -350,6 +353,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
             return
         self.tokens = oc.TokenSet.from_response(body, self.now().timestamp(), done.request.title)
         self.memory.tokens = self.tokens
+        self.memory.revoked = False
         self.introspection = None
         if self.tokens.refresh_token:
             self.form.set_value("pg-refresh-token", self.tokens.refresh_token)
@@ -404,7 +408,8 @@ class PlaygroundScreen(ConsoleScreen[None]):
 
     def _revoked(self, done: oc.Exchange) -> None:
         if done.ok:
-            self.introspection = {"active": False, "note": "revoked from the playground"}
+            self.memory.revoked = True
+            self.introspection = None
             self._show_token()
 
     @on(Input.Submitted, "#pg-api-path")
@@ -464,7 +469,8 @@ class PlaygroundScreen(ConsoleScreen[None]):
         self.app.pop_screen()
 
     def _show_token(self) -> None:
-        self.view.show_tokens(self.tokens, self.introspection, self.now().timestamp())
+        now = self.now().timestamp()
+        self.view.show_tokens(self.tokens, self.introspection, now, revoked=self.memory.revoked)
 
     def _tick(self) -> None:
         if self.tokens is not None and self.tokens.expires_in is not None:

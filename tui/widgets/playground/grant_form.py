@@ -73,7 +73,8 @@ class GrantForm(Vertical):
                 yield Label("Scopes", classes="pg-label")
                 yield Input(id="pg-pat-scopes", placeholder="space-separated", compact=True)
                 yield Label("Days", classes="pg-label-inline")
-                yield Input("30", id="pg-pat-days", compact=True, type="integer")
+                # Filled by the screen with the store's default; empty means that default.
+                yield Input(id="pg-pat-days", compact=True, type="integer", placeholder="default")
 
     def value(self, input_id: str, *, strip: bool = True) -> str:
         """The value of the input ``#input_id``; ``strip=False`` for a password, as typed."""

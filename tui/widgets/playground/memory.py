@@ -16,6 +16,8 @@ class PlaygroundMemory:
 
     history: list[oc.Exchange] = field(default_factory=list)
     tokens: oc.TokenSet | None = None
+    revoked: bool = False
+    """The last access token was revoked from the playground."""
 
 
 _MEMORY: weakref.WeakKeyDictionary[App[object], PlaygroundMemory] = weakref.WeakKeyDictionary()
