@@ -32,6 +32,7 @@ from authclients.tui.app import AuthClientsApp
 from authclients.tui.cli.main import main
 from authclients.tui.demo import DemoConsoleApp
 from authclients.tui.screens.clients import ClientsScreen
+from authclients.tui.screens.confirm import ConfirmScreen
 from authclients.tui.screens.demo_welcome import DemoWelcomeScreen
 from authclients.tui.screens.help import HelpScreen
 from tests.tui.conftest import settle
@@ -104,6 +105,14 @@ async def test_empty_database_offers_demo_data_with_one_key(
         assert "D for demo data" in str(screen.query_one("#empty-message", Static).render())
         await pilot.press("D")
         await settle(pilot)
+        # It asks first, and says these are real rows, live while the endpoint listens.
+        assert isinstance(app.screen, ConfirmScreen)
+        question = " ".join(str(s.render()) for s in app.screen.query(Static))
+        assert "Demo data" in question and "four live clients" in question
+        assert "while the endpoint listens" in question
+        assert store.clients.count() == 0
+        await pilot.press("y")
+        await settle(pilot)
         assert isinstance(app.screen, DemoWelcomeScreen)
         assert "kept only in memory" in " ".join(str(s.render()) for s in app.screen.query(Static))
         assert len(app.secrets) == 4
@@ -114,6 +123,27 @@ async def test_empty_database_offers_demo_data_with_one_key(
         await pilot.press("D")
         await settle(pilot)
         assert app.screen is screen and store.clients.count() == 4
+
+
+async def test_demo_data_not_added_when_the_admin_says_no(
+    make_app: Callable[..., AuthClientsApp], store: Store
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        for answer in ("n", "escape"):
+            await pilot.press("D")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmScreen)
+            await pilot.press(answer)
+            await settle(pilot)
+            assert app.screen is screen
+            assert store.clients.count() == 0 and store.users.count() == 0
+        # Still offered: nothing was written.
+        await pilot.press("D")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
 
 
 async def test_help_lists_every_key_of_the_screen_under_it_and_explains_the_grants(

@@ -491,9 +491,32 @@ class ClientsScreen(ConsoleScreen[None]):
         return True
 
     def action_demo(self) -> None:
+        """Ask first: demo data is real rows, live while the endpoint listens."""
         if not self._no_clients:
             return
-        self._no_clients = False  # one press, one set of demo data
+        console = self.console
+        where = (
+            f"while the endpoint listens ({console.endpoint_url}), anyone who reaches it can "
+            "use them with the secrets shown next"
+            if console.endpoint_running
+            else "they work as soon as an endpoint serves this database"
+        )
+        self.app.push_screen(
+            ConfirmScreen(
+                "Add demo data to this database?",
+                f"Demo data: a user “demo” with a random password and four live clients, one "
+                f"per grant, each with a secret. They are real rows in {console.database_label}, "
+                f"kept until you delete them, and {where}.",
+                confirm="Add demo data",
+                danger=False,
+            ),
+            lambda yes: self._seed_demo() if yes else None,
+        )
+
+    def _seed_demo(self) -> None:
+        if not self._no_clients:
+            return  # a client appeared while the question was open
+        self._no_clients = False  # one yes, one set of demo data
         store = self.store
 
         def done(demo: DemoData) -> None:
