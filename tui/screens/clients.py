@@ -12,7 +12,7 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 
 from authclients.store.demo import DemoData, seed_demo
 from authclients.store.records import ClientInfo, ClientPage, CreatedClient, Impact, UpdatedClient
-from authclients.tui.formatting import count_text, curl_for
+from authclients.tui.formatting import count_text, curl_for, plural
 from authclients.tui.safe_display import TYPED_TEXT, literal
 from authclients.tui.screens.base import ConsoleScreen
 from authclients.tui.screens.client_form import ClientFormResult, ClientFormScreen
@@ -381,7 +381,7 @@ class ClientsScreen(ConsoleScreen[None]):
 
         def confirm(live: int) -> None:
             if live:
-                tokens = f"Its {live} live token{'s' if live != 1 else ''} will be revoked"
+                tokens = f"Its {plural(live, 'live token')} will be revoked"
             else:
                 tokens = "It has no live tokens"
             self.app.push_screen(
@@ -404,7 +404,7 @@ class ClientsScreen(ConsoleScreen[None]):
 
         def done(revoked: int) -> None:
             self.console.secrets.pop(client.id, None)
-            self.notify(f"Deleted “{client.name}”; revoked {revoked} tokens.")
+            self.notify(f"Deleted “{client.name}”; revoked {plural(revoked, 'token')}.")
             self.reload()
 
         self.run_store(

@@ -13,7 +13,7 @@ from textual.widgets import Button, DataTable, Label
 
 from authclients.store.errors import StaleEdit
 from authclients.store.records import Impact, UpdatedUser, UserInfo
-from authclients.tui.formatting import ago, date_text
+from authclients.tui.formatting import ago, date_text, plural
 from authclients.tui.safe_display import cell
 from authclients.tui.screens.base import ConsoleScreen
 from authclients.tui.screens.confirm import ConfirmScreen
@@ -252,7 +252,7 @@ class UsersScreen(ConsoleScreen[None]):
 
         def delete(_keep: bool) -> None:
             def done(revoked: int) -> None:
-                self.notify(f"Deleted {user.username}; revoked {revoked} tokens.")
+                self.notify(f"Deleted {user.username}; revoked {plural(revoked, 'token')}.")
                 self.load()
 
             self._write(user, "delete", lambda base: users.delete(user.username, base=base), done)
