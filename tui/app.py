@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.notifications import Notify, SeverityLevel
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
 from textual.widgets._toast import ToastRack
 
 from authclients.store import Store
@@ -22,6 +23,7 @@ from authclients.store.records import ClientInfo
 from authclients.tui.clipboard import Clipboard
 from authclients.tui.commands import ConsoleCommands
 from authclients.tui.live import ChangeWatcher, Stamp
+from authclients.tui.preferences import Preferences, PreferencesFile
 from authclients.tui.safe_text import printable
 from authclients.tui.screens.clients import ClientsScreen
 from authclients.tui.screens.help import HelpScreen
@@ -29,6 +31,8 @@ from authclients.tui.toasts import ScreenToast, stale_toasts, toasts_for
 
 UI_SWITCH_INTERVAL = 0.001
 """Seconds between GIL handovers while the endpoint thread runs (Python's default: 0.005)."""
+THEME_SAVE_DELAY = 0.5
+"""Seconds a theme stays chosen before it is written down (browsing the list writes once)."""
 CHANGE_POLL_SECONDS = 1.0
 """How often the console looks for changes made by other processes (shown within ~2 s)."""
 
@@ -85,9 +89,14 @@ class AuthClientsApp(App[None]):
         clipboard: Clipboard | None = None,
         endpoint_note: str = "",
         poll_interval: float | None = CHANGE_POLL_SECONDS,
+        preferences: PreferencesFile | None = None,
     ) -> None:
         super().__init__()
         self.store = store
+        self.preferences = preferences
+        """Where the chosen theme is kept between runs; None: not kept (tests, screenshots)."""
+        self._kept_theme: str | None = None
+        self._theme_timer: Timer | None = None
         self.endpoint = endpoint
         self.clock: Clock = clock or store.clock
         self.clipboard_writer = clipboard or Clipboard()
@@ -108,11 +117,62 @@ class AuthClientsApp(App[None]):
         self.endpoint_status = self._endpoint_text()
         # The endpoint thread can die on its own; keep the header honest.
         self.set_interval(2.0, self._poll_endpoint)
-        self.push_screen(ClientsScreen())
+        clients = ClientsScreen()
+        self.push_screen(clients)
+        if self.preferences is not None:
+            self._load_preferences(self.preferences, clients)
         if self._watcher is not None:
             self._watcher.start()
 
+    def _load_preferences(self, preferences: PreferencesFile, screen: Screen[object]) -> None:
+        """Apply the kept theme; a bad file is ignored with a notice on the first screen."""
+        kept, problem = preferences.load()
+        if problem:
+            self.notify(
+                f"Ignored {preferences.path}: {problem}. The theme you choose now is kept.",
+                severity="warning",
+                timeout=10,
+                screen=screen,
+            )
+        elif kept.theme is not None:
+            if kept.theme in self.available_themes:
+                self.theme = kept.theme
+            else:
+                self.notify(
+                    f"The kept theme {kept.theme!r} is not known here; using the default.",
+                    severity="warning",
+                    timeout=10,
+                    screen=screen,
+                )
+        self._kept_theme = self.theme
+        self.theme_changed_signal.subscribe(self, lambda _theme: self._keep_theme())
+
+    def _keep_theme(self) -> None:
+        """The theme changed: write it down soon (the palette previews themes as you browse)."""
+        if self._theme_timer is not None:
+            self._theme_timer.stop()
+        self._theme_timer = self.set_timer(THEME_SAVE_DELAY, self._write_theme)
+
+    def _write_theme(self) -> None:
+        self._theme_timer = None
+        if self.preferences is None or self.theme == self._kept_theme:
+            return
+        try:
+            self.preferences.save(Preferences(theme=self.theme))
+        except OSError as exc:
+            self.notify(
+                f"The theme is used but not kept: cannot write {self.preferences.path} "
+                f"({exc.strerror or exc}).",
+                severity="warning",
+                timeout=8,
+            )
+            return
+        self._kept_theme = self.theme
+
     def on_unmount(self) -> None:
+        if self._theme_timer is not None:  # chosen just before quitting: keep it all the same
+            self._theme_timer.stop()
+            self._write_theme()
         if self._watcher is not None:
             self._watcher.close()
 
@@ -266,6 +326,7 @@ def create_app(
     clipboard: Clipboard | None = None,
     endpoint_note: str = "",
     poll_interval: float | None = CHANGE_POLL_SECONDS,
+    preferences: PreferencesFile | None = None,
 ) -> AuthClientsApp:
     """The app over an open store; tests and the screenshot command build it this way.
 
@@ -277,6 +338,7 @@ def create_app(
         endpoint_note: why the endpoint is not where it was asked to be.
         poll_interval: seconds between looks for other processes' changes; None: never
             (snapshots, whose data must not move).
+        preferences: where the chosen theme is kept between runs; None: nowhere.
     """
     return AuthClientsApp(
         store,
@@ -285,6 +347,7 @@ def create_app(
         clipboard=clipboard,
         endpoint_note=endpoint_note,
         poll_interval=poll_interval,
+        preferences=preferences,
     )
 
 
@@ -330,7 +393,9 @@ def run_console(db: str | None, port: int = DEFAULT_PORT, no_server: bool = Fals
         return 1
     endpoint, note = (None, "--no-server") if no_server else start_endpoint(store, port)
     try:
-        app = create_app(store, endpoint=endpoint, endpoint_note=note)
+        app = create_app(
+            store, endpoint=endpoint, endpoint_note=note, preferences=PreferencesFile.default()
+        )
         app.run()
     finally:
         if endpoint is not None:
