@@ -232,3 +232,18 @@ def test_demo_database_is_deleted_on_quit(tmp_path: Path) -> None:
 def test_demo_database_is_deleted_when_the_session_hangs_up(tmp_path: Path) -> None:
     _run_demo_in_a_terminal(tmp_path, lambda pid, fd: os.kill(pid, signal.SIGHUP))
     assert list(tmp_path.iterdir()) == []
+
+
+async def test_demo_question_shows_a_hostile_database_path_literally(
+    make_app: Callable[..., AuthClientsApp], store: Store
+) -> None:
+    app = make_app()
+    app.database_label = "/tmp/\x1b[2Jevil[b]x[/b].db"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("D")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        text = " ".join(str(s.render()) for s in app.screen.query(Static))
+        assert "\x1b" not in text
+        assert "␛[2Jevil[b]x[/b].db" in text

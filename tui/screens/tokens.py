@@ -134,7 +134,7 @@ class TokensScreen(ConsoleScreen[None]):
             shown = f"newest {LIST_LIMIT} shown" if len(tokens) >= LIST_LIMIT else ""
             info = f"{plural(len(tokens), 'token')}, {live} live" + (f" · {shown}" if shown else "")
         else:
-            info = "No tokens yet. Press n to create a personal access token for a user."
+            info = "No tokens yet: n makes a personal access token."
         self.query_one("#tokens-info", Label).update(info)
 
     def refresh_data(self) -> None:
