@@ -297,6 +297,14 @@ class Tokens(TokenExchange):
             dry_run=dry_run,
         )
 
+    def personal_access_allowed(self) -> bool:
+        """Some live client allows personal access tokens (else creating one must fail)."""
+        return (
+            Client.select(Client.id)
+            .where((Client.revoked == False) & (Client.grant_personal_access == True))
+            .exists()
+        )
+
     def _personal_access_client(self, client_id: int | None) -> Client:
         query = Client.select().where(
             (Client.revoked == False) & (Client.grant_personal_access == True)

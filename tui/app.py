@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import sys
+import weakref
 from typing import Any, ClassVar, Protocol
 
 from textual import events
-from textual.app import App
+from textual.app import App, ScreenStackError
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.message import Message
-from textual.notifications import SeverityLevel
+from textual.notifications import Notify, SeverityLevel
 from textual.reactive import reactive
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
+from textual.widgets._toast import ToastRack
 
 from authclients.store import Store
 from authclients.store.clock import Clock
@@ -20,14 +24,18 @@ from authclients.store.records import ClientInfo
 from authclients.tui.clipboard import Clipboard
 from authclients.tui.commands import ConsoleCommands
 from authclients.tui.live import ChangeWatcher, Stamp
+from authclients.tui.preferences import Preferences, PreferencesFile
 from authclients.tui.safe_text import printable
 from authclients.tui.screens.clients import ClientsScreen
 from authclients.tui.screens.help import HelpScreen
+from authclients.tui.toasts import ScreenToast, stale_toasts, toasts_for
 
 UI_SWITCH_INTERVAL = 0.001
 """Seconds between GIL handovers while the endpoint thread runs (Python's default: 0.005)."""
 ENDPOINT_NICE = 10
 """The embedded endpoint's loop thread runs this much nicer than the UI (0 to 19: lower)."""
+THEME_SAVE_DELAY = 0.5
+"""Seconds a theme stays chosen before it is written down (browsing the list writes once)."""
 CHANGE_POLL_SECONDS = 1.0
 """How often the console looks for changes made by other processes (shown within ~2 s)."""
 
@@ -70,7 +78,10 @@ class AuthClientsApp(App[None]):
     TITLE = "authclients"
     COMMANDS = App.COMMANDS | {ConsoleCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("question_mark", "help", "Help", id="app.help", tooltip="The keys of every screen"),
+        # f1 as well: in a text field "?" types a question mark, and help must still open.
+        Binding(
+            "question_mark,f1", "help", "Help", id="app.help", tooltip="The keys of every screen"
+        ),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", show=False, priority=True),
     ]
     PALETTE = (
@@ -98,9 +109,14 @@ class AuthClientsApp(App[None]):
         clipboard: Clipboard | None = None,
         endpoint_note: str = "",
         poll_interval: float | None = CHANGE_POLL_SECONDS,
+        preferences: PreferencesFile | None = None,
     ) -> None:
         super().__init__()
         self.store = store
+        self.preferences = preferences
+        """Where the chosen theme is kept between runs; None: not kept (tests, screenshots)."""
+        self._kept_theme: str | None = None
+        self._theme_timer: Timer | None = None
         self.endpoint = endpoint
         self.clock: Clock = clock or store.clock
         self.clipboard_writer = clipboard or Clipboard()
@@ -144,11 +160,62 @@ class AuthClientsApp(App[None]):
         self.endpoint_status = self._endpoint_text()
         # The endpoint thread can die on its own; keep the header honest.
         self.set_interval(2.0, self._poll_endpoint)
-        self.push_screen(ClientsScreen())
+        clients = ClientsScreen()
+        self.push_screen(clients)
+        if self.preferences is not None:
+            self._load_preferences(self.preferences, clients)
         if self._watcher is not None:
             self._watcher.start()
 
+    def _load_preferences(self, preferences: PreferencesFile, screen: Screen[object]) -> None:
+        """Apply the kept theme; a bad file is ignored with a notice on the first screen."""
+        kept, problem = preferences.load()
+        if problem:
+            self.notify(
+                f"Ignored {preferences.path}: {problem}. The theme you choose now is kept.",
+                severity="warning",
+                timeout=10,
+                screen=screen,
+            )
+        elif kept.theme is not None:
+            if kept.theme in self.available_themes:
+                self.theme = kept.theme
+            else:
+                self.notify(
+                    f"The kept theme {kept.theme!r} is not known here; using the default.",
+                    severity="warning",
+                    timeout=10,
+                    screen=screen,
+                )
+        self._kept_theme = self.theme
+        self.theme_changed_signal.subscribe(self, lambda _theme: self._keep_theme())
+
+    def _keep_theme(self) -> None:
+        """The theme changed: write it down soon (the palette previews themes as you browse)."""
+        if self._theme_timer is not None:
+            self._theme_timer.stop()
+        self._theme_timer = self.set_timer(THEME_SAVE_DELAY, self._write_theme)
+
+    def _write_theme(self) -> None:
+        self._theme_timer = None
+        if self.preferences is None or self.theme == self._kept_theme:
+            return
+        try:
+            self.preferences.save(Preferences(theme=self.theme))
+        except OSError as exc:
+            self.notify(
+                f"The theme is used but not kept: cannot write {self.preferences.path} "
+                f"({exc.strerror or exc}).",
+                severity="warning",
+                timeout=8,
+            )
+            return
+        self._kept_theme = self.theme
+
     def on_unmount(self) -> None:
+        if self._theme_timer is not None:  # chosen just before quitting: keep it all the same
+            self._theme_timer.stop()
+            self._write_theme()
         if self._watcher is not None:
             self._watcher.close()
 
@@ -193,6 +260,8 @@ class AuthClientsApp(App[None]):
         severity: SeverityLevel = "information",
         timeout: float | None = None,
         markup: bool = True,
+        kind: str = "",
+        screen: Screen[object] | None = None,
     ) -> None:
         """Every toast of the console (screens' ``notify`` lands here too), made terminal-safe.
 
@@ -200,19 +269,56 @@ class AuthClientsApp(App[None]):
         messages). Here, in one place, their control characters become visible
         escapes and their brackets stay brackets: no caller can forget it. The
         console's own toasts use no markup, so ``markup`` is accepted and ignored.
+
+        Args:
+            kind: toasts of one kind on one screen replace each other (default: the
+                title, else the message itself).
+            screen: the screen the toast belongs to (default: the one on top); it
+                shows only while that screen is on top (``tui.toasts``).
         """
-        super().notify(
-            printable(message, multiline=True),
-            title=printable(title),
-            severity=severity,
-            timeout=timeout,
-            markup=False,
+        owner = screen if screen is not None else self._top_screen()
+        self.post_message(
+            Notify(
+                ScreenToast(
+                    printable(message, multiline=True),
+                    printable(title),
+                    severity,
+                    self.NOTIFICATION_TIMEOUT if timeout is None else timeout,
+                    markup=False,
+                    kind=kind or title or message,
+                    owner=weakref.ref(owner) if owner is not None else None,
+                )
+            )
         )
+
+    def _top_screen(self) -> Screen[object] | None:
+        try:
+            return self.screen
+        except ScreenStackError:
+            return None
+
+    def _refresh_notifications(self) -> None:
+        """Show the top screen's toasts only; forget closed screens' and replaced ones.
+
+        Textual calls this whenever a toast comes or goes and when a screen
+        resumes; it would show every toast of the app on the top screen.
+        """
+        for stale in stale_toasts(self._notifications, self.screen_stack):
+            del self._notifications[stale]
+        screen = self._top_screen()
+        if screen is None:
+            return
+        try:
+            rack = screen.get_child_by_type(ToastRack)
+        except NoMatches:
+            return  # the screen is not composed yet; it refreshes again when it is
+        self.call_later(rack.show, toasts_for(self._notifications, screen))
 
     def copy_text(self, text: str, what: str) -> None:
         """Copy to the clipboard and say where it went."""
         outcome = self.clipboard_writer.copy(self, text, what)
-        self.notify(outcome.message, timeout=6 if outcome.via == "terminal" else 3)
+        timeout = 6 if outcome.via == "terminal" else 3
+        self.notify(outcome.message, timeout=timeout, kind="clipboard")
 
     def open_tokens(self, client: ClientInfo | None) -> None:
         from authclients.tui.screens.tokens import TokensScreen
@@ -285,6 +391,7 @@ def create_app(
     clipboard: Clipboard | None = None,
     endpoint_note: str = "",
     poll_interval: float | None = CHANGE_POLL_SECONDS,
+    preferences: PreferencesFile | None = None,
 ) -> AuthClientsApp:
     """The app over an open store; tests and the screenshot command build it this way.
 
@@ -296,6 +403,7 @@ def create_app(
         endpoint_note: why the endpoint is not where it was asked to be.
         poll_interval: seconds between looks for other processes' changes; None: never
             (snapshots, whose data must not move).
+        preferences: where the chosen theme is kept between runs; None: nowhere.
     """
     return AuthClientsApp(
         store,
@@ -304,6 +412,7 @@ def create_app(
         clipboard=clipboard,
         endpoint_note=endpoint_note,
         poll_interval=poll_interval,
+        preferences=preferences,
     )
 
 
@@ -349,7 +458,9 @@ def run_console(db: str | None, port: int = DEFAULT_PORT, no_server: bool = Fals
         return 1
     endpoint, note = (None, "--no-server") if no_server else start_endpoint(store, port)
     try:
-        app = create_app(store, endpoint=endpoint, endpoint_note=note)
+        app = create_app(
+            store, endpoint=endpoint, endpoint_note=note, preferences=PreferencesFile.default()
+        )
         app.run()
     finally:
         if endpoint is not None:

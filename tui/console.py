@@ -55,8 +55,10 @@ class Console(Protocol):
         severity: Any = "information",
         timeout: float | None = None,
         markup: bool = True,
+        kind: str = "",
+        screen: Any = None,
     ) -> None:
-        """A toast; the app shows its text literally, control characters made visible."""
+        """A toast of ``screen`` (default: the top one), shown literally; ``kind`` replaces."""
         ...
 
     def push_screen(self, screen: Any, callback: Any = None) -> Any:

@@ -9,6 +9,7 @@ from typing import Any
 from authclients.store.demo import DemoData, seed_demo, temporary_store
 from authclients.store.listen_address import DEFAULT_PORT
 from authclients.tui.app import AuthClientsApp, start_endpoint
+from authclients.tui.preferences import PreferencesFile
 from authclients.tui.screens.demo_welcome import show_demo
 
 
@@ -34,7 +35,13 @@ def run_demo(port: int = DEFAULT_PORT, no_server: bool = False) -> int:
         with temporary_store() as store:
             demo = seed_demo(store)
             endpoint, note = (None, "--no-server") if no_server else start_endpoint(store, port)
-            app = DemoConsoleApp(store, demo, endpoint=endpoint, endpoint_note=note)
+            app = DemoConsoleApp(
+                store,
+                demo,
+                endpoint=endpoint,
+                endpoint_note=note,
+                preferences=PreferencesFile.default(),
+            )
             # A closed SSH session (SIGHUP) or a kill (SIGTERM) must still delete the
             # database: leave the app normally so the blocks below clean up.
             previous = {

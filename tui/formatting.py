@@ -21,6 +21,11 @@ def grant_summary(client: ClientInfo) -> str:
     return f"{labels} (public)" if client.public else labels
 
 
+def plural(count: int, noun: str) -> str:
+    """``1 token``, ``0 tokens``, ``3 tokens``: every count the console prints."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def count_text(value: int) -> str:
     """100000 → ``100,000``."""
     return f"{value:,}"

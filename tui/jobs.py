@@ -68,7 +68,14 @@ def run_store_job(
     app = node.app
 
     def notify_failure(exc: BaseException) -> None:
-        app.notify(failure_message(exc), title="Could not finish", severity="error", timeout=8)
+        # The toast belongs to the worker's screen: it goes when that screen closes.
+        app.notify(
+            failure_message(exc),
+            title="Could not finish",
+            severity="error",
+            timeout=8,
+            screen=getattr(node, "screen", None),
+        )
 
     def body() -> None:
         worker = get_current_worker()

@@ -33,6 +33,7 @@ from authclients.tui.app import AuthClientsApp
 from authclients.tui.cli.main import main
 from authclients.tui.demo import DemoConsoleApp
 from authclients.tui.screens.clients import ClientsScreen
+from authclients.tui.screens.confirm import ConfirmScreen
 from authclients.tui.screens.demo_welcome import DemoWelcomeScreen
 from authclients.tui.screens.help import HelpScreen
 from tests.tui.conftest import settle
@@ -110,6 +111,14 @@ async def test_empty_database_offers_demo_data_with_one_key(
         assert "D for demo data" in str(screen.query_one("#empty-message", Static).render())
         await pilot.press("D")
         await settle(pilot)
+        # It asks first, and says these are real rows, live while the endpoint listens.
+        assert isinstance(app.screen, ConfirmScreen)
+        question = " ".join(str(s.render()) for s in app.screen.query(Static))
+        assert "Demo data" in question and "four live clients" in question
+        assert "while the endpoint listens" in question
+        assert store.clients.count() == 0
+        await pilot.press("y")
+        await settle(pilot)
         assert isinstance(app.screen, DemoWelcomeScreen)
         assert "kept only in memory" in " ".join(str(s.render()) for s in app.screen.query(Static))
         assert len(app.secrets) == 4
@@ -120,6 +129,27 @@ async def test_empty_database_offers_demo_data_with_one_key(
         await pilot.press("D")
         await settle(pilot)
         assert app.screen is screen and store.clients.count() == 5
+
+
+async def test_demo_data_not_added_when_the_admin_says_no(
+    make_app: Callable[..., AuthClientsApp], store: Store
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        for answer in ("n", "escape"):
+            await pilot.press("D")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmScreen)
+            await pilot.press(answer)
+            await settle(pilot)
+            assert app.screen is screen
+            assert store.clients.count() == 0 and store.users.count() == 0
+        # Still offered: nothing was written.
+        await pilot.press("D")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
 
 
 async def test_help_lists_every_key_of_the_screen_under_it_and_explains_the_grants(
@@ -208,3 +238,18 @@ def test_demo_database_is_deleted_on_quit(tmp_path: Path) -> None:
 def test_demo_database_is_deleted_when_the_session_hangs_up(tmp_path: Path) -> None:
     _run_demo_in_a_terminal(tmp_path, lambda pid, fd: os.kill(pid, signal.SIGHUP))
     assert list(tmp_path.iterdir()) == []
+
+
+async def test_demo_question_shows_a_hostile_database_path_literally(
+    make_app: Callable[..., AuthClientsApp], store: Store
+) -> None:
+    app = make_app()
+    app.database_label = "/tmp/\x1b[2Jevil[b]x[/b].db"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("D")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        text = " ".join(str(s.render()) for s in app.screen.query(Static))
+        assert "\x1b" not in text
+        assert "␛[2Jevil[b]x[/b].db" in text

@@ -128,9 +128,9 @@ async def test_tokens_and_users_screens_follow_other_processes(
             f"client = s.clients.get({service.id})\n"
             'print(s.tokens.issue(client, grant_type="client_credentials").info.id)'
         ).strip()
-        await wait_for(pilot, lambda: "1 tokens, 1 live" in screen_text(app))
+        await wait_for(pilot, lambda: "1 token, 1 live" in screen_text(app))
         other.run(f"s.tokens.revoke({token_id})")
-        await wait_for(pilot, lambda: "1 tokens, 0 live" in screen_text(app))
+        await wait_for(pilot, lambda: "1 token, 0 live" in screen_text(app))
 
         await pilot.press("escape", "u")
         await settle(pilot)

@@ -22,7 +22,12 @@ from authclients.tui.screens.authorize_here import AuthorizeHereScreen
 from authclients.tui.screens.playground import PlaygroundScreen
 from tests.tui.conftest import settle
 
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+SIZES = [
+    pytest.param((80, 24), id="80x24"),
+    pytest.param((120, 40), id="120x40"),
+    # Issue 16: every screen whole on a small terminal too.
+    pytest.param((60, 20), id="60x20"),
+]
 SECRET = "demo-secret-0001-abcdefghijklmnopqrstuvwxyz0123"
 
 

@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from textual import events
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Label
@@ -65,11 +67,35 @@ class ConsoleAccess:
             failed=failed or self.store_failed,
         )
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+        kind: str = "",
+    ) -> None:
+        """A toast of this screen: it shows while the screen is on top and goes with it.
+
+        Args:
+            kind: a newer toast of the same kind replaces this one (default: the title,
+                else the message).
+        """
+        self.console.notify(
+            message,
+            title=title,
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+            kind=kind,
+            screen=cast(Screen[object], self),
+        )
+
     def store_failed(self, exc: BaseException) -> None:
         """Say what went wrong; when the row was deleted elsewhere, show the list as it is."""
-        self.console.notify(
-            failure_message(exc), title="Could not finish", severity="error", timeout=8
-        )
+        self.notify(failure_message(exc), title="Could not finish", severity="error", timeout=8)
         refresh = getattr(self, "refresh_data", None)
         if isinstance(exc, NotFound) and refresh is not None:
             refresh()
@@ -85,7 +111,7 @@ class ConsoleAccess:
             label.display = key in errors
         leftover = [msg for key, msg in errors.items() if key not in fields]
         if leftover:
-            self.console.notify(" ".join(leftover), severity="error")
+            self.notify(" ".join(leftover), severity="error")
         for key, selector in focus.items():
             if key in errors:
                 cast(Widget, self).query_one(selector).focus()
@@ -97,4 +123,36 @@ class ConsoleScreen(ConsoleAccess, Screen[T]):
 
 
 class ConsoleModal(ConsoleAccess, ModalScreen[T]):
-    """A dialog over another screen."""
+    """A dialog over another screen.
+
+    A dialog's scrolling part (class ``dialog-body``) is cut to the room its screen
+    leaves, so the title and the buttons stay on screen at any height (60x20 too).
+    """
+
+    MIN_BODY_HEIGHT = 3
+    """Lines a dialog body keeps however short the terminal: a scrollbar needs some."""
+    NARROW_WIDTH = 70
+    """Below this many columns (``-narrow``) a dialog's buttons take two per row."""
+
+    def _on_mount(self) -> None:
+        self.set_class(self.app.size.width < self.NARROW_WIDTH, "-narrow")
+        self.call_after_refresh(self.fit_dialog_body)
+
+    def _on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < self.NARROW_WIDTH, "-narrow")
+        self.call_after_refresh(self.fit_dialog_body)
+
+    def fit_dialog_body(self) -> None:
+        """Give each ``.dialog-body`` the height left by its dialog's other parts."""
+        docked = sum(w.outer_size.height for w in self.children if w.styles.dock == "bottom")
+        for body in self.query(".dialog-body"):
+            dialog = body.parent
+            if not isinstance(dialog, Widget):
+                continue
+            others = sum(
+                child.outer_size.height + child.styles.margin.height
+                for child in dialog.children
+                if child is not body and child.display
+            )
+            room = self.size.height - docked - dialog.styles.gutter.height - others
+            body.styles.max_height = max(self.MIN_BODY_HEIGHT, room - body.styles.margin.height)

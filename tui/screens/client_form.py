@@ -9,7 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Footer, Input, Label, Static, Switch
+from textual.widgets import Button, Input, Label, Static, Switch
 
 from authclients.store.errors import NotFound, StaleEdit, ValidationError
 from authclients.store.grant_types import CLIENT_GRANTS
@@ -22,7 +22,9 @@ from authclients.tui.safe_text import printable
 from authclients.tui.screens.base import ConsoleScreen
 from authclients.tui.screens.confirm import ConfirmScreen
 from authclients.tui.screens.stale_edit import ChangedField, StaleChoice, StaleEditScreen
+from authclients.tui.widgets.console_footer import ConsoleFooter
 from authclients.tui.widgets.console_header import ConsoleHeader
+from authclients.tui.widgets.toggles import MarkedSwitch
 
 FIELDS_WITH_ERRORS = ("name", "redirect_uris", "grants", "public", "scopes")
 TAINTED_MESSAGE = (
@@ -130,11 +132,13 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
             yield Label("Grant types", classes="field-label")
             for grant in CLIENT_GRANTS:
                 with Horizontal(classes="switch-row"):
-                    yield Switch(bool(c and getattr(c, grant.name)), id=grant.name, animate=False)
+                    yield MarkedSwitch(
+                        bool(c and getattr(c, grant.name)), id=grant.name, animate=False
+                    )
                     yield Label(f"{grant.title}  [dim]{grant.summary}[/]", classes="switch-label")
             yield Label("", id="grants-error", classes="field-error")
             with Horizontal(classes="switch-row"):
-                yield Switch(bool(c and c.public), id="public", animate=False)
+                yield MarkedSwitch(bool(c and c.public), id="public", animate=False)
                 yield Label(
                     "Public client  [dim]no secret; authorization code (PKCE) or device only[/]",
                     classes="switch-label",
@@ -164,7 +168,7 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
                 # Everything it sent at POST /oauth/register, read-only, below the form.
                 yield Label("Metadata it sent  [dim]as received[/]", classes="field-label")
                 yield Static("", id="registration-metadata")
-        yield Footer(compact=True)
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self._initial = self.values()

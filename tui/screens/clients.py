@@ -12,7 +12,7 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 
 from authclients.store.demo import DemoData, seed_demo
 from authclients.store.records import ClientInfo, ClientPage, CreatedClient, Impact, UpdatedClient
-from authclients.tui.formatting import count_text, curl_for
+from authclients.tui.formatting import count_text, curl_for, plural
 from authclients.tui.safe_display import TYPED_TEXT, literal
 from authclients.tui.screens.base import ConsoleScreen
 from authclients.tui.screens.client_form import ClientFormResult, ClientFormScreen
@@ -410,7 +410,7 @@ class ClientsScreen(ConsoleScreen[None]):
 
         def confirm(live: int) -> None:
             if live:
-                tokens = f"Its {live} live token{'s' if live != 1 else ''} will be revoked"
+                tokens = f"Its {plural(live, 'live token')} will be revoked"
             else:
                 tokens = "It has no live tokens"
             self.app.push_screen(
@@ -433,7 +433,7 @@ class ClientsScreen(ConsoleScreen[None]):
 
         def done(revoked: int) -> None:
             self.console.secrets.pop(client.id, None)
-            self.notify(f"Deleted “{client.name}”; revoked {revoked} tokens.")
+            self.notify(f"Deleted “{client.name}”; revoked {plural(revoked, 'token')}.")
             self.reload()
 
         self.run_store(
@@ -564,9 +564,32 @@ class ClientsScreen(ConsoleScreen[None]):
         return True
 
     def action_demo(self) -> None:
+        """Ask first: demo data is real rows, live while the endpoint listens."""
         if not self._no_clients:
             return
-        self._no_clients = False  # one press, one set of demo data
+        console = self.console
+        where = (
+            f"while the endpoint listens ({console.endpoint_url}), anyone who reaches it can "
+            "use them with the secrets shown next"
+            if console.endpoint_running
+            else "they work as soon as an endpoint serves this database"
+        )
+        self.app.push_screen(
+            ConfirmScreen(
+                "Add demo data to this database?",
+                f"Demo data: a user “demo” with a random password and four live clients, one "
+                f"per grant, each with a secret. They are real rows in {console.database_label}, "
+                f"kept until you delete them, and {where}.",
+                confirm="Add demo data",
+                danger=False,
+            ),
+            lambda yes: self._seed_demo() if yes else None,
+        )
+
+    def _seed_demo(self) -> None:
+        if not self._no_clients:
+            return  # a client appeared while the question was open
+        self._no_clients = False  # one yes, one set of demo data
         store = self.store
 
         def done(demo: DemoData) -> None:

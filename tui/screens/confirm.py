@@ -13,6 +13,7 @@ from textual.widgets import Button, Checkbox, Label, Static
 from authclients.store.records import Impact
 from authclients.tui.safe_display import literal
 from authclients.tui.screens.base import ConsoleModal
+from authclients.tui.widgets.toggles import MarkedCheckbox
 
 
 def ending_text(impact: Impact) -> str:
@@ -66,7 +67,7 @@ class ConfirmScreen(ConsoleModal[bool]):
             if self._ends is not None:
                 yield Label(literal(ending_text(self._ends)), id="confirm-ends")
             if self._ends is not None and self._keeping is not None:
-                yield Checkbox(
+                yield MarkedCheckbox(
                     "Keep personal access tokens (k)",
                     False,
                     id="keep-personal-tokens",

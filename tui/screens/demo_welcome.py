@@ -47,7 +47,7 @@ class DemoWelcomeScreen(ConsoleModal[None]):
         title = "Demo mode: a throw-away database" if self.temporary else "Demo data added"
         with Vertical(classes="dialog", id="demo-dialog"):
             yield Label(title, classes="dialog-title")
-            with VerticalScroll(id="demo-body"):
+            with VerticalScroll(id="demo-body", classes="dialog-body"):
                 yield Static(
                     f"User [b]{in_markup(demo.username)}[/b]  password "
                     f"[b $success]{in_markup(demo.password)}[/]",

@@ -8,51 +8,79 @@ from typing import ClassVar
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import ScrollableContainer, Vertical, VerticalScroll
 from textual.dom import DOMNode
 from textual.screen import Screen
-from textual.widgets import DataTable, Input, Label, Static, TabbedContent, TabPane, TextArea
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Collapsible,
+    DataTable,
+    Input,
+    Label,
+    OptionList,
+    RadioButton,
+    RadioSet,
+    Select,
+    Static,
+    Switch,
+    TabbedContent,
+    TabPane,
+    Tabs,
+    TextArea,
+)
 
 from authclients.tui.safe_display import in_markup
 from authclients.tui.screens.base import ConsoleModal
 
-GRANTS_GUIDE = """\
-[b]Authorization code + PKCE[/b]: web, mobile and desktop apps acting for a user.
-The app sends the user's browser to [b]/oauth/authorize[/b]; the user signs in and
-agrees; the browser returns to the client's redirect URL with a one-time code
-(10 minutes), which the app trades at [b]/oauth/token[/b] for tokens. With PKCE
-the app first sends a hash of a random verifier, then the verifier with the
-code, so a stolen code is useless. Only S256; a public client (no secret) must
-use it. In the playground, [b]ctrl+n[/b] signs in here, without a browser.
-
-[b]Password grant[/b] (legacy): the app asks for the user's username and password
-itself and sends them to /oauth/token. The password passes through the app,
-there is no consent page and no second factor, and OAuth 2.1 drops it. Keep it
-for first-party apps that cannot open a browser. Five wrong passwords for one
-username within a minute get 429 until the minute is over.
-
-[b]Personal access tokens[/b]: a token a user makes for a script or a CLI, used as
-an alternate password: 1 year by default, "never" only if chosen. Make them in
-Tokens ([b]n[/b]) or with `authclients tokens create-pat`; revoke when done.
-
-[b]Client credentials[/b]: machine to machine; the client signs in with its own id
-and secret and the token has no user.
-
-[b]Device[/b] (RFC 8628): TVs, CLIs and boxes without a browser. The device asks
-[b]/oauth/device/code[/b] for a short user code (BCDF-GHJK, 10 minutes) and shows
-it; the user opens [b]/oauth/device[/b] elsewhere, signs in, checks the code and
-approves (or an admin approves it in the console: [b]v[/b] on the Clients screen
-lists the devices waiting). Meanwhile the device polls /oauth/token every 5 s;
-too fast and the wait grows by 5 s. Wrong codes count like wrong passwords, so
-guessing one is stopped. In the playground, [b]ctrl+n[/b] approves here.
-
-[b]Refresh tokens[/b] come with the code, password and device grants (30 days). Each use
-gives a new one; presenting a used one revokes its whole family.
-
-[b]Why secrets are shown once[/b]: only a SHA-256 digest of each client secret and
-token is stored, so a copy of the database holds nothing that works. We cannot
-show a secret again, only issue a new one (rotate, [b]r[/b]). Access tokens last
-1 hour, so a leaked one does not work for long; revoke to end it at once."""
+GRANTS_PARAGRAPHS = (
+    (
+        "[b]Authorization code + PKCE[/b]: web, mobile and desktop apps acting for a user. The "
+        "app sends the user's browser to [b]/oauth/authorize[/b]; the user signs in and agrees; "
+        "the browser returns to the client's redirect URL with a one-time code (10 minutes), "
+        "which the app trades at [b]/oauth/token[/b] for tokens. With PKCE the app first sends a "
+        "hash of a random verifier, then the verifier with the code, so a stolen code is useless."
+        " Only S256; a public client (no secret) must use it. In the playground, [b]ctrl+n[/b] "
+        "signs in here, without a browser."
+    ),
+    (
+        "[b]Password grant[/b] (legacy): the app asks for the user's username and password itself"
+        " and sends them to /oauth/token. The password passes through the app, there is no "
+        "consent page and no second factor, and OAuth 2.1 drops it. Keep it for first-party apps "
+        "that cannot open a browser. Five wrong passwords for one username within a minute get "
+        "429 until the minute is over."
+    ),
+    (
+        "[b]Personal access tokens[/b]: a token a user makes for a script or a CLI, used as an "
+        'alternate password: 1 year by default, "never" only if chosen. Make them in Tokens '
+        "([b]n[/b]) or with `authclients tokens create-pat`; revoke when done."
+    ),
+    (
+        "[b]Client credentials[/b]: machine to machine; the client signs in with its own id and "
+        "secret and the token has no user."
+    ),
+    (
+        "[b]Device[/b] (RFC 8628): TVs, CLIs and boxes without a browser. The device asks "
+        "[b]/oauth/device/code[/b] for a short user code (BCDF-GHJK, 10 minutes) and shows it; "
+        "the user opens [b]/oauth/device[/b] elsewhere, signs in, checks the code and approves "
+        "(or an admin approves it in the console: [b]v[/b] on the Clients screen lists the "
+        "devices waiting). Meanwhile the device polls /oauth/token every 5 s; too fast and the "
+        "wait grows by 5 s. Wrong codes count like wrong passwords, so guessing one is stopped. "
+        "In the playground, [b]ctrl+n[/b] approves here."
+    ),
+    (
+        "[b]Refresh tokens[/b] come with the code, password and device grants (30 days). Each "
+        "use gives a new one; presenting a used one revokes its whole family."
+    ),
+    (
+        "[b]Why secrets are shown once[/b]: only a SHA-256 digest of each client secret and token"
+        " is stored, so a copy of the database holds nothing that works. We cannot show a secret "
+        "again, only issue a new one (rotate, [b]r[/b]). Access tokens last 1 hour, so a leaked "
+        "one does not work for long; revoke to end it at once."
+    ),
+)
+"""One entry per paragraph, not hard-wrapped: the dialog wraps them to its own width."""
+GRANTS_GUIDE = "\n\n".join(GRANTS_PARAGRAPHS)
 """The "how OAuth grants work here" page. Keep it true to store/ and store/server.py."""
 
 
@@ -111,11 +139,31 @@ def _section_title(node: DOMNode, screen: Screen[object]) -> str:
     if node is screen:
         name = screen.__class__.__name__.removesuffix("Screen")
         return f"This screen ({name})"
-    if isinstance(node, DataTable):
-        return "In the list"
-    if isinstance(node, Input | TextArea):
-        return "In a text field"
-    return f"In the focused {node.__class__.__name__}"
+    for kind, title in WIDGET_TITLES:
+        if isinstance(node, kind):
+            return title
+    if isinstance(node.parent, Collapsible):  # its title line, which folds and unfolds it
+        return "On a section that folds"
+    return "In the focused part of the screen"
+
+
+WIDGET_TITLES: tuple[tuple[type[DOMNode], str], ...] = (
+    (DataTable, "In the list"),
+    (Input, "In a text field"),
+    (TextArea, "In a text field"),
+    (RadioSet, "In a list of choices (pick one)"),
+    (RadioButton, "On a choice"),
+    (Switch, "On a switch"),
+    (Checkbox, "On a check box"),
+    (Button, "On a button"),
+    (Select, "In a drop-down list"),
+    (OptionList, "In a list of options"),
+    (Tabs, "On the tabs"),
+    (TabbedContent, "On the tabs"),
+    (Collapsible, "On a section that folds"),
+    (ScrollableContainer, "In a scrolling area"),
+)
+"""What a focused widget is, in the reader's words: the help never names a widget class."""
 
 
 def keys_markup(screen: Screen[object]) -> str:

@@ -13,11 +13,11 @@ from dataclasses import replace
 from functools import partial
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from authclients.store import oauth_client as oc
 from authclients.store.errors import NotFound
@@ -33,6 +33,7 @@ from authclients.store.records import (
 from authclients.tui.screens.authorize_here import AuthorizeHereScreen, AuthorizeOutcome
 from authclients.tui.screens.base import ConsoleScreen
 from authclients.tui.screens.playground_device import DeviceGrantActions
+from authclients.tui.widgets.console_footer import ConsoleFooter
 from authclients.tui.widgets.console_header import ConsoleHeader
 from authclients.tui.widgets.playground import keys
 from authclients.tui.widgets.playground.actions import ActionBar
@@ -57,6 +58,8 @@ from authclients.tui.widgets.playground.target_picker import TargetPicker
 
 CLIENT_LIMIT = 500
 """Clients offered in the picker (by id); any other can be typed by hand."""
+NARROW_WIDTH = 80
+"""Below this many columns the rows stack (``-narrow``): Textual has no media queries."""
 
 
 class PlaygroundScreen(DeviceGrantActions, ConsoleScreen[None]):
@@ -106,9 +109,13 @@ class PlaygroundScreen(DeviceGrantActions, ConsoleScreen[None]):
             yield GrantForm(self.first_pkce, id="pg-grant-form")
             yield ActionBar(id="pg-action-bar")
             yield ExchangeView(id="pg-exchange")
-        yield Footer(compact=True)
+        yield ConsoleFooter()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
 
     def on_mount(self) -> None:
+        self.set_class(self.app.size.width < NARROW_WIDTH, "-narrow")
         self.memory = memory_of(self.app)
         self.history = self.memory.history
         self.view.restore(self.history)
@@ -116,6 +123,9 @@ class PlaygroundScreen(DeviceGrantActions, ConsoleScreen[None]):
             self.tokens = self.memory.tokens
             self.form.set_value("pg-refresh-token", self.tokens.refresh_token)
             self._show_token()
+        # The store's default, not a number of our own: the playground agrees with the CLI.
+        default_days = self.store.lifetimes.personal_access.days
+        self.form.set_value("pg-pat-days", str(default_days))
         self._use_target(oc.Target.from_base(self.console.endpoint_url))
         self._apply_client(self.initial_client)
         if self.tokens is not None:
@@ -127,6 +137,11 @@ class PlaygroundScreen(DeviceGrantActions, ConsoleScreen[None]):
         self.run_store(
             lambda: clients.list(limit=CLIENT_LIMIT), self._clients_loaded, group="pg-clients"
         )
+        # Focusing the grants scrolls them into view; the Target row above must stay in it.
+        self.call_after_refresh(self._scroll_home)
+
+    def _scroll_home(self) -> None:
+        self.query_one("#pg-body", VerticalScroll).scroll_home(animate=False)
 
     @property
     def form(self) -> GrantForm:
@@ -365,6 +380,7 @@ class PlaygroundScreen(DeviceGrantActions, ConsoleScreen[None]):
         self.memory.tokens = self.tokens
         if nonce is not None:
             self.memory.nonce = nonce
+        self.memory.revoked = False
         self.introspection = None
         if self.tokens.refresh_token:
             self.form.set_value("pg-refresh-token", self.tokens.refresh_token)
@@ -471,7 +487,8 @@ class PlaygroundScreen(DeviceGrantActions, ConsoleScreen[None]):
 
     def _revoked(self, done: oc.Exchange) -> None:
         if done.ok:
-            self.introspection = {"active": False, "note": "revoked from the playground"}
+            self.memory.revoked = True
+            self.introspection = None
             self._show_token()
 
     @on(Input.Submitted, "#pg-api-path")
@@ -531,7 +548,8 @@ class PlaygroundScreen(DeviceGrantActions, ConsoleScreen[None]):
         self.app.pop_screen()
 
     def _show_token(self) -> None:
-        self.view.show_tokens(self.tokens, self.introspection, self.now().timestamp())
+        now = self.now().timestamp()
+        self.view.show_tokens(self.tokens, self.introspection, now, revoked=self.memory.revoked)
 
     def _tick(self) -> None:
         if self.tokens is not None and self.tokens.expires_in is not None:

@@ -8,7 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import Button, DataTable, Footer, Label
+from textual.widgets import Button, DataTable, Label
 
 from authclients.store.errors import NotFound, ValidationError
 from authclients.store.records import ScopeInfo
@@ -18,7 +18,9 @@ from authclients.tui.safe_display import cell
 from authclients.tui.screens.base import ConsoleScreen
 from authclients.tui.screens.confirm import ConfirmScreen
 from authclients.tui.screens.scope_form import ScopeFormScreen
+from authclients.tui.widgets.console_footer import ConsoleFooter
 from authclients.tui.widgets.console_header import ConsoleHeader
+from authclients.tui.widgets.list_table import ListTable
 
 
 def clients_text(scope: ScopeInfo) -> str:
@@ -53,12 +55,12 @@ class ScopesScreen(ConsoleScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield ConsoleHeader("Scopes")
-        yield DataTable(id="scopes", cursor_type="row", zebra_stripes=True, classes="list-table")
+        yield ListTable(id="scopes", classes="list-table")
         yield Label("", id="scopes-info", classes="list-info")
         with Horizontal(classes="list-buttons"):
             yield Button("+ Add scope (a)", id="scopes-add", compact=True)
             yield Button("Delete (d)", id="scopes-delete", compact=True)
-        yield Footer(compact=True)
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#scopes", DataTable)

@@ -8,11 +8,12 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, HorizontalScroll, Vertical, VerticalScroll
 from textual.widgets import Button, Label, Static
 
 from authclients.tui.safe_display import in_markup, literal
 from authclients.tui.screens.base import ConsoleModal
+from authclients.tui.widgets.console_footer import ConsoleFooter
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class SecretRevealScreen(ConsoleModal[None]):
         Binding("i", "copy_id", "Copy id", id="reveal.copy_id"),
         Binding("l", "copy_curl", "Copy curl", id="reveal.copy_curl"),
         Binding("escape,enter", "close", "Done", id="reveal.close"),
+        # A dialog stops the app's keys; help still opens from here, on this dialog's keys.
+        Binding("question_mark", "app.help", "Help", id="reveal.help"),
     ]
 
     def __init__(self, reveal: Reveal) -> None:
@@ -56,7 +59,7 @@ class SecretRevealScreen(ConsoleModal[None]):
         r = self.reveal
         with Vertical(classes="dialog", id="reveal-dialog"):
             yield Label(literal(r.title), classes="dialog-title")
-            with VerticalScroll(id="reveal-body"):
+            with VerticalScroll(id="reveal-body", classes="dialog-body"):
                 yield Static(
                     f"{in_markup(r.id_label)}: [b]{in_markup(r.id_value)}[/b]", id="reveal-id"
                 )
@@ -76,7 +79,9 @@ class SecretRevealScreen(ConsoleModal[None]):
                 if r.curl_title:
                     yield Static(literal(r.curl_title), classes="reveal-curl-title")
                 if r.curl:
-                    yield Static(literal(r.curl, multiline=True), id="reveal-curl")
+                    # Never wrapped: a secret broken over two lines is copied broken by hand.
+                    with HorizontalScroll(id="reveal-curl-scroll"):
+                        yield Static(literal(r.curl, multiline=True), id="reveal-curl")
             with Horizontal(classes="dialog-buttons"):
                 if r.secret:
                     yield Button(
@@ -86,6 +91,8 @@ class SecretRevealScreen(ConsoleModal[None]):
                 if r.curl:
                     yield Button("Copy curl (l)", id="copy-curl", compact=True)
                 yield Button("Done (esc)", id="reveal-done", compact=True)
+        # Its own keys, not those of the list underneath.
+        yield ConsoleFooter()
 
     def action_copy_secret(self) -> None:
         if self.reveal.secret:

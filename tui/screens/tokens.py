@@ -9,7 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import Button, DataTable, Footer, Label
+from textual.widgets import Button, DataTable, Label
 
 from authclients.store.grant_types import abbreviation
 from authclients.store.records import (
@@ -20,14 +20,16 @@ from authclients.store.records import (
     PurgeResult,
     TokenInfo,
 )
-from authclients.tui.formatting import ago, expires_text, shell_lines
+from authclients.tui.formatting import ago, expires_text, plural, shell_lines
 from authclients.tui.safe_display import cell
 from authclients.tui.safe_text import printable
 from authclients.tui.screens.base import ConsoleScreen
 from authclients.tui.screens.confirm import ConfirmScreen
 from authclients.tui.screens.secret_reveal import Reveal, SecretRevealScreen
 from authclients.tui.screens.token_form import TokenFormScreen
+from authclients.tui.widgets.console_footer import ConsoleFooter
 from authclients.tui.widgets.console_header import ConsoleHeader
+from authclients.tui.widgets.list_table import ListTable
 
 LIST_LIMIT = 500
 """Newest first; more than this is what purge is for."""
@@ -64,12 +66,12 @@ class TokensScreen(ConsoleScreen[None]):
     def compose(self) -> ComposeResult:
         title = f"Tokens of {self.client.name} ({self.client.id})" if self.client else "Tokens"
         yield ConsoleHeader(title)
-        yield DataTable(id="tokens", cursor_type="row", zebra_stripes=True, classes="list-table")
+        yield ListTable(id="tokens", classes="list-table")
         yield Label("", id="tokens-info", classes="list-info")
         with Horizontal(classes="form-buttons", id="tokens-buttons"):
             yield Button("New personal token (n)", id="tokens-new", compact=True)
             yield Button("Purge expired (x)", id="tokens-purge", compact=True)
-        yield Footer(compact=True)
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#tokens", DataTable)
@@ -132,9 +134,9 @@ class TokensScreen(ConsoleScreen[None]):
         live = sum(1 for t in tokens if t.state == STATE_ACTIVE)
         if tokens:
             shown = f"newest {LIST_LIMIT} shown" if len(tokens) >= LIST_LIMIT else ""
-            info = f"{len(tokens)} tokens, {live} live" + (f" · {shown}" if shown else "")
+            info = f"{plural(len(tokens), 'token')}, {live} live" + (f" · {shown}" if shown else "")
         else:
-            info = "No tokens yet. Press n to create a personal access token for a user."
+            info = "No tokens yet: n makes a personal access token."
         self.query_one("#tokens-info", Label).update(info)
 
     def refresh_data(self) -> None:
@@ -197,7 +199,7 @@ class TokensScreen(ConsoleScreen[None]):
             if yes:
                 self.run_store(
                     lambda: tokens.revoke_all_of_client(client_id),
-                    lambda count: self._after(f"Revoked {count} tokens of “{name}”."),
+                    lambda count: self._after(f"Revoked {plural(count, 'token')} of “{name}”."),
                     group="tokens-write",
                     exclusive=False,
                 )
@@ -205,8 +207,8 @@ class TokensScreen(ConsoleScreen[None]):
         self.app.push_screen(
             ConfirmScreen(
                 f"Revoke every token of client {client_id}?",
-                f"All {live} live tokens of “{name}” stop working at once. The client "
-                "itself stays; its users can sign in again.",
+                f"{_live_tokens_of(live, name)} The client itself stays; its users can sign "
+                "in again.",
                 confirm="Revoke all",
             ),
             revoke,
@@ -228,9 +230,9 @@ class TokensScreen(ConsoleScreen[None]):
             self.app.push_screen(
                 ConfirmScreen(
                     "Purge dead tokens?",
-                    f"Delete {count} expired or revoked access tokens, "
-                    f"{preview.refresh_tokens} refresh tokens and {preview.auth_codes} "
-                    f"authorization codes for good?{kept}",
+                    f"Delete {plural(count, 'expired or revoked access token')}, "
+                    f"{plural(preview.refresh_tokens, 'refresh token')} and "
+                    f"{plural(preview.auth_codes, 'authorization code')} for good?{kept}",
                     confirm="Purge",
                 ),
                 lambda yes: purge() if yes else None,
@@ -240,8 +242,9 @@ class TokensScreen(ConsoleScreen[None]):
             self.run_store(
                 lambda: tokens.purge(0),
                 lambda result: self._after(
-                    f"Purged {len(result.access_tokens)} access tokens, "
-                    f"{result.refresh_tokens} refresh tokens, {result.auth_codes} codes."
+                    f"Purged {plural(len(result.access_tokens), 'access token')}, "
+                    f"{plural(result.refresh_tokens, 'refresh token')}, "
+                    f"{plural(result.auth_codes, 'code')}."
                 ),
                 group="tokens-write",
                 exclusive=False,
@@ -253,7 +256,19 @@ class TokensScreen(ConsoleScreen[None]):
         users = self.store.users
         client_id = self.client.id if self.client and self.client.personal_access else None
 
-        def ask(usernames: list[str]) -> None:
+        tokens = self.store.tokens
+
+        def ask(ready: tuple[bool, list[str]]) -> None:
+            allowed, usernames = ready
+            # Said before the form, not after it is filled in: the store would refuse it.
+            if not allowed:
+                self.notify(
+                    "No client allows personal access tokens: on the clients screen, edit one "
+                    "(e) and turn on “Personal access tokens”, or create one (n).",
+                    severity="warning",
+                    timeout=8,
+                )
+                return
             if not usernames:
                 self.notify(
                     "No active user to hold the token: add one on the users screen (u).",
@@ -262,9 +277,11 @@ class TokensScreen(ConsoleScreen[None]):
                 return
             self.app.push_screen(TokenFormScreen(usernames, client_id), self._created)
 
-        self.run_store(
-            lambda: [u.username for u in users.list() if u.active], ask, group="tokens-users"
-        )
+        def look() -> tuple[bool, list[str]]:
+            allowed = client_id is not None or tokens.personal_access_allowed()
+            return allowed, [u.username for u in users.list() if u.active]
+
+        self.run_store(look, ask, group="tokens-users")
 
     def _created(self, issued: IssuedToken | None) -> None:
         if issued is None:
@@ -309,3 +326,12 @@ def _cut(text: str, width: int) -> str:
     """``text`` made printable first, so an escape counts for its visible width."""
     text = printable(text)
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _live_tokens_of(live: int, name: str) -> str:
+    """What revoking every token of a client ends, in words that fit the count."""
+    if live == 0:
+        return f"“{name}” has no live token now; any it gets meanwhile is revoked too."
+    if live == 1:
+        return f"The one live token of “{name}” stops working at once."
+    return f"All {live} live tokens of “{name}” stop working at once."

@@ -15,8 +15,9 @@ from authclients.store.records import Impact, UserInfo
 from authclients.tui.jobs import failure_message
 from authclients.tui.safe_display import TYPED_TEXT, literal
 from authclients.tui.screens.base import ConsoleModal
-from authclients.tui.screens.confirm import ending_text
+from authclients.tui.screens.confirm import ConfirmScreen, ending_text
 from authclients.tui.screens.stale_edit import StaleChoice, StaleEditScreen, user_stale_rows
+from authclients.tui.widgets.toggles import MarkedCheckbox
 
 FIELDS = ("username", "password", "again", "email", "name")
 
@@ -68,7 +69,7 @@ class UserFormScreen(ConsoleModal[UserInfo | None]):
                 yield Label("", id="name-error", classes="field-error")
             if not adding:
                 yield Label("Saving ends their tokens and browser sessions.", id="password-ends")
-                yield Checkbox(
+                yield MarkedCheckbox(
                     "Keep personal access tokens",
                     False,
                     id="keep-personal-tokens",
@@ -191,8 +192,31 @@ class UserFormScreen(ConsoleModal[UserInfo | None]):
             chosen,
         )
 
+    @property
+    def dirty(self) -> bool:
+        """Something was typed (or the keep box ticked): closing would lose it."""
+        typed = any(field.value for field in self.query(Input))
+        keep = self.query("#keep-personal-tokens")
+        return typed or (bool(keep) and self.keep)
+
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Close; when something was typed, ask first, as the client form does."""
+        if not self.dirty:
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Discard what you typed?",
+                "You typed in this form. Close it and lose what you typed?",
+                confirm="Discard",
+            ),
+            answered,
+        )
 
     @on(Button.Pressed, "#user-save")
     def _save_pressed(self) -> None:
@@ -200,7 +224,7 @@ class UserFormScreen(ConsoleModal[UserInfo | None]):
 
     @on(Button.Pressed, "#user-cancel")
     def _cancel_pressed(self) -> None:
-        self.dismiss(None)
+        self.action_cancel()
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

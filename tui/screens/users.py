@@ -13,7 +13,7 @@ from textual.widgets import Button, DataTable, Label
 
 from authclients.store.errors import StaleEdit
 from authclients.store.records import Impact, UpdatedUser, UserInfo
-from authclients.tui.formatting import ago, date_text
+from authclients.tui.formatting import ago, date_text, plural
 from authclients.tui.safe_display import cell
 from authclients.tui.screens.base import ConsoleScreen
 from authclients.tui.screens.confirm import ConfirmScreen
@@ -21,6 +21,7 @@ from authclients.tui.screens.stale_edit import StaleChoice, StaleEditScreen, use
 from authclients.tui.screens.user_form import UserFormScreen
 from authclients.tui.widgets.console_footer import ConsoleFooter
 from authclients.tui.widgets.console_header import ConsoleHeader
+from authclients.tui.widgets.list_table import ListTable
 
 R = TypeVar("R")
 
@@ -62,7 +63,7 @@ class UsersScreen(ConsoleScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield ConsoleHeader("Users")
-        yield DataTable(id="users", cursor_type="row", zebra_stripes=True, classes="list-table")
+        yield ListTable(id="users", classes="list-table")
         yield Label("", id="users-info", classes="list-info")
         yield Button("+ Add user (a)", id="users-add", compact=True)
         yield ConsoleFooter()  # drops ^p below 100 columns: the seven keys need the room
@@ -251,7 +252,7 @@ class UsersScreen(ConsoleScreen[None]):
 
         def delete(_keep: bool) -> None:
             def done(revoked: int) -> None:
-                self.notify(f"Deleted {user.username}; revoked {revoked} tokens.")
+                self.notify(f"Deleted {user.username}; revoked {plural(revoked, 'token')}.")
                 self.load()
 
             self._write(user, "delete", lambda base: users.delete(user.username, base=base), done)

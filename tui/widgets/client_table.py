@@ -58,8 +58,8 @@ class ClientTable(DataTable[Text | str]):
         Binding("down", "cursor_down", "Down", show=False),
         Binding("pageup", "page_up", "Page up", show=False),
         Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("ctrl+home,g", "first", "First client", show=False),
-        Binding("ctrl+end,G", "last", "Last client", show=False),
+        Binding("home,ctrl+home,g", "first", "First client", show=False),
+        Binding("end,ctrl+end,G", "last", "Last client", show=False),
     ]
 
     class PageWanted(Message):

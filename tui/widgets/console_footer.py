@@ -3,21 +3,42 @@
 from __future__ import annotations
 
 from textual import events
+from textual.app import ComposeResult
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 PALETTE_KEY_MIN_WIDTH = 100
 """Below this the screen's own keys need every column (the clients screen has ten)."""
+HELP_ACTIONS = frozenset({"help", "app.help"})
+"""The help key's actions: it is kept in sight at any width."""
 
 
 class ConsoleFooter(Footer):
-    """Textual's compact footer that drops the "^p palette" key on narrow terminals.
+    """Textual's compact footer that keeps ``? Help`` and drops what does not fit.
 
-    The palette still opens with ctrl+p, and by mouse from the buttons of the
-    clients screen; the screen's own keys matter more at 80 columns.
+    The help key is docked at the right edge, so a narrow terminal cuts the
+    screen's last keys (the least used, by the order of their bindings) and
+    never the key that lists them all. The "^p palette" key shows only from
+    ``PALETTE_KEY_MIN_WIDTH`` columns; the palette still opens with ctrl+p.
+    """
+
+    DEFAULT_CSS = """
+    ConsoleFooter FooterKey.-help {
+        dock: right;
+        padding-left: 1;
+        margin-right: 0;
+        background: $footer-background;
+    }
     """
 
     def __init__(self) -> None:
         super().__init__(compact=True)
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and widget.action in HELP_ACTIONS:
+                widget.add_class("-help")
+            yield widget
 
     def on_mount(self) -> None:
         self._fit(self.app.size.width)

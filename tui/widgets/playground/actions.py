@@ -35,11 +35,13 @@ class ActionBar(Vertical):
             for label, button_id, action in ACTIONS:
                 variant = "primary" if action == "send" else "default"
                 yield Button(label, variant, id=button_id, compact=True, action=f"screen.{action}")
-        with Horizontal(classes="pg-row"):
+        with Horizontal(classes="pg-row", id="pg-api-row"):
             yield Label("API path", classes="pg-label")
             yield Input(API_PATH, id="pg-api-path", compact=True)
-            for label, button_id, action in EXTRAS:
-                yield Button(label, id=button_id, compact=True, action=f"screen.{action}")
+            # A group of their own, so that a narrow screen can move them under the path.
+            with Horizontal(id="pg-extras"):
+                for label, button_id, action in EXTRAS:
+                    yield Button(label, id=button_id, compact=True, action=f"screen.{action}")
 
     @property
     def api_path(self) -> str:

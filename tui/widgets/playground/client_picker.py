@@ -15,6 +15,7 @@ from textual.widgets import Checkbox, Input, Label, Select
 from authclients.store.oauth_client import ClientCredentials
 from authclients.store.records import ClientInfo
 from authclients.tui.safe_text import printable
+from authclients.tui.widgets.toggles import MarkedCheckbox
 
 BY_HAND = -1
 """The client picker's value for a client typed by hand."""
@@ -61,7 +62,7 @@ class ClientPicker(Vertical):
             yield Input(id="pg-client-id", placeholder="client id", compact=True)
             yield Label("Secret", classes="pg-label-inline")
             yield Input(id="pg-secret", password=True, placeholder="none: public", compact=True)
-            yield Checkbox(
+            yield MarkedCheckbox(
                 "Basic",
                 True,
                 id="pg-basic",

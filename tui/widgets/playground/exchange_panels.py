@@ -18,6 +18,8 @@ from authclients.tui.safe_text import printable, safe_json
 
 NOTHING_SENT = "Nothing sent yet."
 MASKED_NOTE = "\n(secrets masked: f2 shows them)"
+STORE_ANSWER = "Made in the store, not over HTTP: the token, shown only this once."
+"""Heads a personal token's answer, which has no HTTP status line to show."""
 
 
 def _document(text: str) -> str:
@@ -71,6 +73,8 @@ class CurlPanel(Static):
                 ("--scopes", params.get("scopes", "")),
                 ("--expires-in", params.get("days", "")),
             ]
+            # No days given: the CLI's default is the store's, as here.
+            options = [(flag, value) for flag, value in options if flag != "--expires-in" or value]
             command = shell_lines(["authclients", "tokens", "create-pat"], options)
             self.update(
                 Text(
@@ -93,6 +97,11 @@ class ResponsePanel(Static):
         if done.response is None:
             text = f"No response: {printable(done.error)}\n→ {printable(done.hint)}"
             self.update(Text(text.rstrip("→ \n")))
+            return
+        if done.request.method == "STORE":
+            body = done.response.json()
+            document = safe_json(body) if body is not None else _document(done.response.body)
+            self.update(Text(f"{STORE_ANSWER}\n\n{document}"))
             return
         text = response_text(done.response)
         if done.hint:

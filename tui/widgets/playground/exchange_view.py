@@ -73,7 +73,9 @@ class ExchangeView(Vertical):
         self.record(done)
         self.show(done)
         response = done.response
-        if response is not None and done.ok:
+        if done.request.method == "STORE" and done.ok:
+            self.say(f"Created in the store · {done.request.title}")
+        elif response is not None and done.ok:
             self.say(
                 f"{response.status} {response.reason} · {done.request.title}"
                 f" · {response.elapsed_ms:.0f} ms"
@@ -95,9 +97,14 @@ class ExchangeView(Vertical):
         return self.show_secrets
 
     def show_tokens(
-        self, tokens: oc.TokenSet | None, introspection: dict[str, object] | None, now: float
+        self,
+        tokens: oc.TokenSet | None,
+        introspection: dict[str, object] | None,
+        now: float,
+        *,
+        revoked: bool = False,
     ) -> None:
-        self.query_one(TokenPanel).show(tokens, introspection, now)
+        self.query_one(TokenPanel).show(tokens, introspection, now, revoked=revoked)
 
     def show_decoded(self, reports: list[oc.TokenReport], now: float) -> None:
         """The tokens decoded, their signatures and checks (``JwtView``)."""
@@ -112,6 +119,6 @@ class ExchangeView(Vertical):
     def _chosen(self, event: HistoryTable.Chosen) -> None:
         done = self.history[event.index]
         self.show(done)
-        status = done.status_text
+        status = "store" if done.request.method == "STORE" else done.status_text
         self.say(f"History #{event.index + 1}: {status} · {done.request.title}", done.hint)
         self.query_one(TabbedContent).active = "tab-response"

@@ -20,6 +20,7 @@ from authclients.tui.safe_text import printable
 from authclients.tui.widgets.playground.code_flow_form import CodeFlowForm, scope_row
 from authclients.tui.widgets.playground.device_flow import DeviceFlowForm
 from authclients.tui.widgets.playground.grants import GRANTS, GrantOffer
+from authclients.tui.widgets.toggles import MarkedRadioButton
 
 
 class GrantForm(Vertical):
@@ -38,7 +39,7 @@ class GrantForm(Vertical):
     def compose(self) -> ComposeResult:
         with RadioSet(id="pg-grant"):
             for grant, label in GRANTS:
-                yield RadioButton(label, id=f"pg-grant-{grant}")
+                yield MarkedRadioButton(label, id=f"pg-grant-{grant}")
         yield Static("", id="pg-grant-notes")
         with ContentSwitcher(id="pg-forms", initial=f"form-{GRANT_PASSWORD}"):
             yield from self._compose_forms()
@@ -74,7 +75,8 @@ class GrantForm(Vertical):
                 yield Label("Scopes", classes="pg-label")
                 yield Input(id="pg-pat-scopes", placeholder="space-separated", compact=True)
                 yield Label("Days", classes="pg-label-inline")
-                yield Input("30", id="pg-pat-days", compact=True, type="integer")
+                # Filled by the screen with the store's default; empty means that default.
+                yield Input(id="pg-pat-days", compact=True, type="integer", placeholder="default")
         yield DeviceFlowForm(id=f"form-{GRANT_DEVICE}", classes="pg-form")
 
     def value(self, input_id: str, *, strip: bool = True) -> str:

@@ -65,7 +65,7 @@ class PersonalTokenMaker(Protocol):
     """The store's token service, as far as the playground uses it."""
 
     def create_personal_access_token(
-        self, username: str, name: str, *, scopes: str, lifetime: timedelta, client_id: int
+        self, username: str, name: str, *, scopes: str, lifetime: timedelta | None, client_id: int
     ) -> IssuedToken: ...
 
 
@@ -76,16 +76,18 @@ class PersonalTokenOrder:
     username: str
     name: str
     scopes: str
-    days: int
+    days: int | None
+    """None: the store's default lifetime (the box left empty)."""
 
     @classmethod
     def from_form(cls, value: Callable[..., str]) -> PersonalTokenOrder:
-        days_text = value("pg-pat-days") or "0"
+        days_text = value("pg-pat-days")
+        days = int(days_text) if days_text.lstrip("-").isdigit() else 0
         return cls(
             username=value("pg-pat-username") or value("pg-username"),
             name=value("pg-pat-name"),
             scopes=value("pg-pat-scopes"),
-            days=int(days_text) if days_text.lstrip("-").isdigit() else 0,
+            days=days if days_text else None,
         )
 
     def as_request(self) -> oc.HttpRequest:
@@ -94,7 +96,7 @@ class PersonalTokenOrder:
             "username": self.username,
             "name": self.name,
             "scopes": self.scopes,
-            "days": str(self.days),
+            "days": "" if self.days is None else str(self.days),
         }
         return oc.HttpRequest(
             title="personal access token",
@@ -105,14 +107,18 @@ class PersonalTokenOrder:
 
     def create(self, tokens: PersonalTokenMaker, client_id: int) -> IssuedToken:
         """Make the token in the store: blocking, so a worker calls it."""
-        lifetime = timedelta(days=self.days)
+        lifetime = None if self.days is None else timedelta(days=self.days)
         return tokens.create_personal_access_token(
             self.username, self.name, scopes=self.scopes, lifetime=lifetime, client_id=client_id
         )
 
     def answered(self, issued: IssuedToken) -> oc.Exchange:
-        """The store's answer as an exchange, shown like an HTTP one."""
-        response = oc.HttpResponse(200, "created in the store", (), json.dumps(issued.response()))
+        """The store's answer as an exchange; the panels show it as made in the store.
+
+        The status is only for ``Exchange.ok``: no panel prints it as an HTTP status
+        line, since no HTTP took place.
+        """
+        response = oc.HttpResponse(200, "", (), json.dumps(issued.response()))
         return oc.Exchange(self.as_request(), response)
 
 

@@ -135,7 +135,12 @@ def explain(done: Exchange, context: HintContext) -> str:
                 f"{said} — The refresh token was used already (rotation), expired or was "
                 "revoked: get new tokens with a grant."
             )
-        return f"{said} — The code was used already, expired (10 min) or belongs to another client."
+        if context.grant == GRANT_AUTHORIZATION_CODE:
+            return (
+                f"{said} — The code was used already, expired (10 min) or belongs to "
+                "another client."
+            )
+        return said
     if error == "invalid_scope":
         return (
             f"{said} — Ask only for scopes {who} allows (its Scopes field), separated by "

@@ -43,7 +43,7 @@ class HistoryTable(DataTable[object]):
         # discovery document: every cell is literal text.
         self.add_row(
             str(index + 1),
-            cell(done.status_text),
+            cell("store" if done.request.method == "STORE" else done.status_text),
             cell(done.request.title),
             cell(url if len(url) <= URL_WIDTH else url[: URL_WIDTH - 1] + "…"),
             key=str(index),

@@ -20,6 +20,8 @@ class PlaygroundMemory:
     """Issuers' key sets by URL: fetched once for the run, again when a new kid shows up."""
     nonce: str = ""
     """The nonce the last tokens' authorization request sent (their id_token must echo it)."""
+    revoked: bool = False
+    """The last access token was revoked from the playground."""
 
 
 _MEMORY: weakref.WeakKeyDictionary[App[object], PlaygroundMemory] = weakref.WeakKeyDictionary()

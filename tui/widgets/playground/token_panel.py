@@ -23,17 +23,27 @@ class TokenPanel(Static):
     """Access and refresh token, type, scopes, time left; introspection when asked."""
 
     def show(
-        self, tokens: TokenSet | None, introspection: dict[str, object] | None, now: float
+        self,
+        tokens: TokenSet | None,
+        introspection: dict[str, object] | None,
+        now: float,
+        *,
+        revoked: bool = False,
     ) -> None:
         """Args:
         tokens: the last token response's tokens, or None.
         introspection: the last introspection answer (a server's JSON), or None.
         now: UNIX seconds by the app's clock, for the countdown.
+        revoked: the access token was revoked (the server said 200 to the revocation).
         """
         if tokens is None:
             self.update("No token yet.")
             return
         left = countdown(tokens.seconds_left(now))
+        if revoked:
+            left = "revoked: no longer accepted"
+        elif introspection is not None and introspection.get("active") is False:
+            left = "not active, says the introspection (revoked or expired)"
         lines = [
             f"access token  {token_text(tokens.access_token)}",
             f"type          {printable(tokens.token_type)} · from {printable(tokens.source)}",
