@@ -282,12 +282,17 @@ def run_console(db: str | None, port: int = DEFAULT_PORT, no_server: bool = Fals
         line = " ".join(f"cannot open the database {where}: {exc}".split())
         print(f"authclients: {printable(line)}", file=sys.stderr)
         return 1
+    from authclients.tui.hangup import HangupGuard
+
     endpoint, note = (None, "--no-server") if no_server else start_endpoint(store, port)
+    app = create_app(store, endpoint=endpoint, endpoint_note=note)
+    guard = HangupGuard(app, [endpoint.stop] if endpoint is not None else [])
+    guard.install()
     try:
-        app = create_app(store, endpoint=endpoint, endpoint_note=note)
         app.run()
     finally:
         if endpoint is not None:
             endpoint.stop()
         store.close()
-    return app.return_code or 0
+        guard.done()
+    return guard.exit_code or app.return_code or 0

@@ -50,8 +50,10 @@ def test_every_command_has_help(argv: list[str], capsys: pytest.CaptureFixture[s
 
 def test_no_command_opens_the_console(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     import authclients.tui.app
+    import authclients.tui.cli.console
 
     calls: list[tuple[object, ...]] = []
+    monkeypatch.setattr(authclients.tui.cli.console, "has_terminal", lambda: True)
     monkeypatch.setattr(authclients.tui.app, "run_console", lambda *args: calls.append(args) or 7)
     assert cli.main(["--db", db, "--port", "9000", "--no-server"]) == 7
     assert calls == [(db, 9000, True)]
