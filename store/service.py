@@ -62,10 +62,15 @@ class Store:
         clock: Clock | None = None,
         lifetimes: Lifetimes | None = None,
         actor: str | None = None,
+        existing: bool = False,
     ) -> Store:
-        """Open ``--db`` / ``AUTHCLIENTS_DB`` / the default file, migrating it."""
+        """Open ``--db`` / ``AUTHCLIENTS_DB`` / the default file, migrating it.
+
+        ``existing``: for commands that only read: never create the file, and
+        open a read-only one read-only (``store.db.open_database``).
+        """
         resolved = resolve_target(target)
-        db = open_database(resolved)
+        db = open_database(resolved, existing=existing)
         return cls(db, target=resolved, clock=clock, lifetimes=lifetimes, actor=actor)
 
     @property

@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 
 from authclients.store import Store
 from authclients.store.clock import Clock
+from authclients.store.db import ENV_VAR, check_hint, describe, is_server, resolve_target
 from authclients.store.listen_address import DEFAULT_HOST, DEFAULT_PORT
 from authclients.store.records import ClientInfo
 from authclients.tui.clipboard import Clipboard
@@ -278,9 +279,10 @@ def run_console(db: str | None, port: int = DEFAULT_PORT, no_server: bool = Fals
     try:
         store = Store.open(db)
     except Exception as exc:
-        where = db or "(default)"
-        line = " ".join(f"cannot open the database {where}: {exc}".split())
-        print(f"authclients: {printable(line)}", file=sys.stderr)
+        where = describe(db) if db else f"${ENV_VAR} or the default location"
+        hint = check_hint(is_server(resolve_target(db)))
+        line = " ".join(f"cannot open the database {where}: {exc} ({hint})".split())
+        print(f"authclients: error: {printable(line)}", file=sys.stderr)
         return 1
     from authclients.tui.hangup import HangupGuard
 

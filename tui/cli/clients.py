@@ -13,6 +13,7 @@ from authclients.store.records import ClientInfo, CreatedClient
 from authclients.tui.cli import prompts
 from authclients.tui.cli.output import (
     SECRET_WARNING,
+    empty_page,
     ended_text,
     envelope,
     impact_json,
@@ -26,7 +27,6 @@ from authclients.tui.cli.output import (
 from authclients.tui.cli.parser import (
     CommandParser,
     Commands,
-    Failure,
     UsageError,
     add_page_options,
     client_id,
@@ -47,6 +47,7 @@ def register(commands: Commands) -> None:
             "authclients clients list --sort created_at --desc --limit 20 --offset 40 --json",
         ),
         json_output=True,
+        read_only=True,
     )
     c_list.add_argument(
         "--filter",
@@ -71,6 +72,7 @@ def register(commands: Commands) -> None:
         _show,
         example_lines=("authclients clients show 3",),
         json_output=True,
+        read_only=True,
     )
     c_show.add_argument("id", type=client_id, metavar="ID", help="the client id")
 
@@ -222,7 +224,7 @@ def _list(store: Store, args: argparse.Namespace) -> int:
         print_json(envelope(page.total, page.offset, page.limit, items))
         return 0
     if not page.items:
-        say(f"No clients on this page; {page.total} matched.")
+        say(empty_page("clients", page.total, filtered=bool(args.filter.strip())))
         return 0
     rows = [
         [
@@ -337,7 +339,7 @@ def _edited_redirects(
             uris.append(uri.strip())
     for uri in args.remove_redirect or ():
         if uri.strip() not in uris:
-            raise Failure(
+            raise UsageError(
                 f"{uri.strip()} is not a redirect URL of client {args.id} "
                 f"(see `authclients clients show {args.id}`)"
             )
