@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any, ClassVar, Protocol
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -19,6 +20,7 @@ from authclients.store.listen_address import DEFAULT_HOST, DEFAULT_PORT
 from authclients.store.records import ClientInfo
 from authclients.tui.clipboard import Clipboard
 from authclients.tui.commands import ConsoleCommands
+from authclients.tui.key_order import move_focus, moves_focus_at_once
 from authclients.tui.live import ChangeWatcher, Stamp
 from authclients.tui.safe_text import printable
 from authclients.tui.screens.clients import ClientsScreen
@@ -105,6 +107,19 @@ class AuthClientsApp(App[None]):
         self.push_screen(ClientsScreen())
         if self._watcher is not None:
             self._watcher.start()
+
+    async def on_event(self, event: events.Event) -> None:
+        # A Tab read in one burst with the keys after it moves focus before they are
+        # forwarded (see ``tui.key_order``): typed "user<Tab>password" fills two fields.
+        if (
+            isinstance(event, events.Key)
+            and not event.is_forwarded
+            and moves_focus_at_once(self, event.key)
+        ):
+            self.app_focus = True
+            move_focus(self, event.key)
+            return
+        await super().on_event(event)
 
     def on_unmount(self) -> None:
         if self._watcher is not None:
