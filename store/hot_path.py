@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from authclients.store import crypto
 from authclients.store.context import StoreContext
 from authclients.store.group_commit import GroupCommitter
+from authclients.store.lifetime_settings import client_lifetimes
 from authclients.store.models import UTCDateTimeField
 from authclients.store.ratelimit import KIND_CLIENT
 from authclients.store.records import (
@@ -71,7 +72,8 @@ class HotPath:
             "c.grant_password, c.grant_personal_access, c.grant_client_credentials, c.public, "
             "c.revoked, c.secret_hint, c.created_at, c.updated_at, c.secret_hash, "
             f'(SELECT COUNT(*) FROM failed_attempt f WHERE f.kind = {p} AND f."key" = {p} '
-            f"AND f.at > {p}), c.version "
+            f"AND f.at > {p}), c.version, c.access_token_ttl, c.refresh_token_ttl, "
+            "c.personal_token_ttl, c.auth_code_ttl "
             f"FROM client c WHERE c.id = {p} AND c.revoked = {p}"
         )
         self._client_version_sql = f"SELECT version, revoked FROM client WHERE id = {p}"
@@ -206,6 +208,7 @@ class HotPath:
             created_at=_as_datetime(row[11]),
             updated_at=_as_datetime(row[12]),
             version=int(row[15]),
+            lifetimes=client_lifetimes(row[16:20]),
         )
         return info, row[13], int(row[14])
 
@@ -218,7 +221,7 @@ class HotPath:
         otherwise one INSERT in autocommit mode is its own transaction.
         """
         now = self._store.clock.now()
-        lifetime = self._store.lifetimes.access
+        lifetime = client.lifetimes.access or self._store.lifetimes.access
         expires_at = now + lifetime
         token = crypto.new_secret()
         hint = crypto.hint(token)

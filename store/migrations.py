@@ -404,12 +404,35 @@ def _v5_browser_sessions(db: pw.Database) -> None:
     db.create_tables([BrowserSession])
 
 
+CLIENT_LIFETIME_COLUMNS = (
+    "access_token_ttl",
+    "refresh_token_ttl",
+    "personal_token_ttl",
+    "auth_code_ttl",
+)
+
+
+def _v9_client_lifetimes(db: pw.Database) -> None:
+    """Per-client token lifetimes (seconds), null meaning the database's default.
+
+    Plain nullable columns: ``ALTER TABLE ... ADD COLUMN`` is the same on
+    SQLite and PostgreSQL, and old rows keep the defaults. The default
+    lifetimes themselves are ``setting`` rows, which need no schema.
+    """
+    present = {column.name for column in db.get_columns("client")}
+    for name in CLIENT_LIFETIME_COLUMNS:
+        if name not in present:
+            db.execute_sql(f"ALTER TABLE client ADD COLUMN {name} INTEGER")
+
+
 MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (1, _v1_initial),
     (2, _v2_failed_attempts),
     (3, _v3_list_indexes),
     (4, _v4_identities),
     (5, _v5_browser_sessions),
+    # 6 (device grant), 7 (signing keys) and 8 (client registration) come from their branches.
+    (9, _v9_client_lifetimes),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 

@@ -104,6 +104,11 @@ class Client(BaseModel):
     """Bumped by every change, so a save from a stale form can be refused."""
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
+    access_token_ttl = pw.IntegerField(null=True)
+    """The client's own access-token lifetime in seconds; null: the database's default."""
+    refresh_token_ttl = pw.IntegerField(null=True)
+    personal_token_ttl = pw.IntegerField(null=True)
+    auth_code_ttl = pw.IntegerField(null=True)
 
     class Meta:
         indexes = (

@@ -90,6 +90,7 @@ class TokenExchange(TokenRows):
                 with_refresh=with_refresh,
                 auth_code_id=auth_code_id,
                 family=family,
+                lifetimes=self._store.lifetimes_for(client),
             )
 
     def create_auth_code(
@@ -115,7 +116,7 @@ class TokenExchange(TokenRows):
                 code_challenge=code_challenge,
                 code_challenge_method=code_challenge_method,
                 created_at=now,
-                expires_at=now + self._store.lifetimes.auth_code,
+                expires_at=now + self._store.lifetimes_for(client).auth_code,
             )
         return code
 
@@ -248,6 +249,7 @@ class TokenExchange(TokenRows):
                     scopes=scopes,
                     with_refresh=True,
                     family=grant.family,
+                    lifetimes=self._store.lifetimes_for(client),
                 )
         count = self.revoke_family(grant.family)
         self._store.as_actor("endpoint").audit.record(

@@ -24,6 +24,7 @@ from authclients.store.records import (
     STATE_REVOKED,
     TOKEN_STATES,
     IssuedToken,
+    Lifetimes,
     TokenInfo,
 )
 
@@ -48,9 +49,12 @@ class TokenRows:
         name: str = "",
         lifetime: timedelta | None = None,
         never_expires: bool = False,
+        lifetimes: Lifetimes | None = None,
     ) -> IssuedToken:
         now = self._store.clock.now()
-        lifetime = lifetime or self._store.lifetimes.access
+        # The client's own lifetimes where it has them (``Store.lifetimes_for``).
+        lifetimes = lifetimes or self._store.lifetimes
+        lifetime = lifetime or lifetimes.access
         expires_at = None if never_expires else now + lifetime
         token = crypto.new_secret()
         row = AccessToken.create(
@@ -73,7 +77,7 @@ class TokenRows:
                 access_token=row.id,
                 family=family or crypto.new_secret()[:32],
                 created_at=now,
-                expires_at=now + self._store.lifetimes.refresh,
+                expires_at=now + lifetimes.refresh,
             )
         username = None
         if user_id is not None:
