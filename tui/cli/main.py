@@ -17,7 +17,16 @@ from authclients.store import NotFound, Store, StoreError, ValidationError
 from authclients.store.db import ENV_VAR, check_hint, describe, is_server, resolve_target
 from authclients.store.errors import MissingDatabase
 from authclients.store.listen_address import DEFAULT_PORT
-from authclients.tui.cli import clients, console, scopes, screenshots, serve, tokens, users
+from authclients.tui.cli import (
+    clients,
+    console,
+    lifetimes,
+    scopes,
+    screenshots,
+    serve,
+    tokens,
+    users,
+)
 from authclients.tui.cli.output import PROG, SECRET_WARNING, TOKEN_WARNING, error, one_line
 from authclients.tui.cli.parser import (
     CommandParser,
@@ -76,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = Commands(
         parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
     )
-    for noun in (serve, clients, users, tokens, scopes, screenshots):
+    for noun in (serve, clients, users, tokens, scopes, lifetimes, screenshots):
         noun.register(commands)
     return parser
 

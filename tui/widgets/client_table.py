@@ -16,7 +16,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from authclients.store.records import ClientInfo, ClientPage
-from authclients.tui.formatting import date_text, grant_summary
+from authclients.tui.formatting import OWN_LIFETIMES_MARK, date_text, grant_summary
 from authclients.tui.safe_display import cell
 
 
@@ -216,9 +216,15 @@ def _cells(client: ClientInfo) -> list[Text | str]:
     redirect = client.redirect_uris[0] if client.redirect_uris else "—"
     if len(client.redirect_uris) > 1:
         redirect += f" (+{len(client.redirect_uris) - 1})"
+    name = cell(client.name, ellipsis=True)
+    if not client.lifetimes.is_default:
+        # Its own token lifetimes: the form's "Token lifetimes" section says which.
+        name = Text.assemble(
+            (OWN_LIFETIMES_MARK + " ", "bold"), name, no_wrap=True, overflow="ellipsis", end=""
+        )
     return [
         Text(str(client.id), justify="right"),
-        cell(client.name, ellipsis=True),
+        name,
         grant_summary(client),
         cell(redirect, ellipsis=True),
         cell(client.secret_hint or "—"),
