@@ -65,6 +65,7 @@ class AuthClientsApp(App[None]):
         ("go: Scopes", "scopes", "The scopes a token may carry (o)"),
         ("go: All tokens", "all_tokens", "Every client's tokens"),
         ("go: Token playground", "playground", "Try every grant against the endpoint"),
+        ("go: Settings", "settings", "Default token lifetimes (L on the clients screen)"),
         ("app: Help", "help", "The keys of every screen (?)"),
         ("app: Quit", "quit", "Leave the console (q)"),
     )
@@ -206,6 +207,14 @@ class AuthClientsApp(App[None]):
         from authclients.tui.screens.playground import PlaygroundScreen
 
         self.push_screen(PlaygroundScreen(client))
+
+    def open_settings(self) -> None:
+        from authclients.tui.screens.settings import SettingsScreen
+
+        self.push_screen(SettingsScreen())
+
+    def action_settings(self) -> None:
+        self.open_settings()
 
     def action_playground(self) -> None:
         self.open_playground(None)

@@ -13,9 +13,10 @@ codes into a file and wait for keys that never come, holding the port."""
 
 
 def has_terminal() -> bool:
-    """Are both stdin and stdout terminals (the console reads keys and draws on them)?"""
+    """Are stdin, stdout and stderr terminals? The console reads keys from stdin and
+    draws on stderr (Textual's choice); output meant for stdout must not go to a file."""
     try:
-        return sys.stdin.isatty() and sys.stdout.isatty()
+        return sys.stdin.isatty() and sys.stdout.isatty() and sys.stderr.isatty()
     except (AttributeError, ValueError):  # closed or replaced streams
         return False
 
