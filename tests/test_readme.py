@@ -91,7 +91,7 @@ class Shell:
         # Any failing command ends the session, and the test shows where.
         self.run("set -euo pipefail")
 
-    def run(self, script: str, timeout: float = 30.0) -> str:
+    def run(self, script: str, timeout: float = 90.0) -> str:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write(f"{script}\nprintf '\\n{self.MARK}\\n'\n")
         self.proc.stdin.flush()
@@ -216,6 +216,8 @@ def test_command_line_block_runs_as_written(tmp_path: Path) -> None:
     assert "Created personal access token" in out
     assert '"total": 1,\n  "offset": 0,\n  "limit": 1,\n  "items": [' in out
     assert "Deleted client 4 (Nightly job)" in out
+    assert "Access tokens now live 30m by default" in out
+    assert "access tokens           5m (this client's own)" in out
 
 
 # -- the endpoint -----------------------------------------------------------------------------
@@ -400,6 +402,7 @@ def test_key_table_lists_every_key_of_every_screen() -> None:
     from authclients.tui.screens.playground import PlaygroundScreen
     from authclients.tui.screens.scopes import ScopesScreen
     from authclients.tui.screens.secret_reveal import SecretRevealScreen
+    from authclients.tui.screens.settings import SettingsScreen
     from authclients.tui.screens.tokens import TokensScreen
     from authclients.tui.screens.users import UsersScreen
 
@@ -407,6 +410,7 @@ def test_key_table_lists_every_key_of_every_screen() -> None:
     screens = {
         "Clients": ClientsScreen,
         "Client form": ClientFormScreen,
+        "Settings": SettingsScreen,
         "Secret shown once": SecretRevealScreen,
         "Users": UsersScreen,
         "Scopes": ScopesScreen,
