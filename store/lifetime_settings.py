@@ -209,9 +209,10 @@ class LifetimeSettings:
                     shown = "default"
                 else:
                     seconds = str(int(value.total_seconds()))
-                    updated = Setting.update(value=seconds).where(Setting.name == name).execute()
-                    if not updated:
-                        Setting.create(name=name, value=seconds)
+                    # One statement: two processes setting it at once both succeed, last wins.
+                    Setting.insert(name=name, value=seconds).on_conflict(
+                        conflict_target=[Setting.name], update={Setting.value: seconds}
+                    ).execute()
                     shown = format_duration(value)
                 self._store.audit.record("settings.set", "setting", BY_KIND[kind].key, shown)
         with self._lock:

@@ -27,6 +27,7 @@ EXPECTED_TEXT = {
     "playground-refresh": "refresh",
     "playground-personal-access": "personal",
     "scopes": "billing",
+    "settings": "Personal access tokens",
 }
 """A phrase each picture must show, so a scene that lands on the wrong screen fails."""
 
