@@ -113,6 +113,12 @@ def parse_duration(text: str, rule: LifetimeRule) -> timedelta:
         raise ValidationError.single(
             rule.key, f"'never' is not allowed here: {why}; give a duration {rule.range_text}."
         )
+    if "M" in (text or ""):
+        # 6M would read as six minutes to us and six months to some admins: ask.
+        raise ValidationError.single(
+            rule.key,
+            f"M is ambiguous: write m for minutes, or days such as 180d; {rule.range_text}.",
+        )
     match = _DURATION.fullmatch(raw)
     if match is None:
         raise ValidationError.single(

@@ -54,6 +54,7 @@ def test_durations_are_read_with_their_unit(text: str, seconds: int) -> None:
         ("personal-token-ttl", "never", "tokens create-pat --expires-in never"),
         ("personal-token-ttl", "11y", "At most 10y"),
         ("refresh-token-ttl", "", "Give a number and a unit"),
+        ("refresh-token-ttl", "6M", "M is ambiguous"),
     ],
 )
 def test_bad_durations_say_the_allowed_range(key: str, text: str, says: str) -> None:

@@ -22,6 +22,7 @@ READ_ONLY_COMMANDS = [
     ["users", "list"],
     ["tokens", "list"],
     ["scopes", "list"],
+    ["settings", "show"],
 ]
 
 
