@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta
 
 import peewee as pw
 
@@ -10,6 +11,7 @@ from authclients.store import crypto, validation
 from authclients.store.context import StoreContext
 from authclients.store.errors import NotFound, StaleEdit, ValidationError
 from authclients.store.jwt_tokens import TOKEN_FORMATS
+from authclients.store.lifetime_settings import BY_KIND, check_range, row_lifetimes
 from authclients.store.models import AccessToken, AuthCode, Client
 from authclients.store.records import (
     GRANT_AUTHORIZATION_CODE,
@@ -162,19 +164,27 @@ class Clients:
         public: bool = False,
         scopes: Iterable[str] | str = (),
         token_format: str = "opaque",
+        lifetimes: Mapping[str, timedelta | None] | None = None,
     ) -> CreatedClient:
-        """Create a client; a confidential one gets a secret, returned here only."""
-        fields = self._validate(
-            name=name,
-            redirect_uris=redirect_uris,
-            authorization_code=authorization_code,
-            password=password,
-            personal_access=personal_access,
-            client_credentials=client_credentials,
-            device=device,
-            public=public,
-            scopes=scopes,
-            token_format=token_format,
+        """Create a client; a confidential one gets a secret, returned here only.
+
+        ``lifetimes``: the client's own token lifetimes by kind (``access``,
+        ``refresh``, ``personal_access``, ``auth_code``); the rest use the defaults.
+        """
+        fields, ttl_columns = _with_lifetimes(
+            lambda: self._validate(
+                name=name,
+                redirect_uris=redirect_uris,
+                authorization_code=authorization_code,
+                password=password,
+                personal_access=personal_access,
+                client_credentials=client_credentials,
+                device=device,
+                public=public,
+                scopes=scopes,
+                token_format=token_format,
+            ),
+            lifetimes or {},
         )
         secret = None if public else crypto.new_secret()
         now = self._store.clock.now()
@@ -182,6 +192,7 @@ class Clients:
             added = self._store.scopes.ensure(str(fields["scopes"]).split())
             row = Client.create(
                 **fields,
+                **ttl_columns,
                 secret_hash=crypto.digest(secret) if secret else None,
                 secret_hint=crypto.hint(secret) if secret else "",
                 created_at=now,
@@ -204,6 +215,7 @@ class Clients:
         public: bool | object = _UNSET,
         scopes: Iterable[str] | str | object = _UNSET,
         token_format: str | object = _UNSET,
+        lifetimes: Mapping[str, timedelta | None] | object = _UNSET,
         expected_version: int | None = None,
         base: ClientInfo | None = None,
         force: bool = False,
@@ -238,8 +250,13 @@ class Clients:
             row = self._row(client_id, lock=True)
             if not force:
                 self._check_version(row, expected_version, base)
-            fields = self._merged(row, given)
+            asked = lifetimes if isinstance(lifetimes, Mapping) else {}
+            fields, ttl_columns = _with_lifetimes(lambda: self._merged(row, given), asked)
             changed = [k for k, v in fields.items() if getattr(row, k) != v]
+            if any(getattr(row, k) != v for k, v in ttl_columns.items()):
+                changed.append("lifetimes")
+            for key, value in ttl_columns.items():
+                setattr(row, key, value)
             added = self._store.scopes.ensure(str(fields["scopes"]).split())
             ended = self._end_switched_off(row, fields)
             for key, value in fields.items():
@@ -580,7 +597,35 @@ class Clients:
             registered=row.registered,
             disabled=row.disabled,
             token_format=row.token_format,
+            lifetimes=row_lifetimes(row),
         )
+
+
+def _with_lifetimes(
+    validate: Callable[[], dict[str, object]], lifetimes: Mapping[str, timedelta | None]
+) -> tuple[dict[str, object], dict[str, int | None]]:
+    """The validated fields and the lifetime columns, with every error of both in one raise."""
+    errors: dict[str, str] = {}
+    fields: dict[str, object] = {}
+    try:
+        fields = validate()
+    except ValidationError as exc:
+        errors.update(exc.errors)
+    columns: dict[str, int | None] = {}
+    for kind, value in lifetimes.items():
+        rule = BY_KIND.get(kind)
+        if rule is None:
+            raise TypeError(f"unknown lifetime: {kind}")
+        if value is not None:
+            try:
+                check_range(value, rule)
+            except ValidationError as exc:
+                errors.update(exc.errors)
+                continue
+        columns[rule.column] = None if value is None else int(value.total_seconds())
+    if errors:
+        raise ValidationError(errors)
+    return fields, columns
 
 
 def _fields_of(info: ClientInfo) -> dict[str, object]:

@@ -15,7 +15,7 @@ from typing import Protocol
 import peewee as pw
 
 from authclients.store.clock import Clock
-from authclients.store.records import Lifetimes
+from authclients.store.records import ClientInfo, Lifetimes
 
 
 class AuditRecorder(Protocol):
@@ -79,13 +79,21 @@ class StoreContext(Protocol):
 
     db: pw.Database
     clock: Clock
-    lifetimes: Lifetimes
     actor: str
     audit: AuditRecorder
     tokens: TokenRevoker
     scopes: ScopeDefiner
     settings: SettingsReader
     signing_keys: KeyRing
+
+    @property
+    def lifetimes(self) -> Lifetimes:
+        """The default lifetimes (the database's settings, cached)."""
+        ...
+
+    def lifetimes_for(self, client: ClientInfo) -> Lifetimes:
+        """A client's own lifetimes where set, else the defaults."""
+        ...
 
     def as_actor(self, actor: str) -> StoreContext:
         """The same database and clock, acting as someone else (the endpoint)."""

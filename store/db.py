@@ -6,7 +6,7 @@ import os
 import stat
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import peewee as pw
 from platformdirs import user_data_dir
@@ -14,8 +14,8 @@ from playhouse.db_url import connect as connect_url
 from playhouse.db_url import parse as parse_url
 from playhouse.shortcuts import ReconnectMixin
 
-from authclients.store.errors import StoreError
-from authclients.store.migrations import migrate
+from authclients.store.errors import MissingDatabase, StoreError
+from authclients.store.migrations import CURRENT_VERSION, migrate, schema_version
 from authclients.store.models import database
 
 ENV_VAR = "AUTHCLIENTS_DB"
@@ -31,6 +31,9 @@ SQLITE_PRAGMAS = {
 machine) and, in WAL mode, much faster than FULL. ``temp_store=memory``: every
 batch commit of the group committer spilled SQLite's statement journal to a
 temporary file; in memory it costs the writer 15-20 µs less per token."""
+
+READ_ONLY_PRAGMAS = {"busy_timeout": 10_000, "temp_store": "memory"}
+"""A read-only connection sets nothing that would need writing."""
 
 WAL_DEADLINE_S = 10.0
 
@@ -74,6 +77,23 @@ def is_url(target: str) -> bool:
     return "://" in target
 
 
+def is_server(target: str) -> bool:
+    """A database server URL (PostgreSQL), not a SQLite file."""
+    return is_url(target) and not target.startswith("sqlite")
+
+
+def check_hint(server: bool) -> str:
+    """What to check when the database cannot be used: the CLI and the console say the same."""
+    if server:
+        return "check --db and that the server is up and lets this user in"
+    return "check --db and that the folder is writable"
+
+
+def bound_check_hint() -> str:
+    """``check_hint`` for the database this process has open."""
+    return check_hint(isinstance(database.obj, pw.PostgresqlDatabase))
+
+
 def describe(target: str) -> str:
     """The target as it may be shown: a URL without its password."""
     if not is_url(target):
@@ -86,13 +106,20 @@ def describe(target: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}@{netloc[-1]}"))
 
 
-def open_database(target: str | None = None) -> pw.Database:
+def open_database(target: str | None = None, *, existing: bool = False) -> pw.Database:
     """Open (creating if needed), configure and migrate the database; bind the models.
 
     Peewee keeps one connection per thread, so the UI and the endpoint thread
     can share the returned database safely. What cannot be opened raises a
     one-line ``StoreError``: a symlink at the path, a file that is not a
     database, a missing PostgreSQL driver, a MySQL URL.
+
+    Args:
+        target: ``--db``, else ``AUTHCLIENTS_DB``, else the default file.
+        existing: for commands that only read: a SQLite file that is not there
+            raises ``MissingDatabase`` instead of being created (with its
+            folders), and a read-only file or folder is opened read-only
+            instead of being tightened, switched to WAL or migrated.
     """
     target = resolve_target(target)
     scheme = urlsplit(target).scheme.lower() if is_url(target) else ""
@@ -106,6 +133,11 @@ def open_database(target: str | None = None) -> pw.Database:
         db = connect_url(target)
     else:
         path = _sqlite_path(target)
+        if existing and path != ":memory:":
+            if not os.path.lexists(path):
+                raise MissingDatabase(path)
+            if _read_only(Path(path)):
+                return _open_read_only(Path(path))
         if path != ":memory:":
             _prepare_file(Path(path))
         db = pw.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=10, lock_type="IMMEDIATE")
@@ -125,6 +157,59 @@ def open_database(target: str | None = None) -> pw.Database:
             raise  # locked, read-only, no space: not the file's fault
         db.close()
         raise StoreError(f"{path} is not an authclients database: {exc}") from None
+    return db
+
+
+def _read_only(path: Path) -> bool:
+    """Has the admin made the file or its folder read-only?
+
+    Judged by the owner's write bits as well as ``os.access``: root may write
+    anything, but a file its admin set to 0400 is still meant to stay as it is.
+    """
+    folder = path.parent
+    try:
+        mode, folder_mode = os.stat(path).st_mode, os.stat(folder).st_mode
+    except OSError:
+        return False
+    return (
+        not mode & stat.S_IWUSR
+        or not folder_mode & stat.S_IWUSR
+        or not os.access(path, os.W_OK)
+        or not os.access(folder, os.W_OK)
+    )
+
+
+def _open_read_only(path: Path) -> pw.Database:
+    """A read-only SQLite connection (``mode=ro``) to a file that must be current.
+
+    Nothing is created, chmod-ed or migrated. An older schema cannot be
+    upgraded without writing, so it is refused with what to do instead.
+    """
+    _refuse_symlink(path)
+    if not path.is_file():
+        raise StoreError(f"{path} is not a regular file; give the path of a database file")
+    uri = f"file:{quote(os.path.abspath(path))}?mode=ro"
+    db = pw.SqliteDatabase(uri, uri=True, pragmas=READ_ONLY_PRAGMAS, timeout=10)
+    database.initialize(db)
+    try:
+        db.connect(reuse_if_open=True)
+        version = schema_version(db)
+    except pw.DatabaseError as exc:
+        db.close()
+        if isinstance(exc, pw.OperationalError) and not _is_corruption(exc):
+            raise
+        raise StoreError(f"{path} is not an authclients database: {exc}") from None
+    if version != CURRENT_VERSION:
+        db.close()
+        if version > CURRENT_VERSION:
+            raise StoreError(
+                f"database schema is version {version}, newer than this program's "
+                f"{CURRENT_VERSION}: upgrade authclients"
+            )
+        raise StoreError(
+            f"{path} is read-only and at schema version {version}, older than this "
+            f"program's {CURRENT_VERSION}: open it once with write access to upgrade it"
+        )
     return db
 
 

@@ -7,6 +7,14 @@ class StoreError(Exception):
     """Base of every error the store raises on purpose."""
 
 
+class MissingDatabase(StoreError):
+    """A command that only reads was pointed at a database file that does not exist."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"the database {path} does not exist")
+        self.path = path
+
+
 class ValidationError(StoreError):
     """Input broke one or more rules; ``errors`` maps each field to what to fix.
 

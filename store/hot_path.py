@@ -22,6 +22,7 @@ from authclients.store import crypto
 from authclients.store.context import StoreContext
 from authclients.store.group_commit import GroupCommitter
 from authclients.store.jwt_tokens import new_access_token, token_format_of
+from authclients.store.lifetime_settings import client_lifetimes
 from authclients.store.models import UTCDateTimeField
 from authclients.store.ratelimit import KIND_CLIENT
 from authclients.store.records import (
@@ -72,7 +73,8 @@ class HotPath:
             "c.grant_password, c.grant_personal_access, c.grant_client_credentials, c.public, "
             "c.revoked, c.secret_hint, c.created_at, c.updated_at, c.secret_hash, "
             f'(SELECT COUNT(*) FROM failed_attempt f WHERE f.kind = {p} AND f."key" = {p} '
-            f"AND f.at > {p}), c.version, c.grant_device, c.token_format, c.disabled "
+            f"AND f.at > {p}), c.version, c.grant_device, c.token_format, c.disabled, "
+            "c.access_token_ttl, c.refresh_token_ttl, c.personal_token_ttl, c.auth_code_ttl "
             f"FROM client c WHERE c.id = {p} AND c.revoked = {p}"
         )
         self._client_version_sql = f"SELECT version, revoked FROM client WHERE id = {p}"
@@ -212,6 +214,7 @@ class HotPath:
             device=bool(row[16]),
             token_format=row[17],
             disabled=bool(row[18]),
+            lifetimes=client_lifetimes(row[19:23]),
         )
         return info, row[13], int(row[14])
 
@@ -229,7 +232,7 @@ class HotPath:
         ``jwt`` client's token is signed for ``issuer`` (``new_access_token``).
         """
         now = self._store.clock.now()
-        lifetime = self._store.lifetimes.access
+        lifetime = client.lifetimes.access or self._store.lifetimes.access
         expires_at = now + lifetime
         token, jti = new_access_token(
             self._store.signing_keys,

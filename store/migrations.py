@@ -585,6 +585,27 @@ def _v8_registration_and_resources(db: pw.Database) -> None:
     db.execute_sql('CREATE INDEX "client_registered_revoked" ON "client" ("registered", "revoked")')
 
 
+CLIENT_LIFETIME_COLUMNS = (
+    "access_token_ttl",
+    "refresh_token_ttl",
+    "personal_token_ttl",
+    "auth_code_ttl",
+)
+
+
+def _v9_client_lifetimes(db: pw.Database) -> None:
+    """Per-client token lifetimes (seconds), null meaning the database's default.
+
+    Plain nullable columns: ``ALTER TABLE ... ADD COLUMN`` is the same on
+    SQLite and PostgreSQL, and old rows keep the defaults. The default
+    lifetimes themselves are ``setting`` rows, which need no schema.
+    """
+    present = {column.name for column in db.get_columns("client")}
+    for name in CLIENT_LIFETIME_COLUMNS:
+        if name not in present:
+            db.execute_sql(f"ALTER TABLE client ADD COLUMN {name} INTEGER")
+
+
 MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (1, _v1_initial),
     (2, _v2_failed_attempts),
@@ -594,6 +615,7 @@ MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (6, _v6_device_grant),
     (7, _v7_signed_tokens),
     (8, _v8_registration_and_resources),
+    (9, _v9_client_lifetimes),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 

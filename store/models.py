@@ -121,6 +121,11 @@ class Client(BaseModel):
     """The JSON body a self-registered client sent, as received (bounded by the endpoint)."""
     token_format = pw.CharField(max_length=16, default="opaque")
     """``opaque`` (a random string) or ``jwt`` (an RFC 9068 signed access token)."""
+    access_token_ttl = pw.IntegerField(null=True)
+    """The client's own access-token lifetime in seconds; null: the database's default."""
+    refresh_token_ttl = pw.IntegerField(null=True)
+    personal_token_ttl = pw.IntegerField(null=True)
+    auth_code_ttl = pw.IntegerField(null=True)
 
     class Meta:
         indexes = (

@@ -34,6 +34,33 @@ class Lifetimes:
     """A device request's ``expires_in`` (RFC 8628 §3.2): short codes, so short-lived."""
 
 
+LIFETIME_KINDS = ("access", "refresh", "personal_access", "auth_code")
+"""The fields of ``Lifetimes`` and ``ClientLifetimes``, in the order they are shown."""
+
+
+@dataclass(frozen=True)
+class ClientLifetimes:
+    """One client's own lifetimes (Passport's ``tokensExpireIn`` family); None: the default."""
+
+    access: timedelta | None = None
+    refresh: timedelta | None = None
+    personal_access: timedelta | None = None
+    auth_code: timedelta | None = None
+
+    @property
+    def is_default(self) -> bool:
+        """Does the client use the database's defaults for everything?"""
+        return all(getattr(self, kind) is None for kind in LIFETIME_KINDS)
+
+    def over(self, defaults: Lifetimes) -> Lifetimes:
+        """The lifetimes this client's tokens get: its own where set, else ``defaults``."""
+        if self.is_default:
+            return defaults
+        return Lifetimes(
+            **{kind: getattr(self, kind) or getattr(defaults, kind) for kind in LIFETIME_KINDS}
+        )
+
+
 @dataclass(frozen=True)
 class ClientInfo:
     """A client as the admin sees it: never its secret, only the hint."""
@@ -62,6 +89,8 @@ class ClientInfo:
     """An admin disabled it (or it registered while new registrations start disabled)."""
     token_format: str = "opaque"
     """``opaque`` or ``jwt`` (RFC 9068 access tokens)."""
+    lifetimes: ClientLifetimes = field(default_factory=ClientLifetimes)
+    """The client's own token lifetimes, where they differ from the defaults."""
 
     @property
     def grant_types(self) -> tuple[str, ...]:

@@ -13,7 +13,8 @@ from authclients.store.clients import Clients
 from authclients.store.clock import Clock, SystemClock
 from authclients.store.db import describe, open_database, resolve_target
 from authclients.store.devices import Devices
-from authclients.store.records import Lifetimes
+from authclients.store.lifetime_settings import LifetimeSettings
+from authclients.store.records import ClientInfo, Lifetimes
 from authclients.store.registration import Registrations
 from authclients.store.resources import ResourceServers
 from authclients.store.scopes import Scopes
@@ -32,6 +33,7 @@ class Store:
         users: add, list, set password, deactivate, delete.
         scopes: the scopes the server knows: list, add, delete.
         settings: small per-database values (the failed-attempt key).
+        lifetime_settings: the default token lifetimes an admin sets (``settings set``).
         tokens: issue, find, introspect, revoke, list, purge, personal access tokens.
         devices: device authorization requests (RFC 8628): request, approve, deny, poll.
         audit: the record of admin actions.
@@ -52,7 +54,8 @@ class Store:
         self.db = db
         self.target = target
         self.clock: Clock = clock or SystemClock()
-        self.lifetimes = lifetimes or Lifetimes()
+        self._fixed_lifetimes = lifetimes
+        self.lifetime_settings = LifetimeSettings(self, fixed=lifetimes)
         self.actor = actor or _os_user()
         self._writer = writer_lock(db)
         self.audit = AuditLog(self)
@@ -74,11 +77,26 @@ class Store:
         clock: Clock | None = None,
         lifetimes: Lifetimes | None = None,
         actor: str | None = None,
+        existing: bool = False,
     ) -> Store:
-        """Open ``--db`` / ``AUTHCLIENTS_DB`` / the default file, migrating it."""
+        """Open ``--db`` / ``AUTHCLIENTS_DB`` / the default file, migrating it.
+
+        ``existing``: for commands that only read: never create the file, and
+        open a read-only one read-only (``store.db.open_database``).
+        """
         resolved = resolve_target(target)
-        db = open_database(resolved)
+        db = open_database(resolved, existing=existing)
         return cls(db, target=resolved, clock=clock, lifetimes=lifetimes, actor=actor)
+
+    @property
+    def lifetimes(self) -> Lifetimes:
+        """The default lifetimes: the database's settings (re-read every few seconds), or
+        the ``lifetimes`` given to the constructor."""
+        return self.lifetime_settings.current()
+
+    def lifetimes_for(self, client: ClientInfo) -> Lifetimes:
+        """What a token of ``client`` gets: its own lifetimes where set, else the defaults."""
+        return client.lifetimes.over(self.lifetimes)
 
     @property
     def location(self) -> str:
@@ -87,9 +105,15 @@ class Store:
 
     def as_actor(self, actor: str) -> Store:
         """The same database and clock, acting as someone else (the endpoint)."""
-        return Store(
-            self.db, target=self.target, clock=self.clock, lifetimes=self.lifetimes, actor=actor
+        other = Store(
+            self.db,
+            target=self.target,
+            clock=self.clock,
+            lifetimes=self._fixed_lifetimes,
+            actor=actor,
         )
+        other.lifetime_settings = self.lifetime_settings  # one cached copy per store
+        return other
 
     @contextmanager
     def writing(self) -> Iterator[None]:

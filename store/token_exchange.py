@@ -101,6 +101,7 @@ class TokenExchange(TokenRows):
                 audience=audience,
                 token_format=client.token_format,
                 issuer=issuer,
+                lifetimes=self._store.lifetimes_for(client),
             )
 
     def create_auth_code(
@@ -198,7 +199,7 @@ class TokenExchange(TokenRows):
             code_challenge=code_challenge,
             code_challenge_method=code_challenge_method,
             created_at=now,
-            expires_at=now + self._store.lifetimes.auth_code,
+            expires_at=now + self._store.lifetimes_for(client).auth_code,
         )
 
     def consume_auth_code(self, code: str, client_id: int) -> CodeGrant:
@@ -343,6 +344,7 @@ class TokenExchange(TokenRows):
                     audience=grant.audience if audience is None else audience,
                     token_format=client.token_format,
                     issuer=issuer,
+                    lifetimes=self._store.lifetimes_for(client),
                 )
         count = self.revoke_family(grant.family)
         self._store.as_actor("endpoint").audit.record(

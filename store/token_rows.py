@@ -25,6 +25,7 @@ from authclients.store.records import (
     STATE_REVOKED,
     TOKEN_STATES,
     IssuedToken,
+    Lifetimes,
     TokenInfo,
 )
 
@@ -52,10 +53,13 @@ class TokenRows:
         audience: tuple[str, ...] = (),
         token_format: str = "opaque",
         issuer: str | None = None,
+        lifetimes: Lifetimes | None = None,
     ) -> IssuedToken:
         """``token_format`` ``jwt`` with an ``issuer`` signs an RFC 9068 token (else opaque)."""
         now = self._store.clock.now()
-        lifetime = lifetime or self._store.lifetimes.access
+        # The client's own lifetimes where it has them (``Store.lifetimes_for``).
+        lifetimes = lifetimes or self._store.lifetimes
+        lifetime = lifetime or lifetimes.access
         expires_at = None if never_expires else now + lifetime
         token, jti = new_access_token(
             self._store.signing_keys,
@@ -90,7 +94,7 @@ class TokenRows:
                 access_token=row.id,
                 family=family or crypto.new_secret()[:32],
                 created_at=now,
-                expires_at=now + self._store.lifetimes.refresh,
+                expires_at=now + lifetimes.refresh,
             )
         username = None
         if user_id is not None:

@@ -9,6 +9,7 @@ import peewee as pw
 
 from authclients.store import validation
 from authclients.store.errors import NotFound, ValidationError
+from authclients.store.lifetime_settings import row_lifetimes
 from authclients.store.models import (
     AccessToken,
     AuditEvent,
@@ -192,9 +193,8 @@ class Tokens(TokenExchange):
                     raise ValidationError.single(
                         "scopes", f"Client {client.id} does not allow: {' '.join(wider)}."
                     )
-            effective = (
-                None if lifetime == NEVER else (lifetime or self._store.lifetimes.personal_access)
-            )
+            default = row_lifetimes(client).personal_access or self._store.lifetimes.personal_access
+            effective = None if lifetime == NEVER else (lifetime or default)
             issued = self._issue(
                 client.id,
                 client.name,

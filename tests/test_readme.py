@@ -92,7 +92,7 @@ class Shell:
         # Any failing command ends the session, and the test shows where.
         self.run("set -euo pipefail")
 
-    def run(self, script: str, timeout: float = 60.0) -> str:
+    def run(self, script: str, timeout: float = 90.0) -> str:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write(f"{script}\nprintf '\\n{self.MARK}\\n'\n")
         self.proc.stdin.flush()
@@ -220,6 +220,8 @@ def test_command_line_block_runs_as_written(tmp_path: Path) -> None:
     assert "Defined resource server http://127.0.0.1:8000/mcp." in out
     assert "Registration: token (new clients start disabled)" in out
     assert "Store this token now" in out and "Disabled client 1" in out
+    assert "Access tokens now live 30m by default" in out
+    assert "access tokens           5m (this client's own)" in out
 
 
 # -- the endpoint -----------------------------------------------------------------------------
@@ -436,6 +438,7 @@ def test_key_table_lists_every_key_of_every_screen() -> None:
     from authclients.tui.screens.resources import ResourcesScreen
     from authclients.tui.screens.scopes import ScopesScreen
     from authclients.tui.screens.secret_reveal import SecretRevealScreen
+    from authclients.tui.screens.settings import SettingsScreen
     from authclients.tui.screens.tokens import TokensScreen
     from authclients.tui.screens.users import UsersScreen
 
@@ -443,6 +446,7 @@ def test_key_table_lists_every_key_of_every_screen() -> None:
     screens = {
         "Clients": ClientsScreen,
         "Client form": ClientFormScreen,
+        "Settings": SettingsScreen,
         "Secret shown once": SecretRevealScreen,
         "Users": UsersScreen,
         "Scopes": ScopesScreen,

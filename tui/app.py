@@ -19,10 +19,12 @@ from textual.widgets._toast import ToastRack
 
 from authclients.store import Store
 from authclients.store.clock import Clock
+from authclients.store.db import ENV_VAR, check_hint, describe, is_server, resolve_target
 from authclients.store.listen_address import DEFAULT_HOST, DEFAULT_PORT
 from authclients.store.records import ClientInfo
 from authclients.tui.clipboard import Clipboard
 from authclients.tui.commands import ConsoleCommands
+from authclients.tui.key_order import move_focus, moves_focus_at_once
 from authclients.tui.live import ChangeWatcher, Stamp
 from authclients.tui.preferences import Preferences, PreferencesFile
 from authclients.tui.safe_text import printable
@@ -93,6 +95,7 @@ class AuthClientsApp(App[None]):
         ("go: Resources", "resources", "Resource servers and dynamic registration (R)"),
         ("go: All tokens", "all_tokens", "Every client's tokens"),
         ("go: Token playground", "playground", "Try every grant against the endpoint"),
+        ("go: Settings", "settings", "Default token lifetimes (L on the clients screen)"),
         ("app: Help", "help", "The keys of every screen (?)"),
         ("app: Quit", "quit", "Leave the console (q)"),
     )
@@ -139,6 +142,16 @@ class AuthClientsApp(App[None]):
     # -- the endpoint waits while a key is answered -----------------------------
 
     async def on_event(self, event: events.Event) -> None:
+        # A Tab read in one burst with the keys after it moves focus before they are
+        # forwarded (see ``tui.key_order``): typed "user<Tab>password" fills two fields.
+        if (
+            isinstance(event, events.Key)
+            and not event.is_forwarded
+            and moves_focus_at_once(self, event.key)
+        ):
+            self.app_focus = True
+            move_focus(self, event.key)
+            return
         # Busy from the key until the screen shows what it did: the endpoint's requests
         # wait meanwhile instead of taking turns at the GIL with us.
         gate = self._foreground
@@ -357,6 +370,14 @@ class AuthClientsApp(App[None]):
 
         self.push_screen(PlaygroundScreen(client))
 
+    def open_settings(self) -> None:
+        from authclients.tui.screens.settings import SettingsScreen
+
+        self.push_screen(SettingsScreen())
+
+    def action_settings(self) -> None:
+        self.open_settings()
+
     def action_playground(self) -> None:
         self.open_playground(None)
 
@@ -452,18 +473,24 @@ def run_console(db: str | None, port: int = DEFAULT_PORT, no_server: bool = Fals
     try:
         store = Store.open(db)
     except Exception as exc:
-        where = db or "(default)"
-        line = " ".join(f"cannot open the database {where}: {exc}".split())
-        print(f"authclients: {printable(line)}", file=sys.stderr)
+        where = describe(db) if db else f"${ENV_VAR} or the default location"
+        hint = check_hint(is_server(resolve_target(db)))
+        line = " ".join(f"cannot open the database {where}: {exc} ({hint})".split())
+        print(f"authclients: error: {printable(line)}", file=sys.stderr)
         return 1
+    from authclients.tui.hangup import HangupGuard
+
     endpoint, note = (None, "--no-server") if no_server else start_endpoint(store, port)
+    app = create_app(
+        store, endpoint=endpoint, endpoint_note=note, preferences=PreferencesFile.default()
+    )
+    guard = HangupGuard(app, [endpoint.stop] if endpoint is not None else [])
+    guard.install()
     try:
-        app = create_app(
-            store, endpoint=endpoint, endpoint_note=note, preferences=PreferencesFile.default()
-        )
         app.run()
     finally:
         if endpoint is not None:
             endpoint.stop()
         store.close()
-    return app.return_code or 0
+        guard.done()
+    return guard.exit_code or app.return_code or 0

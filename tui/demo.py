@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import signal
+import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 from authclients.store.demo import DemoData, seed_demo, temporary_store
 from authclients.store.listen_address import DEFAULT_PORT
 from authclients.tui.app import AuthClientsApp, start_endpoint
 from authclients.tui.preferences import PreferencesFile
+from authclients.tui.hangup import HangupGuard
 from authclients.tui.screens.demo_welcome import show_demo
 
 
@@ -42,20 +44,21 @@ def run_demo(port: int = DEFAULT_PORT, no_server: bool = False) -> int:
                 endpoint_note=note,
                 preferences=PreferencesFile.default(),
             )
-            # A closed SSH session (SIGHUP) or a kill (SIGTERM) must still delete the
-            # database: leave the app normally so the blocks below clean up.
-            previous = {
-                signum: signal.signal(signum, lambda *_: app.exit())
-                for signum in (signal.SIGHUP, signal.SIGTERM)
-            }
+            # A closed SSH session (SIGHUP) or a kill (SIGTERM) deletes the demo data
+            # first, then stops the endpoint, even if the UI thread never returns.
+            folder = Path(store.target).parent
+            cleanups = [lambda: shutil.rmtree(folder, ignore_errors=True)]
+            if endpoint is not None:
+                cleanups.append(endpoint.stop)
+            guard = HangupGuard(app, cleanups)
+            guard.install()
             try:
                 app.run()
             finally:
-                for signum, handler in previous.items():
-                    signal.signal(signum, handler)
                 if endpoint is not None:
                     endpoint.stop()
+                guard.done()
     except OSError as exc:
         print(f"authclients: cannot create the demo database: {exc}", file=sys.stderr)
         return 1
-    return app.return_code or 0
+    return guard.exit_code or app.return_code or 0

@@ -14,6 +14,9 @@ from authclients.store.records import (
     ClientInfo,
 )
 
+OWN_LIFETIMES_MARK = "⧗"
+"""Marks a client with its own token lifetimes in the lists (one column wide, not an emoji)."""
+
 
 def grant_summary(client: ClientInfo) -> str:
     """``code pass`` for a client with both grants; ``code (public)`` for a public one."""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TypeVar
 import peewee as pw
 from textual.worker import Worker, get_current_worker
 
+from authclients.store.db import bound_check_hint
 from authclients.store.errors import NotFound, StoreError, ValidationError
 
 if TYPE_CHECKING:
@@ -30,13 +31,9 @@ def failure_message(exc: BaseException) -> str:
         return " ".join(exc.errors.values())
     if isinstance(exc, StoreError):
         return str(exc)
-    if isinstance(exc, pw.OperationalError):
-        return (
-            f"The database could not be used: {exc}. Check that the file exists, is "
-            "writable and not locked by another program, then try again."
-        )
     if isinstance(exc, pw.DatabaseError):
-        return f"Database error: {exc}. Try again; if it persists, check the database file."
+        # The CLI's hint, word for word: an admin reads one explanation wherever it failed.
+        return f"The database failed: {exc} ({bound_check_hint()}), then try again."
     return f"Unexpected error: {type(exc).__name__}: {exc}"
 
 

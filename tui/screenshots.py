@@ -139,6 +139,10 @@ async def _users(pilot: Pilot[None], stage: Stage) -> None:
     await pilot.press("u")
 
 
+async def _settings(pilot: Pilot[None], stage: Stage) -> None:
+    await pilot.press("L")
+
+
 async def _scopes(pilot: Pilot[None], stage: Stage) -> None:
     await pilot.press("o")
 
@@ -272,6 +276,7 @@ SCENES: dict[str, Scene] = {
     "secret-reveal": _secret_reveal,
     "demo-welcome": _demo_welcome,
     "users": _users,
+    "settings": _settings,
     "tokens": _tokens,
     "help-keys": _help_keys,
     "help-grants": _help_grants,

@@ -170,10 +170,9 @@ def test_sqlite_url_opens_a_file(tmp_path: Path) -> None:
 
 def test_migrations_are_numbered_in_order() -> None:
     versions = [version for version, _step in MIGRATIONS]
-    # Strictly increasing: branches take their numbers in parallel, so a gap may stand
-    # until the branch holding the missing step is merged.
-    assert versions == sorted(set(versions))
-    assert versions[:5] == [1, 2, 3, 4, 5]
+    # Strictly increasing from 1; numbers are handed out per branch, so one may be
+    # missing until every branch is merged (then this list is 1..N again).
+    assert versions[0] == 1 and versions == sorted(set(versions))
     assert versions[-1] == CURRENT_VERSION
 
 

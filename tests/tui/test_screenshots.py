@@ -31,6 +31,7 @@ EXPECTED_TEXT = {
     "playground-device": "or scan the QR code",
     "devices": "3 devices waiting",
     "resources": "MCP server (dev)",
+    "settings": "Personal access tokens",
 }
 """A phrase each picture must show, so a scene that lands on the wrong screen fails."""
 

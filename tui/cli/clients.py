@@ -10,10 +10,17 @@ from authclients.store import Store
 from authclients.store.clients import SORT_KEYS
 from authclients.store.grant_types import CLIENT_GRANTS, label
 from authclients.store.jwt_tokens import FORMAT_OPAQUE, TOKEN_FORMATS
-from authclients.store.records import ClientInfo, CreatedClient
+from authclients.store.records import ClientInfo, CreatedClient, Lifetimes
 from authclients.tui.cli import prompts
+from authclients.tui.cli.lifetimes import (
+    add_lifetime_options,
+    client_lifetimes_json,
+    lifetime_rows,
+    lifetimes_from,
+)
 from authclients.tui.cli.output import (
     SECRET_WARNING,
+    empty_page,
     ended_text,
     envelope,
     impact_json,
@@ -27,12 +34,11 @@ from authclients.tui.cli.output import (
 from authclients.tui.cli.parser import (
     CommandParser,
     Commands,
-    Failure,
     UsageError,
     add_page_options,
     client_id,
 )
-from authclients.tui.formatting import ago, date_text
+from authclients.tui.formatting import OWN_LIFETIMES_MARK, ago, date_text
 
 
 def register(commands: Commands) -> None:
@@ -48,6 +54,7 @@ def register(commands: Commands) -> None:
             "authclients clients list --sort created_at --desc --limit 20 --offset 40 --json",
         ),
         json_output=True,
+        read_only=True,
     )
     c_list.add_argument(
         "--filter",
@@ -72,6 +79,7 @@ def register(commands: Commands) -> None:
         _show,
         example_lines=("authclients clients show 3",),
         json_output=True,
+        read_only=True,
     )
     c_show.add_argument("id", type=client_id, metavar="ID", help="the client id")
 
@@ -91,6 +99,7 @@ def register(commands: Commands) -> None:
     )
     c_create.add_argument("--name", required=True, help="what admins and users see")
     _add_grant_flags(c_create, update=False)
+    add_lifetime_options(c_create, update=False)
 
     c_update = commands.command(
         clients,
@@ -109,6 +118,7 @@ def register(commands: Commands) -> None:
     c_update.add_argument("id", type=client_id, metavar="ID", help="the client id")
     c_update.add_argument("--name", help="a new name")
     _add_grant_flags(c_update, update=True)
+    add_lifetime_options(c_update, update=True)
     c_update.add_argument(
         "--yes",
         action="store_true",
@@ -245,12 +255,12 @@ def _list(store: Store, args: argparse.Namespace) -> int:
         print_json(envelope(page.total, page.offset, page.limit, items))
         return 0
     if not page.items:
-        say(f"No clients on this page; {page.total} matched.")
+        say(empty_page("clients", page.total, filtered=bool(args.filter.strip())))
         return 0
     rows = [
         [
             str(c.id),
-            short(c.name, 32),
+            ("" if c.lifetimes.is_default else f"{OWN_LIFETIMES_MARK} ") + short(c.name, 32),
             ",".join(label(g) for g in c.grant_types),
             "public" if c.public else (f"…{c.secret_hint}" if c.secret_hint else "none"),
             str(c.active_tokens),
@@ -260,6 +270,8 @@ def _list(store: Store, args: argparse.Namespace) -> int:
     ]
     say(*table(["ID", "NAME", "GRANTS", "SECRET", "TOKENS", "REDIRECT"], rows, right={0, 4}))
     say(f"{page.offset + 1}-{page.offset + len(page.items)} of {page.total} clients")
+    if any(not c.lifetimes.is_default for c in page.items):
+        say(f"{OWN_LIFETIMES_MARK} its own token lifetimes (see `authclients clients show ID`)")
     return 0
 
 
@@ -268,7 +280,7 @@ def _show(store: Store, args: argparse.Namespace) -> int:
     if args.json:
         print_json(client_json(client))
         return 0
-    _print_client(client, store.clock.now())
+    _print_client(client, store.clock.now(), store.lifetimes)
     return 0
 
 
@@ -284,6 +296,7 @@ def _create(store: Store, args: argparse.Namespace) -> int:
         public=args.public,
         scopes=args.scopes or "",
         token_format=args.token_format or FORMAT_OPAQUE,
+        lifetimes=lifetimes_from(args),
     )
     _print_created(created, args, "Created")
     return 0
@@ -307,6 +320,9 @@ def _update(store: Store, args: argparse.Namespace) -> int:
     ):
         if getattr(args, option) is not None:
             changes[key] = getattr(args, option)
+    lifetimes = lifetimes_from(args)
+    if lifetimes:
+        changes["lifetimes"] = lifetimes
     edits_redirects = bool(
         args.redirect or args.clear_redirects or args.add_redirect or args.remove_redirect
     )
@@ -317,7 +333,8 @@ def _update(store: Store, args: argparse.Namespace) -> int:
     before = store.clients.get(args.id)
     if edits_redirects:
         changes["redirect_uris"] = _edited_redirects(before, args, changes)
-    ends = store.clients.impact(args.id, **changes)
+    # Lifetimes end nothing: tokens already issued keep the expiry they were given.
+    ends = store.clients.impact(args.id, **{k: v for k, v in changes.items() if k != "lifetimes"})
     if not ends.nothing and not args.yes:
         prompts.confirm(
             f"Save client {before.id} ({before.name})? Switching "
@@ -341,7 +358,7 @@ def _update(store: Store, args: argparse.Namespace) -> int:
     if not client.ended.nothing:
         say(f"Switching {_switched_off(before, changes)} off {ended_text(client.ended)}.")
     _say_defined(client.scopes_added)
-    _print_client(client, store.clock.now())
+    _print_client(client, store.clock.now(), store.lifetimes)
     if before.public and not client.public and not client.secret_hint:
         say(
             f"It has no secret yet: run `authclients clients rotate-secret {client.id}` "
@@ -365,7 +382,7 @@ def _edited_redirects(
             uris.append(uri.strip())
     for uri in args.remove_redirect or ():
         if uri.strip() not in uris:
-            raise Failure(
+            raise UsageError(
                 f"{uri.strip()} is not a redirect URL of client {args.id} "
                 f"(see `authclients clients show {args.id}`)"
             )
@@ -458,7 +475,7 @@ def _print_created(created: CreatedClient, args: argparse.Namespace, verb: str) 
     say(f"client_secret: {created.secret}", SECRET_WARNING)
 
 
-def _print_client(client: ClientInfo, now: datetime) -> None:
+def _print_client(client: ClientInfo, now: datetime, defaults: Lifetimes) -> None:
     secret = (
         "none (public client)"
         if client.public
@@ -476,6 +493,7 @@ def _print_client(client: ClientInfo, now: datetime) -> None:
         ("origin", "registered itself (RFC 7591)" if client.registered else "an admin"),
         ("state", "disabled (`clients enable` lets it in)" if client.disabled else "enabled"),
         ("live tokens", str(client.active_tokens)),
+        *lifetime_rows(client.lifetimes, defaults),
         ("created", _when(client.created_at, now)),
         ("updated", _when(client.updated_at, now)),
     ]
@@ -522,6 +540,7 @@ def client_json(client: ClientInfo) -> dict[str, Any]:
         "updated_at": iso(client.updated_at),
         "registered": client.registered,
         "disabled": client.disabled,
+        "lifetimes": client_lifetimes_json(client.lifetimes),
     }
 
 

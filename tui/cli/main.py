@@ -14,7 +14,8 @@ from collections.abc import Sequence
 import peewee as pw
 
 from authclients.store import NotFound, Store, StoreError, ValidationError
-from authclients.store.db import ENV_VAR, describe, is_url, resolve_target
+from authclients.store.db import ENV_VAR, check_hint, describe, is_server, resolve_target
+from authclients.store.errors import MissingDatabase
 from authclients.store.listen_address import DEFAULT_PORT
 from authclients.tui.cli import (
     clients,
@@ -22,6 +23,7 @@ from authclients.tui.cli import (
     keys,
     registration,
     resources,
+    lifetimes,
     scopes,
     screenshots,
     serve,
@@ -98,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         resources,
         registration,
         keys,
+        lifetimes,
         screenshots,
     ):
         noun.register(commands)
@@ -121,20 +124,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Its own throw-away databases: it must never open --db or the default one.
         return screenshots.run(args)
     try:
-        store = _open_store(args.db)
+        store = _open_store(args.db, existing=getattr(args, "read_only", False))
         try:
             return args.handler(store, args)
         finally:
             store.close()
     except UsageError as exc:
         return error(str(exc), 2)
+    except MissingDatabase as exc:
+        # A mistyped --db: a command that only reads creates nothing (no folder, no file).
+        return error(
+            f"{exc}; check --db or ${ENV_VAR} (a command that changes something creates it)", 2
+        )
     except Failure as exc:
         return error(str(exc), 1)
     except NotFound as exc:
         hint = _LIST_HINTS.get(exc.kind)
         return error(f"{exc} (see `{hint}`)" if hint else str(exc), 1)
     except ValidationError as exc:
-        return error(_field_errors(exc), 1)
+        # A value the rules refuse is a usage error, like argparse's own (README: exit 2).
+        return error(_field_errors(exc), 2)
     except StoreError as exc:
         return error(str(exc), 1)
     except UnicodeError:
@@ -143,8 +152,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error("a value given is not valid UTF-8 text; check the terminal's encoding", 2)
     except pw.DatabaseError as exc:
         # A file damaged past its schema opens, then fails mid-command; a lost server too.
-        where = describe(resolve_target(args.db))
-        return error(f"the database {where} failed: {exc}", 1)
+        resolved = resolve_target(args.db)
+        hint = check_hint(is_server(resolved))
+        return error(f"the database {describe(resolved)} failed: {exc} ({hint})", 1)
     except KeyboardInterrupt:
         sys.stderr.write("\n")
         return 130
@@ -155,17 +165,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _open_store(target: str | None) -> Store:
+def _open_store(target: str | None, *, existing: bool = False) -> Store:
     try:
-        return Store.open(target)
+        return Store.open(target, existing=existing)
+    except MissingDatabase:
+        raise
     except Exception as exc:  # the driver's own errors: any of them means "cannot open"
         where = describe(target) if target else f"${ENV_VAR} or the default location"
-        resolved = resolve_target(target)
-        server = is_url(resolved) and not resolved.startswith("sqlite")
-        check = "the server is up and lets this user in" if server else "the folder is writable"
-        raise Failure(
-            f"cannot open the database {where}: {one_line(str(exc))} (check --db and that {check})"
-        ) from None
+        hint = check_hint(is_server(resolve_target(target)))
+        raise Failure(f"cannot open the database {where}: {one_line(str(exc))} ({hint})") from None
 
 
 def _field_errors(exc: ValidationError) -> str:

@@ -51,6 +51,19 @@ def envelope(total: int, offset: int, limit: int, items: list[dict[str, Any]]) -
     return {"total": total, "offset": offset, "limit": limit, "items": items}
 
 
+def empty_page(nouns: str, total: int, *, filtered: bool) -> str:
+    """What a list command says when its page has no rows.
+
+    Args:
+        nouns: the plural, ``clients``.
+        total: how many matched in all (the page is past them when there are some).
+        filtered: whether a filter narrowed the list.
+    """
+    if total:
+        return f"No {nouns} on this page; {total} matched."
+    return f"No {nouns} match." if filtered else f"No {nouns} yet."
+
+
 def one_line(text: str) -> str:
     return " ".join(text.split())
 

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from authclients.store import Store
 
 
+MAX_ID = 2**63 - 1
+"""The largest integer key SQLite and PostgreSQL (BIGINT) can hold."""
+
 Handler = Callable[["Store", argparse.Namespace], int]
 """What a subcommand runs: the opened store and the parsed arguments in, the exit status out."""
 
@@ -56,10 +59,15 @@ def positive_int(what: str) -> Callable[[str], int]:
 
     def parse(text: str) -> int:
         try:
-            value = int(text)
+            value = int(text.strip())
         except ValueError:
             value = 0
-        if value <= 0 or value > 2**62:
+        if value > MAX_ID:
+            # Said apart from "not a number": a long pasted number is no typo of the format.
+            raise argparse.ArgumentTypeError(
+                f"the id is too large (ids go up to {MAX_ID}); give {what}"
+            )
+        if value <= 0:
             raise argparse.ArgumentTypeError(f"give {what}, a whole number of 1 or more")
         return value
 
@@ -179,8 +187,13 @@ class Commands:
         *,
         example_lines: Sequence[str] = (),
         json_output: bool = False,
+        read_only: bool = False,
     ) -> CommandParser:
-        """A subcommand of ``group`` taking --db (and --json), running ``handler``."""
+        """A subcommand of ``group`` taking --db (and --json), running ``handler``.
+
+        ``read_only``: the command only reads, so a database that is not there is
+        an error (never created) and a read-only file is opened read-only.
+        """
         parents = [self._late_db, self._as_json] if json_output else [self._late_db]
         sub = group.add_parser(
             name,
@@ -191,7 +204,7 @@ class Commands:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         if handler is not None:
-            sub.set_defaults(handler=handler)
+            sub.set_defaults(handler=handler, read_only=read_only)
         return sub
 
     def noun(self, name: str, summary: str) -> Any:

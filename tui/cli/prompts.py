@@ -44,5 +44,5 @@ def read_new_password(username: str, from_stdin: bool) -> str:
     first = prompt_password(f"New password for {printable(username.strip())}: ")
     second = prompt_password("Type it again: ")
     if first != second:
-        raise Failure("the two passwords differ; nothing was changed, try again")
+        raise UsageError("the two passwords differ; nothing was changed, try again")
     return first

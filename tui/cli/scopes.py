@@ -25,6 +25,7 @@ def register(commands: Commands) -> None:
         _list,
         example_lines=("authclients scopes list", "authclients scopes list --json"),
         json_output=True,
+        read_only=True,
     )
     add_page_options(s_list, default_limit=500)
 
@@ -72,7 +73,7 @@ def _list(store: Store, args: argparse.Namespace) -> int:
         say(
             f"No scopes on this page; {len(every)} defined."
             if every
-            else "No scopes defined: no token may carry a scope "
+            else "No scopes yet: no token may carry a scope "
             "(add one with `authclients scopes add NAME`)."
         )
         return 0

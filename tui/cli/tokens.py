@@ -18,6 +18,7 @@ from authclients.store.records import (
 )
 from authclients.tui.cli.output import (
     TOKEN_WARNING,
+    empty_page,
     envelope,
     iso,
     plural,
@@ -44,6 +45,7 @@ def register(commands: Commands) -> None:
             "authclients tokens list --user alice --json",
         ),
         json_output=True,
+        read_only=True,
     )
     t_list.add_argument("--client", type=client_id, metavar="ID", help="only this client's")
     t_list.add_argument("--user", metavar="NAME", help="only this user's")
@@ -137,7 +139,8 @@ def _list(store: Store, args: argparse.Namespace) -> int:
         print_json(envelope(total, args.offset, args.limit, [token_json(t) for t in tokens]))
         return 0
     if not tokens:
-        say(f"No tokens on this page; {total} matched." if total else "No tokens match.")
+        filtered = any(value is not None for value in filters.values())
+        say(empty_page("tokens", total, filtered=filtered))
         return 0
     now = store.clock.now()
     rows = [

@@ -9,6 +9,7 @@ from authclients.store import NotFound, Store, ValidationError
 from authclients.store.records import UpdatedUser, UserInfo
 from authclients.tui.cli import prompts
 from authclients.tui.cli.output import (
+    empty_page,
     ended_text,
     envelope,
     impact_json,
@@ -75,6 +76,7 @@ def register(commands: Commands) -> None:
             "authclients users list --limit 20 --offset 40",
         ),
         json_output=True,
+        read_only=True,
     )
     u_list.add_argument("--filter", default="", metavar="TEXT", help="usernames containing TEXT")
     add_page_options(u_list, default_limit=50)
@@ -195,10 +197,7 @@ def _list(store: Store, args: argparse.Namespace) -> int:
         print_json(envelope(total, args.offset, args.limit, [user_json(u) for u in users]))
         return 0
     if not users:
-        if total:
-            say(f"No users on this page; {total} matched.")
-        else:
-            say("No users." if not args.filter else "No users match.")
+        say(empty_page("users", total, filtered=bool(args.filter)))
         return 0
     rows = [
         [

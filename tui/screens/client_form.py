@@ -9,12 +9,18 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Input, Label, Static, Switch
+from textual.widgets import Button, Collapsible, Input, Label, Static, Switch
 
 from authclients.store.errors import NotFound, StaleEdit, ValidationError
 from authclients.store.grant_types import CLIENT_GRANTS
 from authclients.store.jwt_tokens import FORMAT_JWT, FORMAT_OPAQUE
-from authclients.store.records import ClientInfo, CreatedClient, Impact
+from authclients.store.records import (
+    LIFETIME_KINDS,
+    ClientInfo,
+    ClientLifetimes,
+    CreatedClient,
+    Impact,
+)
 from authclients.store.registration import Registration, pretty_metadata
 from authclients.tui.jobs import failure_message
 from authclients.tui.safe_display import TYPED_TEXT, literal
@@ -25,8 +31,9 @@ from authclients.tui.screens.stale_edit import ChangedField, StaleChoice, StaleE
 from authclients.tui.widgets.console_footer import ConsoleFooter
 from authclients.tui.widgets.console_header import ConsoleHeader
 from authclients.tui.widgets.toggles import MarkedSwitch
+from authclients.tui.widgets.lifetime_fields import LIFETIME_KEYS, LifetimeFields
 
-FIELDS_WITH_ERRORS = ("name", "redirect_uris", "grants", "public", "scopes")
+FIELDS_WITH_ERRORS = ("name", "redirect_uris", "grants", "public", "scopes", *LIFETIME_KEYS)
 TAINTED_MESSAGE = (
     "Holds control characters (written outside the console), shown here as visible "
     "escapes such as ␛. Type a new value: this one cannot be saved as it is."
@@ -84,6 +91,7 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
         self.client = client
         self._initial: dict[str, object] = {}
         self._saving = False
+        self._initial_lifetimes: dict[str, str] = {}
         self._tainted: dict[str, str] = {}
         """Field → the visible form of a stored value holding control characters.
 
@@ -161,6 +169,17 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
                 restrict=TYPED_TEXT,
             )
             yield Label("", id="scopes-error", classes="field-error")
+            own = c.lifetimes if c else ClientLifetimes()
+            with Collapsible(
+                title="Token lifetimes  (empty: the default)",
+                collapsed=own.is_default,
+                id="lifetimes",
+            ):
+                yield LifetimeFields(
+                    {kind: getattr(own, kind) for kind in LIFETIME_KINDS},
+                    self.store.lifetimes,
+                    id="lifetime-fields",
+                )
             with Horizontal(classes="form-buttons"):
                 yield Button("Save (ctrl+s)", variant="primary", id="save", compact=True)
                 yield Button("Cancel (esc)", id="cancel", compact=True)
@@ -172,6 +191,7 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
 
     def on_mount(self) -> None:
         self._initial = self.values()
+        self._initial_lifetimes = self._lifetime_fields.texts()
         for key in FIELDS_WITH_ERRORS:
             self.query_one(f"#{key}-error", Label).display = False
         self.query_one("#form-notice", Label).display = False
@@ -221,8 +241,15 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
         return values
 
     @property
+    def _lifetime_fields(self) -> LifetimeFields:
+        return self.query_one("#lifetime-fields", LifetimeFields)
+
+    @property
     def dirty(self) -> bool:
-        return self.values() != self._initial
+        return (
+            self.values() != self._initial
+            or self._lifetime_fields.texts() != self._initial_lifetimes
+        )
 
     def show_errors(self, errors: dict[str, str]) -> None:
         """Each message beside its field; messages for unknown fields become a notification."""
@@ -232,7 +259,10 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
             "grants": "#authorization_code",
             "public": "#public",
             "scopes": "#scopes",
+            **{key: f"#{key}" for key in LIFETIME_KEYS},
         }
+        if any(key in errors for key in LIFETIME_KEYS):
+            self.query_one("#lifetimes", Collapsible).collapsed = False
         self.show_field_errors(errors, FIELDS_WITH_ERRORS, focus_order)
 
     # -- actions -------------------------------------------------------------
@@ -246,6 +276,16 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
             self.notify(
                 "Not saved: a field still holds control characters from the database; "
                 "type a new value in the fields marked in red.",
+                severity="error",
+            )
+            return
+        try:
+            self._lifetime_fields.parsed()
+        except ValidationError as exc:
+            # Checked here, before anything is sent: every other field keeps its text.
+            self.show_errors(exc.errors)
+            self.notify(
+                "Not saved: fix the lifetimes marked in red; nothing you typed was lost.",
                 severity="error",
             )
             return
@@ -299,7 +339,7 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
         self._saving = False
 
     def _write(self, *, force: bool) -> None:
-        values = self.values()
+        values: dict[str, object] = {**self.values(), "lifetimes": self._lifetime_fields.parsed()}
         clients = self.store.clients
         client = self.client
 
@@ -356,7 +396,12 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
             self.query_one(f"#{grant.name}", Switch).value = bool(getattr(client, grant.name))
         self.query_one("#public", Switch).value = client.public
         self.query_one("#jwt", Switch).value = client.token_format == FORMAT_JWT
+        self._lifetime_fields.set_values(
+            {kind: getattr(client.lifetimes, kind) for kind in LIFETIME_KINDS},
+            self.store.lifetimes,
+        )
         self._initial = self.values()
+        self._initial_lifetimes = self._lifetime_fields.texts()
         self.query_one("#form-notice", Label).display = False
         self.show_errors(dict.fromkeys(self._tainted, TAINTED_MESSAGE))
         self.query_one("#name", Input).focus()

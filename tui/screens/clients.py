@@ -84,6 +84,14 @@ class ClientsScreen(ConsoleScreen[None]):
             show=False,
             tooltip="Resource servers and dynamic registration",
         ),
+        Binding(
+            "L",
+            "settings",
+            "Settings",
+            id="clients.settings",
+            show=False,
+            tooltip="Default token lifetimes",
+        ),
         # Left out of the footer so that Scopes fits at 80 columns; q and ^q still quit.
         Binding("q", "app.quit", "Quit", id="clients.quit", show=False),
         # Only while there is no client at all (check_action); the empty list says so itself.
@@ -113,6 +121,7 @@ class ClientsScreen(ConsoleScreen[None]):
         ("keys: Signing keys", "keys", "The keys that sign JWTs: rotate, retire (k)"),
         ("client: Disable or enable", "toggle_disabled", "Stop or allow its tokens (x)"),
         ("resources: Resources and registration", "resources", "RFC 8707 / RFC 7591 (R)"),
+        ("settings: Token lifetimes", "settings", "The default token lifetimes (L)"),
     )
 
     AUTO_FOCUS = "#clients"
@@ -551,8 +560,12 @@ class ClientsScreen(ConsoleScreen[None]):
 
     def action_devices(self) -> None:
         self.console.open_devices()
+
     def action_keys(self) -> None:
         self.console.open_keys()
+
+    def action_settings(self) -> None:
+        self.console.open_settings()
 
     def action_playground(self) -> None:
         self.console.open_playground(self._current())

@@ -18,7 +18,7 @@ from textual.widgets import DataTable
 from textual.widgets._data_table import RowKey
 
 from authclients.store.records import ClientInfo, ClientPage
-from authclients.tui.formatting import date_text, grant_summary
+from authclients.tui.formatting import OWN_LIFETIMES_MARK, date_text, grant_summary
 from authclients.tui.safe_display import cell
 
 
@@ -254,6 +254,11 @@ DISABLED_MARK = "⊘ "
 
 def _name(client: ClientInfo) -> Text:
     name = cell(client.name, ellipsis=True)
+    if not client.lifetimes.is_default:
+        # Its own token lifetimes: the form's "Token lifetimes" section says which.
+        name = Text.assemble(
+            (OWN_LIFETIMES_MARK + " ", "bold"), name, no_wrap=True, overflow="ellipsis", end=""
+        )
     marks = (DISABLED_MARK if client.disabled else "") + (
         REGISTERED_MARK if client.registered else ""
     )

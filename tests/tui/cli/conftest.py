@@ -18,6 +18,8 @@ from tests.tui.cli.runner import CLI, Run
 
 @pytest.fixture
 def db(db_path: Path) -> str:
+    """An existing, empty database: commands that only read refuse a missing file."""
+    Store.open(str(db_path)).close()
     return str(db_path)
 
 

@@ -66,7 +66,7 @@ def test_create_human_output_and_public_client(run: CLI) -> None:
 )
 def test_create_refuses_bad_input_in_one_line(run: CLI, flags: list[str], expected: str) -> None:
     result = run("clients", "create", *flags)
-    assert result.code == 1
+    assert result.code == 2
     assert expected in result.error_line()
     assert result.out == ""
 
@@ -74,7 +74,7 @@ def test_create_refuses_bad_input_in_one_line(run: CLI, flags: list[str], expect
 def test_every_field_error_on_the_one_line(run: CLI) -> None:
     result = run("clients", "create", "--name", "", "--redirect", "file:///x", "--public")
     line = result.error_line()
-    assert result.code == 1
+    assert result.code == 2
     assert "name: " in line and "; redirect_uris: " in line
 
 
@@ -181,7 +181,7 @@ def test_update_public_round_trip_drops_and_restores_the_secret(run: CLI) -> Non
     cid = str(body["id"])
 
     refused = run("clients", "update", cid, "--public")
-    assert refused.code == 1 and "public: " in refused.error_line()
+    assert refused.code == 2 and "public: " in refused.error_line()
 
     client = run("clients", "update", cid, "--public", "--no-password-grant", "--json").json()
     assert client["public"] is True and client["secret_hint"] == ""
@@ -195,10 +195,10 @@ def test_update_public_round_trip_drops_and_restores_the_secret(run: CLI) -> Non
     ("flags", "code", "expected"),
     [
         ([], 2, "nothing to change"),
-        (["--no-authorization-code"], 1, "grants: Enable at least one grant type"),
-        (["--remove-redirect", "https://gone.example/cb"], 1, "is not a redirect URL"),
+        (["--no-authorization-code"], 2, "grants: Enable at least one grant type"),
+        (["--remove-redirect", "https://gone.example/cb"], 2, "is not a redirect URL"),
         (["--redirect", "https://x.example/cb", "--clear-redirects"], 2, "not allowed with"),
-        (["--redirect", "https://x.example/cb#frag"], 1, "redirect_uris: "),
+        (["--redirect", "https://x.example/cb#frag"], 2, "redirect_uris: "),
     ],
 )
 def test_update_refuses_bad_input(run: CLI, flags: list[str], code: int, expected: str) -> None:
@@ -227,7 +227,7 @@ def test_rotate_secret_replaces_the_old_one(run: CLI, open_store: Callable[..., 
 
     public = create(run, "--name", "Mobile", "--public", "--redirect", "https://m.example/cb")
     refused = run("clients", "rotate-secret", str(public["id"]))
-    assert refused.code == 1 and "public: " in refused.error_line()
+    assert refused.code == 2 and "public: " in refused.error_line()
 
 
 def test_delete_with_yes_revokes_every_token(run: CLI, open_store: Callable[..., Store]) -> None:

@@ -23,8 +23,13 @@ def test_db_is_taken_after_the_subcommand_and_from_the_environment(
     capsys.readouterr()
     assert cli.main(["clients", "list", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["total"] == 1
-    assert cli.main(["--db", str(tmp_path / "other.db"), "clients", "list", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["total"] == 0
+    other = tmp_path / "other.db"
+    assert (
+        cli.main(["--db", str(other), "clients", "create", "--name", "O", "--password-grant"]) == 0
+    )
+    capsys.readouterr()
+    assert cli.main(["--db", str(other), "clients", "list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["total"] == 1
 
 
 @pytest.mark.parametrize(
@@ -50,8 +55,10 @@ def test_every_command_has_help(argv: list[str], capsys: pytest.CaptureFixture[s
 
 def test_no_command_opens_the_console(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     import authclients.tui.app
+    import authclients.tui.cli.console
 
     calls: list[tuple[object, ...]] = []
+    monkeypatch.setattr(authclients.tui.cli.console, "has_terminal", lambda: True)
     monkeypatch.setattr(authclients.tui.app, "run_console", lambda *args: calls.append(args) or 7)
     assert cli.main(["--db", db, "--port", "9000", "--no-server"]) == 7
     assert calls == [(db, 9000, True)]
@@ -71,7 +78,7 @@ def test_module_entry_point_creates_and_fails_cleanly(db: str) -> None:
     bad = run_subprocess(
         *module, "clients", "create", "--name", "X", "--redirect", "ftp://x/", db=db
     )
-    assert bad.returncode == 1
+    assert bad.returncode == 2
     assert bad.stderr.count("\n") == 1 and "redirect_uris: " in bad.stderr
     assert "Traceback" not in bad.stderr
 
@@ -98,7 +105,8 @@ def test_an_unopenable_database_says_what_to_check(
 ) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    assert cli.main(["--db", str(blocker / "x.db"), "clients", "list"]) == 1
+    create = ["clients", "create", "--name", "X", "--password-grant"]
+    assert cli.main(["--db", str(blocker / "x.db"), *create]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "that the folder is writable" in err
 

@@ -47,9 +47,9 @@ def test_create_pat_with_days_and_never(run: CLI, open_store: Callable[..., Stor
         (["--expires-in", "-3"], 2, "--expires-in"),
         (["--expires-in", "0"], 2, "--expires-in"),
         (["--expires-in", "soon"], 2, "'never'"),
-        (["--expires-in", "5000"], 1, "lifetime: "),
-        (["--scopes", "admin"], 1, "scopes: "),
-        (["--client", "99"], 1, "client: "),
+        (["--expires-in", "5000"], 2, "lifetime: "),
+        (["--scopes", "admin"], 2, "scopes: "),
+        (["--client", "99"], 2, "client: "),
     ],
 )
 def test_create_pat_refuses_bad_input(run: CLI, flags: list[str], code: int, expected: str) -> None:

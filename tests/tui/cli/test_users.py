@@ -23,9 +23,9 @@ def test_users_add_list_passwd_deactivate_delete(
     assert "first password" not in run("users", "list").out
 
     taken = run("users", "add", "alice", "--password-stdin", stdin="whatever123\n")
-    assert taken.code == 1 and "username: " in taken.error_line()
+    assert taken.code == 2 and "username: " in taken.error_line()
     short = run("users", "add", "carol", "--password-stdin", stdin="short\n")
-    assert short.code == 1 and "password: Use at least 8 characters" in short.error_line()
+    assert short.code == 2 and "password: Use at least 8 characters" in short.error_line()
     assert "short" not in short.err.replace("password", "")
 
     changed = run("users", "passwd", "alice", "--password-stdin", stdin="second password\n")
@@ -53,7 +53,7 @@ def test_password_prompt_asks_twice(
     answers = iter(["typed password", "typo password"])
     monkeypatch.setattr(prompts, "prompt_password", lambda prompt: next(answers))
     mismatch = run("users", "add", "alice", tty=True)
-    assert mismatch.code == 1 and "differ" in mismatch.error_line()
+    assert mismatch.code == 2 and "differ" in mismatch.error_line()
 
     answers = iter(["typed password", "typed password"])
     assert run("users", "add", "alice", tty=True).code == 0

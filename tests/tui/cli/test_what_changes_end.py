@@ -19,7 +19,7 @@ def test_scopes_list_add_delete(run: CLI, open_store: Callable[..., Store]) -> N
     assert "3 scopes" in run("scopes", "list").out
     for name in ("email", "openid", "profile"):
         assert run("scopes", "delete", name, "--yes").code == 0
-    assert "No scopes defined" in run("scopes", "list").out
+    assert "No scopes yet" in run("scopes", "list").out
     added = run("scopes", "add", "users:read", "--description", "Read user accounts", "--json")
     assert added.code == 0 and added.json()["name"] == "users:read"
     assert (
@@ -28,7 +28,7 @@ def test_scopes_list_add_delete(run: CLI, open_store: Callable[..., Store]) -> N
         .endswith("name: Scope 'users:read' is already defined")
     )
     bad = run("scopes", "add", "two words")
-    assert bad.code == 1 and "name: " in bad.error_line()
+    assert bad.code == 2 and "name: " in bad.error_line()
 
     created = create(run, "--name", "Cron", "--client-credentials", "--scopes", "users:read write")
     assert created["scopes_defined"] == ["write"]
@@ -46,7 +46,7 @@ def test_scopes_list_add_delete(run: CLI, open_store: Callable[..., Store]) -> N
 
     # Refused while a client lists it, and why.
     listed_by = run("scopes", "delete", "write", "--yes")
-    assert listed_by.code == 1
+    assert listed_by.code == 2
     assert f"listed by client {created['id']}: remove it from them first" in listed_by.err
     # Not on a terminal: --yes, as every delete.
     run("clients", "update", str(created["id"]), "--scopes", "users:read")
@@ -74,7 +74,7 @@ def test_a_personal_token_for_an_undefined_scope_is_refused(run: CLI) -> None:
     refused = run(
         "tokens", "create-pat", "--user", "alice", "--name", "laptop", "--scopes", "admin"
     )
-    assert refused.code == 1
+    assert refused.code == 2
     assert "scopes: Not a defined scope: admin" in refused.error_line()
     run("scopes", "add", "admin")
     ok = run(
