@@ -17,11 +17,20 @@ from authclients.store.oauth_client.authorize import (
     parse_redirect,
     read_page,
 )
+from authclients.store.oauth_client.client_auth import (
+    AUTH_METHODS,
+    ClientCredentials,
+    generate_key_pair,
+    public_jwks,
+)
 from authclients.store.oauth_client.discovery import (
     API_PATH,
     METADATA_PATH,
+    Discovery,
     Target,
+    discover,
     discovery_request,
+    metadata_rows,
 )
 from authclients.store.oauth_client.http import (
     DEFAULT_TIMEOUT,
@@ -35,9 +44,9 @@ from authclients.store.oauth_client.http import (
     is_loopback,
     send,
 )
+from authclients.store.oauth_client.loopback import CatcherClosed, RedirectCatcher
 from authclients.store.oauth_client.pkce import Pkce, s256
 from authclients.store.oauth_client.requests import (
-    ClientCredentials,
     api_request,
     client_credentials_request,
     code_exchange_request,
@@ -50,13 +59,16 @@ from authclients.store.oauth_client.tokens import TokenSet, countdown
 
 __all__ = [
     "API_PATH",
+    "AUTH_METHODS",
     "DEFAULT_TIMEOUT",
     "FORM_TYPE",
     "MASK",
     "METADATA_PATH",
     "AuthorizeDance",
+    "CatcherClosed",
     "ClientCredentials",
     "DanceError",
+    "Discovery",
     "Exchange",
     "HttpRequest",
     "HttpResponse",
@@ -64,6 +76,7 @@ __all__ = [
     "PageForm",
     "Pkce",
     "Redirect",
+    "RedirectCatcher",
     "StateMismatch",
     "Target",
     "TokenSet",
@@ -73,12 +86,16 @@ __all__ = [
     "client_credentials_request",
     "code_exchange_request",
     "countdown",
+    "discover",
     "discovery_request",
     "exchange",
+    "generate_key_pair",
     "introspect_request",
     "is_loopback",
+    "metadata_rows",
     "parse_redirect",
     "password_request",
+    "public_jwks",
     "read_page",
     "refresh_request",
     "revoke_request",

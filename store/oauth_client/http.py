@@ -16,6 +16,8 @@ from urllib.parse import quote, quote_plus, urlsplit
 
 DEFAULT_TIMEOUT = 10.0
 """Seconds before a request is given up; the UI never waits longer than this."""
+MAX_BODY = 1024 * 1024
+"""Bytes of an answer read at most: a server that sends more is broken or hostile."""
 MASK = "••••••"
 FORM_TYPE = "application/x-www-form-urlencoded"
 
@@ -207,13 +209,15 @@ def send(
             with opener.open(raw, timeout=timeout) as answer:
                 status, reason = answer.status, answer.reason
                 headers = tuple(answer.headers.items())
-                body = answer.read()
+                body = _read_capped(answer, request.url)
         except urllib.error.HTTPError as exc:
             # 3xx (not followed), 4xx and 5xx are answers like any other.
             status, reason = exc.code, exc.reason
             headers = tuple(exc.headers.items()) if exc.headers else ()
-            body = exc.read()
-            exc.close()
+            try:
+                body = _read_capped(exc, request.url)
+            finally:
+                exc.close()
     except urllib.error.URLError as exc:
         raise _transport_error(request.url, exc.reason, timeout) from None
     except TimeoutError as exc:
@@ -229,6 +233,15 @@ def send(
         body=body.decode("utf-8", "replace"),
         elapsed_ms=elapsed,
     )
+
+
+def _read_capped(answer: object, url: str) -> bytes:
+    body = answer.read(MAX_BODY + 1)  # type: ignore[attr-defined]
+    if len(body) > MAX_BODY:
+        raise TransportError(
+            f"{urlsplit(url).netloc} sent more than {MAX_BODY // 1024} KiB: not read."
+        )
+    return body
 
 
 def _transport_error(url: str, reason: object, timeout: float) -> TransportError:

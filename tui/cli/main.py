@@ -16,7 +16,16 @@ import peewee as pw
 from authclients.store import NotFound, Store, StoreError, ValidationError
 from authclients.store.db import ENV_VAR, describe, is_url, resolve_target
 from authclients.store.listen_address import DEFAULT_PORT
-from authclients.tui.cli import clients, console, scopes, screenshots, serve, tokens, users
+from authclients.tui.cli import (
+    clients,
+    console,
+    playground,
+    scopes,
+    screenshots,
+    serve,
+    tokens,
+    users,
+)
 from authclients.tui.cli.output import PROG, SECRET_WARNING, TOKEN_WARNING, error, one_line
 from authclients.tui.cli.parser import (
     CommandParser,
@@ -75,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = Commands(
         parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
     )
-    for noun in (serve, clients, users, tokens, scopes, screenshots):
+    for noun in (serve, clients, users, tokens, scopes, playground, screenshots):
         noun.register(commands)
     return parser
 
@@ -96,6 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "screenshots":
         # Its own throw-away databases: it must never open --db or the default one.
         return screenshots.run(args)
+    if args.command == "try":
+        # A client of some server, perhaps another one: no database of ours is opened.
+        return playground.run(args)
     try:
         store = _open_store(args.db)
         try:

@@ -179,9 +179,13 @@ class Commands:
         *,
         example_lines: Sequence[str] = (),
         json_output: bool = False,
+        database: bool = True,
     ) -> CommandParser:
-        """A subcommand of ``group`` taking --db (and --json), running ``handler``."""
-        parents = [self._late_db, self._as_json] if json_output else [self._late_db]
+        """A subcommand of ``group`` taking --db (unless it opens no database of ours) and
+        --json, running ``handler``."""
+        parents = [self._late_db] if database else []
+        if json_output:
+            parents.append(self._as_json)
         sub = group.add_parser(
             name,
             help=summary,

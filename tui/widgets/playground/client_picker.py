@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widgets import Checkbox, Input, Label, Select
 
 from authclients.store.oauth_client import ClientCredentials
+from authclients.store.oauth_client.client_auth import BASIC, POST
 from authclients.store.records import ClientInfo
 from authclients.tui.safe_text import printable
 
@@ -103,7 +104,7 @@ class ClientPicker(Vertical):
         return ClientCredentials(
             client_id=self.client_id,
             secret=self.query_one("#pg-secret", Input).value.strip(),
-            basic=self.query_one("#pg-basic", Checkbox).value,
+            method=BASIC if self.query_one("#pg-basic", Checkbox).value else POST,
         )
 
     @on(Select.Changed, "#pg-client")
