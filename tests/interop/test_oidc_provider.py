@@ -219,3 +219,24 @@ def test_code_grant_with_pkce_through_the_catcher_then_refresh(reference: Refere
     assert refreshed.returncode == 0, refreshed.stderr
     again = json.loads(refreshed.stdout)["steps"][-1]["response"]
     assert again["access_token"] != tokens["access_token"]
+
+
+def test_private_key_jwt_from_a_jwk_file(
+    reference: Reference, tmp_path, monkeypatch, capsys
+) -> None:
+    from joserfc.jwk import import_key
+
+    pem_key = import_key(reference.key_file.read_bytes(), "EC")
+    jwk_file = tmp_path / "key.json"
+    jwk_file.write_text(json.dumps(pem_key.as_dict(private=True)))
+    status, answer = _try(
+        [
+            *("--issuer", reference.issuer, "--client-id", "keyjwt"),
+            *("--auth-method", "private_key_jwt", "--private-key", str(jwk_file)),
+            *("--grant", "client_credentials", "--scope", "read"),
+        ],
+        "",
+        monkeypatch,
+        capsys,
+    )
+    assert status == 0, answer

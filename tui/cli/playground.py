@@ -10,6 +10,7 @@ that order, never from an argument: arguments show in ``ps`` and shell history.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,8 @@ GRANTS = ("client_credentials", "password", "authorization_code", "refresh_token
 DEFAULT_ISSUER = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
 DEFAULT_REDIRECT = "http://127.0.0.1/callback"
 MAX_KEY_FILE = 64 * 1024
+KEY_KINDS = (("EC", "ES256"), ("RSA", "RS256"), ("OKP", "EdDSA"))
+"""Key types tried for --private-key, with the algorithm each signs with."""
 
 
 def register(commands: Commands) -> None:
@@ -201,15 +204,17 @@ def _run(args: argparse.Namespace, result: Run) -> int:
     password = stdin.next("password") if args.password_stdin else ""
     refresh = stdin.next("refresh token") if args.refresh_token_stdin else ""
     _check_combination(args, secret, password, refresh)
+    method = args.auth_method or (BASIC if secret else NONE)
+    key = _load_key(args.private_key) if method == PRIVATE_KEY_JWT else None
+    if args.grant == "authorization_code":
+        _check_loopback(args.redirect_uri)
 
     target = _discover(args.issuer, args.timeout, result)
-    method = args.auth_method or (BASIC if secret else NONE)
     if target.auth_methods and method not in target.auth_methods:
         result.note(
             f"note: the server lists token_endpoint_auth_methods_supported "
             f"{', '.join(target.auth_methods)}; {method} may be refused."
         )
-    key = _load_key(args.private_key) if method == PRIVATE_KEY_JWT else None
     client = oc.ClientCredentials(args.client_id, secret, method, key)
     context = HintContext(
         grant=args.grant,
@@ -257,6 +262,12 @@ class _StdinSecrets:
 
 
 def _check_combination(args: argparse.Namespace, secret: str, password: str, refresh: str) -> None:
+    if args.auth_method in (BASIC, "client_secret_post", SECRET_JWT) and not secret:
+        raise TryError(f"--auth-method {args.auth_method} needs --client-secret-stdin", 2)
+    if args.auth_method == PRIVATE_KEY_JWT and args.private_key is None:
+        raise TryError("--auth-method private_key_jwt needs --private-key FILE", 2)
+    if args.private_key is not None and args.auth_method != PRIVATE_KEY_JWT:
+        raise TryError("--private-key is only for --auth-method private_key_jwt", 2)
     if args.grant == "password" and not (args.username and password):
         raise TryError("the password grant needs --username and --password-stdin", 2)
     if args.grant == "refresh_token" and not refresh:
@@ -267,12 +278,14 @@ def _check_combination(args: argparse.Namespace, secret: str, password: str, ref
             "or --auth-method private_key_jwt with --private-key",
             2,
         )
-    if args.auth_method in (BASIC, "client_secret_post", SECRET_JWT) and not secret:
-        raise TryError(f"--auth-method {args.auth_method} needs --client-secret-stdin", 2)
-    if args.auth_method == PRIVATE_KEY_JWT and args.private_key is None:
-        raise TryError("--auth-method private_key_jwt needs --private-key FILE", 2)
-    if args.private_key is not None and args.auth_method != PRIVATE_KEY_JWT:
-        raise TryError("--private-key is only for --auth-method private_key_jwt", 2)
+
+
+def _check_loopback(redirect_uri: str) -> None:
+    """Refuse a redirect the catcher cannot listen for before anything is sent."""
+    try:
+        RedirectCatcher(redirect_uri).close()
+    except ValueError as exc:
+        raise TryError(str(exc), 2) from None
 
 
 def _discover(issuer: str, timeout: float, result: Run) -> oc.Target:
@@ -289,6 +302,7 @@ def _discover(issuer: str, timeout: float, result: Run) -> oc.Target:
 
 
 def _load_key(path: Path) -> Any:
+    """A private key from a PEM or JWK file; its kid is its RFC 7638 thumbprint."""
     from joserfc.errors import JoseError
     from joserfc.jwk import import_key
 
@@ -298,21 +312,25 @@ def _load_key(path: Path) -> Any:
         raise TryError(f"cannot read the private key {path}: {exc.strerror}", 2) from None
     if len(data) > MAX_KEY_FILE:
         raise TryError(f"{path} is larger than {MAX_KEY_FILE // 1024} KiB: not a key", 2)
-    try:
-        key = import_key(data.decode("utf-8") if data.lstrip().startswith(b"{") else data)
-    except (JoseError, ValueError, TypeError) as exc:
-        raise TryError(f"{path} is not a PEM or JWK private key ({exc})", 2) from None
+    source: Any = data
+    if data.lstrip().startswith(b"{"):
+        try:
+            source = json.loads(data)
+        except ValueError:
+            raise TryError(f"{path} is not valid JSON: not a JWK", 2) from None
+    key = None
+    for kind, alg in KEY_KINDS:
+        try:
+            key = import_key(source, kind, parameters={"alg": alg})  # type: ignore[call-overload]
+        except (JoseError, ValueError, TypeError, KeyError):
+            continue
+        break
+    if key is None:
+        raise TryError(f"{path} is not a PEM or JWK private key (EC, RSA or Ed25519)", 2)
     if not key.is_private:
         raise TryError(f"{path} holds a public key: private_key_jwt signs with the private one", 2)
     key.ensure_kid()
-    if not key.alg:
-        key = import_key(key.as_dict(private=True), parameters={"alg": _default_alg(key)})
-        key.ensure_kid()
     return key
-
-
-def _default_alg(key: Any) -> str:
-    return {"EC": "ES256", "RSA": "RS256", "OKP": "EdDSA"}.get(key.key_type, "ES256")
 
 
 def _code_exchange(
