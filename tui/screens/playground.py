@@ -30,6 +30,7 @@ from authclients.store.records import (
 )
 from authclients.tui.screens.authorize_here import AuthorizeHereScreen, AuthorizeOutcome
 from authclients.tui.screens.base import ConsoleScreen
+from authclients.tui.screens.playground_real_servers import RealServerActions
 from authclients.tui.widgets.console_header import ConsoleHeader
 from authclients.tui.widgets.playground import keys
 from authclients.tui.widgets.playground.actions import ActionBar
@@ -53,10 +54,12 @@ from authclients.tui.widgets.playground.memory import PlaygroundMemory, memory_o
 from authclients.tui.widgets.playground.target_picker import TargetPicker
 
 CLIENT_LIMIT = 500
+
+
 """Clients offered in the picker (by id); any other can be typed by hand."""
 
 
-class PlaygroundScreen(ConsoleScreen[None]):
+class PlaygroundScreen(RealServerActions, ConsoleScreen[None]):
     """Target, client, grant and its inputs; Send and friends; the panels; the history."""
 
     CSS_PATH = "../playground.tcss"
@@ -92,6 +95,7 @@ class PlaygroundScreen(ConsoleScreen[None]):
         self.history: list[oc.Exchange] = self.memory.history
         self.pending = 0
         """Requests in flight (tests wait for zero)."""
+        self._catcher: oc.RedirectCatcher | None = None
 
     def compose(self) -> ComposeResult:
         yield ConsoleHeader("Token playground")
@@ -165,27 +169,6 @@ class PlaygroundScreen(ConsoleScreen[None]):
         if event.embedded:
             self._use_target(oc.Target.from_base(self.console.endpoint_url))
         self._apply_grants()
-
-    def action_discover(self) -> None:
-        base = self.picker.base_url
-        if not base:
-            self.notify("Type the server's base URL first.", severity="warning")
-            return
-        self._send(oc.discovery_request(base), "discovery", self._discovered)
-
-    def _discovered(self, done: oc.Exchange) -> None:
-        body = done.response.json() if done.response is not None else None
-        if not done.ok or body is None:
-            self.notify(
-                "No RFC 8414 metadata there: the usual /oauth/... paths are kept; edit them "
-                "under “Endpoint URLs” if the server uses others.",
-                severity="warning",
-                timeout=8,
-            )
-            return
-        self.target = self.picker.apply_metadata(body)
-        self._show_authorize_url()
-        self.notify("Endpoints read from the server's metadata.")
 
     @on(Input.Changed, "#pg-url-authorize, #pg-client-id")
     def _authorize_inputs_changed(self) -> None:
@@ -349,12 +332,12 @@ class PlaygroundScreen(ConsoleScreen[None]):
         if grant == GRANT_PERSONAL_ACCESS:
             self._create_personal_token()
             return
-        creds = self.query_one(ClientPicker).credentials()
+        creds = self.query_one(ClientPicker).credentials(self.memory.key_pair)
         try:
             request = grant_request(
                 grant, self._read_target(), creds, self.form.value, self.pkce.verifier
             )
-        except NotReady as exc:
+        except (NotReady, ValueError) as exc:
             self.view.say(str(exc), error=True)
             return
         self._send(request, grant, self._token_received)
@@ -365,12 +348,12 @@ class PlaygroundScreen(ConsoleScreen[None]):
             request = follow_up_request(
                 action,
                 self._read_target(),
-                self.query_one(ClientPicker).credentials(),
+                self.query_one(ClientPicker).credentials(self.memory.key_pair),
                 self.tokens,
                 typed_refresh=self.form.value("pg-refresh-token"),
                 api_path=self.query_one(ActionBar).api_path,
             )
-        except NotReady as exc:
+        except (NotReady, ValueError) as exc:
             self.view.say(str(exc), error=True)
             return
         self._send(request, action, then)

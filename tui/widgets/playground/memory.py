@@ -5,6 +5,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass, field
 
+from joserfc.jwk import Key
 from textual.app import App
 
 from authclients.store import oauth_client as oc
@@ -12,10 +13,12 @@ from authclients.store import oauth_client as oc
 
 @dataclass
 class PlaygroundMemory:
-    """This run's requests and the last tokens."""
+    """This run's requests, the last tokens, and the key pair ``private_key_jwt`` signs
+    with (never written anywhere: a new run makes a new one)."""
 
     history: list[oc.Exchange] = field(default_factory=list)
     tokens: oc.TokenSet | None = None
+    key_pair: Key | None = field(default=None, repr=False)
 
 
 _MEMORY: weakref.WeakKeyDictionary[App[object], PlaygroundMemory] = weakref.WeakKeyDictionary()

@@ -8,9 +8,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, Collapsible, Input, Label, Select
+from textual.widgets import Button, Collapsible, Input, Label, Select, Static
 
-from authclients.store.oauth_client import Target
+from authclients.store.oauth_client import Discovery, Target, metadata_rows
+from authclients.tui.safe_display import literal
 from authclients.tui.safe_text import printable
 
 EMBEDDED = "embedded"
@@ -48,13 +49,20 @@ class TargetPicker(Vertical):
                 id="pg-target-kind",
                 compact=True,
             )
-            yield Input(id="pg-base-url", placeholder="https://server.example", compact=True)
+            yield Input(
+                id="pg-base-url",
+                placeholder="issuer or metadata URL: https://id.example/realms/dev",
+                compact=True,
+            )
             yield Button("Discover", id="pg-discover", compact=True, action="screen.discover")
         with Collapsible(title="Endpoint URLs (editable)", id="pg-urls", collapsed=True):
             for key, label in ENDPOINTS:
                 with Horizontal(classes="pg-row"):
                     yield Label(label, classes="pg-label")
                     yield Input(id=f"pg-url-{key}", compact=True)
+        with Collapsible(title="Server metadata", id="pg-metadata", collapsed=True):
+            yield Static(id="pg-metadata-source")
+            yield Static(id="pg-metadata-table")
 
     @property
     def embedded(self) -> bool:
@@ -91,14 +99,26 @@ class TargetPicker(Vertical):
             issuer_url=issuer if discovered_base == base else "",
         )
 
-    def apply_metadata(self, metadata: dict[str, object]) -> Target:
-        """Use the endpoints an RFC 8414 document names, and open the URLs to show them."""
+    def apply_discovery(self, found: Discovery) -> Target:
+        """Use the endpoints the discovered document names; show which document and what
+        it says."""
         # An endpoint URL with control characters in it is no URL: it is not used.
-        usable = {k: v for k, v in metadata.items() if not isinstance(v, str) or printable(v) == v}
-        target = Target.from_base(self.base_url).with_metadata(usable)
+        usable = {
+            k: v for k, v in found.metadata.items() if not isinstance(v, str) or printable(v) == v
+        }
+        target = Target.from_base(found.issuer).with_metadata(usable)
         self._discovered_issuer = (target.base_url, target.issuer_url)
         self.use_target(target)
-        self.query_one("#pg-urls", Collapsible).collapsed = False
+        self.query_one("#pg-metadata-source", Static).update(
+            literal(f"{found.kind} at {found.url}")
+        )
+        rows = metadata_rows(found.metadata)
+        width = min(max((len(name) for name, _ in rows), default=0), 28)
+        table = "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+        self.query_one("#pg-metadata-table", Static).update(literal(table, multiline=True))
+        metadata = self.query_one("#pg-metadata", Collapsible)
+        metadata.add_class("-found")
+        metadata.collapsed = False
         return target
 
     @on(Select.Changed, "#pg-target-kind")
