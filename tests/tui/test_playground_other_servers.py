@@ -19,6 +19,8 @@ from authclients.store import oauth_client as oc
 from authclients.store.records import CreatedClient, UserInfo
 from authclients.tui.app import AuthClientsApp
 from authclients.tui.screens.public_key import PublicKeyScreen
+from authclients.tui.screens.save_target import SaveTargetScreen
+from authclients.tui.widgets.playground.client_picker import ClientPicker
 from tests.tui.conftest import FakeLocalClipboard
 from tests.tui.test_playground import (  # noqa: F401 (fixtures)
     PASSWORD,
@@ -213,3 +215,49 @@ async def test_catch_in_a_browser_exchanges_the_code_the_redirect_brings(
         # The catcher is closed once it caught the redirect.
         with pytest.raises(requests.ConnectionError):
             requests.get(redirect, timeout=2)
+
+
+async def test_a_saved_target_comes_back_in_a_later_run_with_its_keyring_secret(
+    app: AuthClientsApp,
+    web: CreatedClient,
+    realm: ThreadingHTTPServer,
+    memory_keyring: object,
+    config_dir,
+) -> None:
+    issuer = f"{_origin(realm)}/realms/dev"
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_playground(pilot, web)
+        screen.query_one("#pg-target-kind", Select).value = "custom"
+        await pilot.pause()
+        fill(screen, base_url=issuer)
+        await pilot.click("#pg-discover")
+        await idle(pilot)
+        screen.query_one(ClientPicker).type_in("cli", "client_secret_post")
+        await pilot.pause()
+        fill(screen, secret="kept-in-the-keyring", scope_client="read")
+        await pilot.click("#pg-save-target")
+        await pilot.pause()
+        assert isinstance(app.screen, SaveTargetScreen)
+        await pilot.press("ctrl+u", *"dev realm", "enter")
+        await idle(pilot)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        saved = (config_dir / "targets.json").read_text()
+        assert "dev realm" in saved and "kept-in-the-keyring" not in saved
+        await pilot.press("escape")  # close the playground: what comes back is saved
+        await pilot.pause()
+
+        screen = await open_playground(pilot, web)
+        screen.query_one("#pg-target-kind", Select).value = "custom"
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        screen.query_one("#pg-saved", Select).value = "dev realm"
+        await idle(pilot)
+        await app.workers.wait_for_complete()
+        await idle(pilot)
+        assert screen.query_one("#pg-client-id", Input).value == "cli"
+        assert screen.query_one("#pg-secret", Input).value == "kept-in-the-keyring"
+        assert screen.query_one("#pg-auth-method", Select).value == "client_secret_post"
+        assert screen.query_one("#pg-scope-client", Input).value == "read"
+        # And its endpoints discovered again.
+        assert screen.query_one("#pg-url-token", Input).value.endswith("openid-connect/token")

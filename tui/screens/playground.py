@@ -20,6 +20,7 @@ from textual.widgets import Footer, Input
 
 from authclients.store import oauth_client as oc
 from authclients.store.errors import NotFound
+from authclients.store.oauth_client.saved_targets import SavedTargets
 from authclients.store.records import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_PERSONAL_ACCESS,
@@ -75,11 +76,13 @@ class PlaygroundScreen(RealServerActions, ConsoleScreen[None]):
         *,
         pkce: oc.Pkce | None = None,
         timeout: float = oc.DEFAULT_TIMEOUT,
+        saved_targets: SavedTargets | None = None,
     ) -> None:
         """Args:
         client: the client to start with (the highlighted one on the clients screen).
         pkce: fixed state and verifier (screenshots, tests); fresh ones otherwise.
         timeout: seconds before a request is given up.
+        saved_targets: where named servers are kept (the config folder's file).
         """
         super().__init__()
         self.initial_client = client
@@ -96,6 +99,7 @@ class PlaygroundScreen(RealServerActions, ConsoleScreen[None]):
         self.pending = 0
         """Requests in flight (tests wait for zero)."""
         self._catcher: oc.RedirectCatcher | None = None
+        self.saved_targets = saved_targets or SavedTargets()
 
     def compose(self) -> ComposeResult:
         yield ConsoleHeader("Token playground")
@@ -119,6 +123,7 @@ class PlaygroundScreen(RealServerActions, ConsoleScreen[None]):
         self._apply_client(self.initial_client)
         self.view.show(None)
         self.set_interval(1.0, self._tick)
+        self.load_saved_targets()
         clients = self.store.clients
         self.run_store(
             lambda: clients.list(limit=CLIENT_LIMIT), self._clients_loaded, group="pg-clients"

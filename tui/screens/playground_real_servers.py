@@ -13,13 +13,21 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from authclients.store import oauth_client as oc
+from authclients.store.oauth_client.saved_targets import (
+    SavedTarget,
+    SavedTargetError,
+    SavedTargets,
+)
 from authclients.store.records import GRANT_AUTHORIZATION_CODE
 from authclients.tui.screens.public_key import PublicKeyScreen
+from authclients.tui.screens.save_target import SaveTargetScreen
 from authclients.tui.widgets.playground.client_picker import ClientPicker
 
 CATCHER_URI = "http://127.0.0.1/callback"
 """The catcher's redirect URI when the form's is not a loopback one (a free port is picked)."""
 CATCH_SECONDS = 300.0
+SCOPE_INPUTS = ("pg-scope-client", "pg-scope-password", "pg-scope-code")
+"""A saved target's scope fills each grant's scope input."""
 
 
 def is_loopback_http(uri: str) -> bool:
@@ -36,6 +44,8 @@ class RealServerActions:
     """
 
     _catcher: oc.RedirectCatcher | None
+    saved_targets: SavedTargets
+    form: Any
     view: Any
     picker: Any
     memory: Any
@@ -151,3 +161,108 @@ class RealServerActions:
 
     def on_unmount(self) -> None:
         self._stop_catcher()
+
+    # -- saved targets ------------------------------------------------------------------
+
+    def load_saved_targets(self) -> None:
+        """Offer the saved targets (a file read, off the UI thread like any I/O)."""
+        saved, app = self.saved_targets, self.app
+
+        def body() -> None:
+            names = [t.name for t in saved.list()]
+            with contextlib.suppress(RuntimeError):
+                app.call_from_thread(self._offer_saved, names, saved.problem)
+
+        self.run_worker(body, thread=True, group="pg-saved", exit_on_error=False)
+
+    def _offer_saved(self, names: list[str], problem: str, chosen: str = "") -> None:
+        if not self.is_attached:
+            return
+        self.picker.offer_saved(names, chosen)
+        if problem:
+            self.view.say(problem, "Save a target again to replace the file.", error=True)
+
+    def on_target_picker_saved_chosen(self, event: Any) -> None:
+        """Fill the server and client of a saved target; its secret from the keyring."""
+        saved, app, name = self.saved_targets, self.app, event.name
+
+        def body() -> None:
+            target = saved.get(name)
+            secret = saved.secret(name) if target else ""
+            with contextlib.suppress(RuntimeError):
+                app.call_from_thread(self._use_saved, target, secret)
+
+        self.run_worker(body, thread=True, group="pg-saved", exit_on_error=False)
+
+    def _use_saved(self, target: SavedTarget | None, secret: str) -> None:
+        if target is None or not self.is_attached:
+            return
+        self.picker.choose_custom()
+        self.picker.use_target(oc.Target.from_base(target.issuer))
+        clients = self.query_one(ClientPicker)
+        clients.type_in(target.client_id, target.auth_method)
+        clients.set_secret(secret)
+        for scope_input in SCOPE_INPUTS:
+            self.form.set_value(scope_input, target.scope)
+        if target.redirect_uri:
+            self.code_flow.set_redirect_uri(target.redirect_uri)
+        kept = "its secret from the keyring" if secret else "type its secret (none kept)"
+        self.view.say(f"Saved target {target.name}: {kept}; discovering its endpoints.")
+        self.action_discover()
+
+    def action_save_target(self) -> None:
+        if self.picker.embedded:
+            self.view.say("Saved targets are other servers: choose “Another server”.", error=True)
+            return
+        clients = self.query_one(ClientPicker)
+        host = urlsplit(self.picker.base_url).hostname or "server"
+        suggested = self.picker.saved_name or f"{host} · {clients.client_id or 'client'}"
+        keeps = self.saved_targets.keeps_secrets
+        self.app.push_screen(SaveTargetScreen(suggested, keeps_secrets=keeps), self._save_named)
+
+    def _save_named(self, name: str | None) -> None:
+        if not name:
+            return
+        clients = self.query_one(ClientPicker)
+        grant_scope = next((self.form.value(i) for i in SCOPE_INPUTS if self.form.value(i)), "")
+        target = SavedTarget(
+            name=name,
+            issuer=self.target.issuer or self.picker.base_url,
+            client_id=clients.client_id,
+            auth_method=clients.method,
+            scope=grant_scope,
+            redirect_uri=self.code_flow.redirect_uri,
+        )
+        saved, app, secret = self.saved_targets, self.app, clients.secret
+
+        def body() -> None:
+            try:
+                kept = saved.save(target, secret)
+            except (SavedTargetError, OSError) as exc:
+                message = f"Not saved: {exc}"
+                with contextlib.suppress(RuntimeError):
+                    app.call_from_thread(self.view.say, message, error=True)
+                return
+            names = [t.name for t in saved.list()]
+            note = "secret in the OS keyring" if kept else "no secret kept: asked each run"
+            with contextlib.suppress(RuntimeError):
+                app.call_from_thread(self._offer_saved, names, "", name)
+                app.call_from_thread(self.view.say, f"Saved {name} ({note}).")
+
+        self.run_worker(body, thread=True, group="pg-saved", exit_on_error=False)
+
+    def action_forget_target(self) -> None:
+        name = self.picker.saved_name
+        if not name:
+            self.view.say("Pick a saved target to forget first.", error=True)
+            return
+        saved, app = self.saved_targets, self.app
+
+        def body() -> None:
+            saved.delete(name)
+            names = [t.name for t in saved.list()]
+            with contextlib.suppress(RuntimeError):
+                app.call_from_thread(self._offer_saved, names, "")
+                app.call_from_thread(self.view.say, f"Forgot {name} and its secret.")
+
+        self.run_worker(body, thread=True, group="pg-saved", exit_on_error=False)

@@ -121,6 +121,23 @@ class ClientPicker(Vertical):
     def client_id(self) -> str:
         return self.query_one("#pg-client-id", Input).value.strip()
 
+    def type_in(self, client_id: str, method: str) -> None:
+        """A client typed by hand (a saved target's): its id and auth method."""
+        picker = self.query_one("#pg-client", Select)
+        with self.prevent(Select.Changed):
+            picker.value = BY_HAND
+        self.post_message(self.Chosen(BY_HAND))
+        self.query_one("#pg-client-id", Input).value = client_id
+        if method in METHOD_LABELS:
+            self.query_one("#pg-auth-method", Select).value = method
+
+    def set_secret(self, secret: str) -> None:
+        self.query_one("#pg-secret", Input).value = secret
+
+    @property
+    def secret(self) -> str:
+        return self.query_one("#pg-secret", Input).value.strip()
+
     @property
     def method(self) -> str:
         value = self.query_one("#pg-auth-method", Select).value

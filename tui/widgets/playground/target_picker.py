@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -55,6 +56,18 @@ class TargetPicker(Vertical):
                 compact=True,
             )
             yield Button("Discover", id="pg-discover", compact=True, action="screen.discover")
+        with Horizontal(classes="pg-row", id="pg-saved-row"):
+            yield Label("Saved", classes="pg-label")
+            yield Select[str](
+                [],
+                prompt="pick a saved server",
+                id="pg-saved",
+                compact=True,
+            )
+            yield Button("Save…", id="pg-save-target", compact=True, action="screen.save_target")
+            yield Button(
+                "Forget", id="pg-forget-target", compact=True, action="screen.forget_target"
+            )
         with Collapsible(title="Endpoint URLs (editable)", id="pg-urls", collapsed=True):
             for key, label in ENDPOINTS:
                 with Horizontal(classes="pg-row"):
@@ -63,6 +76,23 @@ class TargetPicker(Vertical):
         with Collapsible(title="Server metadata", id="pg-metadata", collapsed=True):
             yield Static(id="pg-metadata-source")
             yield Static(id="pg-metadata-table")
+
+    def offer_saved(self, names: list[str], chosen: str = "") -> None:
+        """The saved targets' names, quietly: offering is not choosing."""
+        picker = self.query_one("#pg-saved", Select)
+        with self.prevent(Select.Changed):
+            # Text, not str: a Select reads a str prompt as markup.
+            picker.set_options([(Text(printable(name)), name) for name in names])
+            picker.value = chosen if chosen in names else Select.BLANK
+
+    @property
+    def saved_name(self) -> str:
+        value = self.query_one("#pg-saved", Select).value
+        return value if isinstance(value, str) else ""
+
+    def choose_custom(self) -> None:
+        """Switch to "Another server" (a saved target is never the embedded endpoint)."""
+        self.query_one("#pg-target-kind", Select).value = CUSTOM
 
     @property
     def embedded(self) -> bool:
@@ -121,11 +151,28 @@ class TargetPicker(Vertical):
         metadata.collapsed = False
         return target
 
+    @dataclass
+    class SavedChosen(Message):
+        """A saved target was picked by name."""
+
+        name: str
+
+    @on(Select.Changed, "#pg-saved")
+    def _saved_chosen(self, event: Select.Changed) -> None:
+        event.stop()
+        if isinstance(event.value, str):
+            self.post_message(self.SavedChosen(event.value))
+
+    def on_mount(self) -> None:
+        self.query_one("#pg-saved-row").display = not self.embedded
+
     @on(Select.Changed, "#pg-target-kind")
     def _kind_changed(self, event: Select.Changed) -> None:
         base = self.query_one("#pg-base-url", Input)
         embedded = event.value == EMBEDDED
         base.disabled = embedded
+        # Saved targets are other servers.
+        self.query_one("#pg-saved-row").display = not embedded
         if not embedded:
             base.focus()
         self.post_message(self.KindChanged(embedded))
