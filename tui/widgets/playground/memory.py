@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from joserfc.jwk import Key
 from textual.app import App
 
 from authclients.store import oauth_client as oc
+
+if TYPE_CHECKING:
+    from joserfc.jwk import Key
 
 
 @dataclass
