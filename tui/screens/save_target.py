@@ -39,8 +39,8 @@ class SaveTargetScreen(ConsoleModal[str | None]):
                 literal(f"Issuer, client id, auth method, scope and redirect. {secret_note}"),
                 id="save-target-note",
             )
-            with Horizontal(classes="pg-row"):
-                yield Label("Name ", classes="pg-label-inline")
+            with Horizontal(id="save-target-row"):
+                yield Label("Name ", id="save-target-label")
                 yield Input(
                     literal(self._suggested).plain,
                     max_length=MAX_NAME,
