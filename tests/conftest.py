@@ -19,6 +19,7 @@ from authclients.store.clock import ManualClock
 from authclients.store.migrations import migrate
 from authclients.store.models import ALL_MODELS
 from tests.backends import POSTGRESQL, SQLITE
+from tests.fake_keyring import memory_keyring  # noqa: F401 (a fixture for every folder)
 from tests.pgserver import SUPERUSER, PostgresServer, unavailable_reason
 
 REQUIRE_POSTGRESQL = "AUTHCLIENTS_TEST_POSTGRESQL"
@@ -30,6 +31,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "sqlite_only(reason): checks something only SQLite has (files, pragmas)"
     )
+
+
+@pytest.fixture(autouse=True)
+def config_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test reads or writes the real config folder (saved targets, the theme)."""
+    folder = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("AUTHCLIENTS_CONFIG_DIR", str(folder))
+    return folder
 
 
 @pytest.fixture(scope="session")

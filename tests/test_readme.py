@@ -246,7 +246,8 @@ def test_endpoint_examples_run_against_a_real_server(
             curls = len(re.findall(r"^\s*curl |\$\(curl ", block, re.M))
             captured = len(re.findall(r"=\$\(curl ", block))
             revokes = block.count("/oauth/revoke")
-            assert len(docs) == curls - captured - revokes, (block, out)
+            tries = len(re.findall(r"authclients try .*--json", block.replace("\\\n", " ")))
+            assert len(docs) == curls - captured - revokes + tries, (block, out)
             for doc in docs:
                 assert "error" not in doc, (block, doc)
             _check(block, docs, base)
@@ -282,6 +283,10 @@ def _check(block: str, docs: list[dict[str, object]], base: str) -> None:
         active = [d["active"] for d in docs if "active" in d]
         assert active == [True, False]  # before and after the revoke
         assert any(d.get("refresh_token") for d in docs)  # the refresh answer
+    if "authclients try" in block:
+        step = docs[0]["steps"][-1]  # type: ignore[index]
+        assert docs[0]["ok"] is True and step["response"]["access_token"]
+        assert step["curl"].count("••••••") == 1  # the Basic header, masked
     if "grant_type=client_credentials" in block:
         assert docs[0]["access_token"] and "refresh_token" not in docs[0]
     if "grant_type=authorization_code" in block:

@@ -24,12 +24,20 @@ from authclients.store.oauth_client.device import (
     NotDeviceCodes,
     device_code_request,
     device_token_request,
+from authclients.store.oauth_client.client_auth import (
+    AUTH_METHODS,
+    ClientCredentials,
+    generate_key_pair,
+    public_jwks,
 )
 from authclients.store.oauth_client.discovery import (
     API_PATH,
     METADATA_PATH,
+    Discovery,
     Target,
+    discover,
     discovery_request,
+    metadata_rows,
 )
 from authclients.store.oauth_client.http import (
     DEFAULT_TIMEOUT,
@@ -52,9 +60,9 @@ from authclients.store.oauth_client.jwt_inspect import (
     verify_tokens,
 )
 from authclients.store.oauth_client.jwt_verify import Check, SignatureStatus
+from authclients.store.oauth_client.loopback import CatcherClosed, RedirectCatcher
 from authclients.store.oauth_client.pkce import Pkce, s256
 from authclients.store.oauth_client.requests import (
-    ClientCredentials,
     api_request,
     client_credentials_request,
     code_exchange_request,
@@ -67,6 +75,7 @@ from authclients.store.oauth_client.tokens import TokenSet, countdown
 
 __all__ = [
     "API_PATH",
+    "AUTH_METHODS",
     "DEFAULT_TIMEOUT",
     "DEVICE_GRANT_TYPE",
     "FORM_TYPE",
@@ -79,6 +88,8 @@ __all__ = [
     "DeviceCodes",
     "DevicePolling",
     "DecodedJwt",
+    "CatcherClosed",
+    "Discovery",
     "Exchange",
     "HttpRequest",
     "HttpResponse",
@@ -92,6 +103,7 @@ __all__ = [
     "Pkce",
     "Redirect",
     "SignatureStatus",
+    "RedirectCatcher",
     "StateMismatch",
     "Target",
     "TokenReport",
@@ -108,10 +120,14 @@ __all__ = [
     "discovery_request",
     "exchange",
     "fetch_key_set",
+    "discover",
+    "generate_key_pair",
     "introspect_request",
     "is_loopback",
+    "metadata_rows",
     "parse_redirect",
     "password_request",
+    "public_jwks",
     "read_page",
     "read_tokens",
     "refresh_request",

@@ -87,8 +87,9 @@ def parse_redirect(url: str, expected_state: str, expected_issuer: str = "") -> 
             "(a forged or stale redirect, RFC 6749 §10.12); start the flow again."
         )
     issuer = values.get("iss")
-    # Compared as RFC 9207 §2.4 says: simple string comparison, no normalisation.
-    if issuer is not None and expected_issuer and issuer != expected_issuer.rstrip("/"):
+    # Compared as RFC 9207 §2.4 says: simple string comparison, no normalisation (the
+    # expected issuer is the metadata's own spelling, trailing slash and all).
+    if issuer is not None and expected_issuer and issuer != expected_issuer:
         raise IssuerMismatch(
             f"Issuer mismatch: asked {expected_issuer!r}, answered by {issuer!r}. The code "
             "is not used (a mix-up attack, RFC 9207); start the flow again."

@@ -16,6 +16,8 @@ from urllib.parse import quote, quote_plus, urlsplit
 
 DEFAULT_TIMEOUT = 10.0
 """Seconds before a request is given up; the UI never waits longer than this."""
+MAX_BODY = 1024 * 1024
+"""Bytes of an answer read at most: a server that sends more is broken or hostile."""
 MASK = "••••••"
 FORM_TYPE = "application/x-www-form-urlencoded"
 
@@ -215,13 +217,13 @@ def send(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     cookies: CookieJar | None = None,
-    max_bytes: int | None = None,
+    max_bytes: int | None = MAX_BODY,
 ) -> HttpResponse:
     """Send ``request``; any HTTP status is a response, only transport failures raise.
 
     Args:
         max_bytes: refuse a body longer than this (and then ``timeout`` bounds the whole
-            body, not each read); None reads all of it.
+            body, not each read); None reads all of it, however long it takes.
 
     Raises:
         TransportError: refused, timed out, unknown host, bad URL, body over ``max_bytes``.

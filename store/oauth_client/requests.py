@@ -2,47 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-from dataclasses import dataclass
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
+from authclients.store.oauth_client.client_auth import ClientCredentials
 from authclients.store.oauth_client.discovery import API_PATH, Target
 from authclients.store.oauth_client.http import FORM_TYPE, HttpRequest
-
-
-@dataclass(frozen=True)
-class ClientCredentials:
-    """The client as the playground presents it; the secret lives in memory only.
-
-    Attributes:
-        client_id: the id, as text.
-        secret: the secret, or empty for a public client.
-        basic: HTTP Basic (True) or the form body (False) for the secret.
-    """
-
-    client_id: str
-    secret: str = ""
-    basic: bool = True
-
-    def apply(self, params: dict[str, str]) -> tuple[tuple[tuple[str, str], ...], dict[str, str]]:
-        """Headers and body parameters that authenticate the client (RFC 6749 §2.3.1)."""
-        params = dict(params)
-        if self.secret and self.basic:
-            # §2.3.1: id and secret are form-urlencoded before base64.
-            pair = f"{quote(self.client_id, safe='')}:{quote(self.secret, safe='')}"
-            token = base64.b64encode(pair.encode("utf-8")).decode("ascii")
-            return (("Authorization", f"Basic {token}"),), params
-        params["client_id"] = self.client_id
-        if self.secret:
-            params["client_secret"] = self.secret
-        return (), params
-
-    def secrets(self) -> tuple[str, ...]:
-        if not self.secret:
-            return ()
-        pair = f"{quote(self.client_id, safe='')}:{quote(self.secret, safe='')}"
-        basic = base64.b64encode(pair.encode("utf-8")).decode("ascii")
-        return (self.secret, basic)
 
 
 def _form_request(
@@ -52,14 +16,14 @@ def _form_request(
     params: dict[str, str],
     secrets_: tuple[str, ...] = (),
 ) -> HttpRequest:
-    headers, body = client.apply({k: v for k, v in params.items() if v})
+    headers, body, masked = client.apply({k: v for k, v in params.items() if v}, url)
     return HttpRequest(
         title=title,
         method="POST",
         url=url,
         headers=(("Content-Type", FORM_TYPE), ("Accept", "application/json"), *headers),
         body=urlencode(body),
-        secrets=(*client.secrets(), *secrets_),
+        secrets=(*masked, *secrets_),
     )
 
 

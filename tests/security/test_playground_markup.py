@@ -42,7 +42,9 @@ class MarkupServer(HostileServer):
             )
             return
         self.paths.append("/.well-known/oauth-authorization-server")
-        payload = json.dumps({"token_endpoint": f"{self.base}/{MARKUP}"}).encode()
+        # RFC 8414 §3.3: the issuer must be the one asked for, or the document is refused.
+        payload = json.dumps({"issuer": self.base, "token_endpoint": f"{self.base}/{MARKUP}"})
+        payload = payload.encode()
         peer.sendall(
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
             + str(len(payload)).encode()

@@ -24,6 +24,7 @@ from authclients.tui.cli import (
     registration,
     resources,
     lifetimes,
+    playground,
     scopes,
     screenshots,
     serve,
@@ -101,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         registration,
         keys,
         lifetimes,
+        playground,
         screenshots,
     ):
         noun.register(commands)
@@ -123,6 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "screenshots":
         # Its own throw-away databases: it must never open --db or the default one.
         return screenshots.run(args)
+    if args.command == "try":
+        # A client of some server, perhaps another one: no database of ours is opened.
+        return playground.run(args)
     try:
         store = _open_store(args.db, existing=getattr(args, "read_only", False))
         try:

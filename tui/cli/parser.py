@@ -188,13 +188,17 @@ class Commands:
         example_lines: Sequence[str] = (),
         json_output: bool = False,
         read_only: bool = False,
+        database: bool = True,
     ) -> CommandParser:
-        """A subcommand of ``group`` taking --db (and --json), running ``handler``.
+        """A subcommand of ``group`` taking --db (unless it opens no database of ours) and
+        --json, running ``handler``.
 
         ``read_only``: the command only reads, so a database that is not there is
         an error (never created) and a read-only file is opened read-only.
         """
-        parents = [self._late_db, self._as_json] if json_output else [self._late_db]
+        parents = [self._late_db] if database else []
+        if json_output:
+            parents.append(self._as_json)
         sub = group.add_parser(
             name,
             help=summary,

@@ -22,6 +22,7 @@ from textual.widgets import Input
 from authclients.store import oauth_client as oc
 from authclients.store.errors import NotFound
 from authclients.store.grant_types import GRANT_DEVICE
+from authclients.store.oauth_client.saved_targets import SavedTargets
 from authclients.store.records import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_PERSONAL_ACCESS,
@@ -34,6 +35,7 @@ from authclients.tui.screens.authorize_here import AuthorizeHereScreen, Authoriz
 from authclients.tui.screens.base import ConsoleScreen
 from authclients.tui.screens.playground_device import DeviceGrantActions
 from authclients.tui.widgets.console_footer import ConsoleFooter
+from authclients.tui.screens.playground_real_servers import RealServerActions
 from authclients.tui.widgets.console_header import ConsoleHeader
 from authclients.tui.widgets.playground import keys
 from authclients.tui.widgets.playground.actions import ActionBar
@@ -57,12 +59,14 @@ from authclients.tui.widgets.playground.memory import PlaygroundMemory, memory_o
 from authclients.tui.widgets.playground.target_picker import TargetPicker
 
 CLIENT_LIMIT = 500
+
+
 """Clients offered in the picker (by id); any other can be typed by hand."""
 NARROW_WIDTH = 80
 """Below this many columns the rows stack (``-narrow``): Textual has no media queries."""
 
 
-class PlaygroundScreen(DeviceGrantActions, ConsoleScreen[None]):
+class PlaygroundScreen(DeviceGrantActions, RealServerActions, ConsoleScreen[None]):
     """Target, client, grant and its inputs; Send and friends; the panels; the history."""
 
     CSS_PATH: ClassVar[list[str]] = ["../playground.tcss", "../device_flow.tcss"]
@@ -78,11 +82,13 @@ class PlaygroundScreen(DeviceGrantActions, ConsoleScreen[None]):
         *,
         pkce: oc.Pkce | None = None,
         timeout: float = oc.DEFAULT_TIMEOUT,
+        saved_targets: SavedTargets | None = None,
     ) -> None:
         """Args:
         client: the client to start with (the highlighted one on the clients screen).
         pkce: fixed state and verifier (screenshots, tests); fresh ones otherwise.
         timeout: seconds before a request is given up.
+        saved_targets: where named servers are kept (the config folder's file).
         """
         super().__init__()
         self.initial_client = client
@@ -100,6 +106,8 @@ class PlaygroundScreen(DeviceGrantActions, ConsoleScreen[None]):
         self.history: list[oc.Exchange] = self.memory.history
         self.pending = 0
         """Requests in flight (tests wait for zero)."""
+        self._catcher: oc.RedirectCatcher | None = None
+        self.saved_targets = saved_targets or SavedTargets()
 
     def compose(self) -> ComposeResult:
         yield ConsoleHeader("Token playground")
@@ -133,6 +141,7 @@ class PlaygroundScreen(DeviceGrantActions, ConsoleScreen[None]):
         self.view.show(None)
         self.device.clock = lambda: self.now().timestamp()
         self.set_interval(1.0, self._tick)
+        self.load_saved_targets()
         clients = self.store.clients
         self.run_store(
             lambda: clients.list(limit=CLIENT_LIMIT), self._clients_loaded, group="pg-clients"
@@ -188,27 +197,6 @@ class PlaygroundScreen(DeviceGrantActions, ConsoleScreen[None]):
         if event.embedded:
             self._use_target(oc.Target.from_base(self.console.endpoint_url))
         self._apply_grants()
-
-    def action_discover(self) -> None:
-        base = self.picker.base_url
-        if not base:
-            self.notify("Type the server's base URL first.", severity="warning")
-            return
-        self._send(oc.discovery_request(base), "discovery", self._discovered)
-
-    def _discovered(self, done: oc.Exchange) -> None:
-        body = done.response.json() if done.response is not None else None
-        if not done.ok or body is None:
-            self.notify(
-                "No RFC 8414 metadata there: the usual /oauth/... paths are kept; edit them "
-                "under “Endpoint URLs” if the server uses others.",
-                severity="warning",
-                timeout=8,
-            )
-            return
-        self.target = self.picker.apply_metadata(body)
-        self._show_authorize_url()
-        self.notify("Endpoints read from the server's metadata.")
 
     @on(Input.Changed, "#pg-url-authorize, #pg-client-id")
     def _authorize_inputs_changed(self) -> None:
@@ -440,12 +428,12 @@ class PlaygroundScreen(DeviceGrantActions, ConsoleScreen[None]):
         if grant == GRANT_DEVICE:
             self._request_device_codes()
             return
-        creds = self.query_one(ClientPicker).credentials()
+        creds = self.query_one(ClientPicker).credentials(self.memory.key_pair)
         try:
             request = grant_request(
                 grant, self._read_target(), creds, self.form.value, self.pkce.verifier
             )
-        except NotReady as exc:
+        except (NotReady, ValueError) as exc:
             self.view.say(str(exc), error=True)
             return
         then = self._token_received
@@ -460,12 +448,12 @@ class PlaygroundScreen(DeviceGrantActions, ConsoleScreen[None]):
             request = follow_up_request(
                 action,
                 self._read_target(),
-                self.query_one(ClientPicker).credentials(),
+                self.query_one(ClientPicker).credentials(self.memory.key_pair),
                 self.tokens,
                 typed_refresh=self.form.value("pg-refresh-token"),
                 api_path=self.query_one(ActionBar).api_path,
             )
-        except NotReady as exc:
+        except (NotReady, ValueError) as exc:
             self.view.say(str(exc), error=True)
             return
         self._send(request, action, then)

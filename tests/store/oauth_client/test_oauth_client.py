@@ -51,7 +51,7 @@ def test_basic_auth_is_form_encoded_then_base64_and_masked() -> None:
 
 
 def test_secret_in_the_body_and_public_clients() -> None:
-    post = oc.ClientCredentials("3", "abc", basic=False)
+    post = oc.ClientCredentials("3", "abc", "client_secret_post")
     request = oc.client_credentials_request(TARGET, post)
     assert "Authorization" not in dict(request.headers)
     assert parse_qs(request.body)["client_secret"] == ["abc"]

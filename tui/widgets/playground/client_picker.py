@@ -10,15 +10,30 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Checkbox, Input, Label, Select
+from textual.widgets import Button, Input, Label, Select
 
 from authclients.store.oauth_client import ClientCredentials
+from authclients.store.oauth_client.client_auth import (
+    AUTH_METHODS,
+    BASIC,
+    NONE,
+    POST,
+    PRIVATE_KEY_JWT,
+    SECRET_JWT,
+)
 from authclients.store.records import ClientInfo
 from authclients.tui.safe_text import printable
-from authclients.tui.widgets.toggles import MarkedCheckbox
 
 BY_HAND = -1
 """The client picker's value for a client typed by hand."""
+METHOD_LABELS = {
+    BASIC: "Basic",
+    POST: "Form body",
+    SECRET_JWT: "JWT, secret",
+    PRIVATE_KEY_JWT: "JWT, key",
+    NONE: "None (public)",
+}
+"""How the client proves itself (RFC 6749 §2.3, RFC 7523), short enough for 80 columns."""
 
 
 def client_label(client: ClientInfo) -> Text:
@@ -62,13 +77,19 @@ class ClientPicker(Vertical):
             yield Input(id="pg-client-id", placeholder="client id", compact=True)
             yield Label("Secret", classes="pg-label-inline")
             yield Input(id="pg-secret", password=True, placeholder="none: public", compact=True)
-            yield MarkedCheckbox(
-                "Basic",
-                True,
-                id="pg-basic",
+        with Horizontal(classes="pg-row"):
+            yield Label("Auth", classes="pg-label")
+            yield Select(
+                [(label, method) for method, label in METHOD_LABELS.items()],
+                value=BASIC,
+                allow_blank=False,
+                id="pg-auth-method",
                 compact=True,
-                tooltip="Send the secret with HTTP Basic; off: in the form body",
+                tooltip="How the client authenticates at the token endpoint: the secret in "
+                "HTTP Basic or the form body, a JWT signed with the secret or with a key "
+                "pair made here (RFC 7523), or nothing (a public client, with PKCE)",
             )
+            yield Button("Key pair", id="pg-key-pair", compact=True, action="screen.key_pair")
 
     def offer(self, clients: Iterable[ClientInfo], current: int) -> None:
         """Offer ``clients`` (by id) and typed-by-hand; keep ``current`` chosen, quietly."""
@@ -100,12 +121,58 @@ class ClientPicker(Vertical):
     def client_id(self) -> str:
         return self.query_one("#pg-client-id", Input).value.strip()
 
-    def credentials(self) -> ClientCredentials:
+    def type_in(self, client_id: str, method: str) -> None:
+        """A client typed by hand (a saved target's): its id and auth method."""
+        picker = self.query_one("#pg-client", Select)
+        with self.prevent(Select.Changed):
+            picker.value = BY_HAND
+        self.post_message(self.Chosen(BY_HAND))
+        self.query_one("#pg-client-id", Input).value = client_id
+        if method in METHOD_LABELS:
+            self.query_one("#pg-auth-method", Select).value = method
+
+    def set_secret(self, secret: str) -> None:
+        self.query_one("#pg-secret", Input).value = secret
+
+    @property
+    def secret(self) -> str:
+        return self.query_one("#pg-secret", Input).value.strip()
+
+    @property
+    def method(self) -> str:
+        value = self.query_one("#pg-auth-method", Select).value
+        return value if isinstance(value, str) else BASIC
+
+    def offer_methods(self, supported: tuple[str, ...]) -> None:
+        """Offer the methods the server lists (all when it says nothing); keep the choice
+        when it is still offered, else take the first the server lists."""
+        offered = [m for m in AUTH_METHODS if not supported or m in supported] or [BASIC]
+        picker = self.query_one("#pg-auth-method", Select)
+        current = self.method
+        with self.prevent(Select.Changed):
+            picker.set_options([(METHOD_LABELS[m], m) for m in offered])
+            picker.value = current if current in offered else offered[0]
+        self._show_key_button()
+
+    def credentials(self, key: object = None) -> ClientCredentials:
+        """The client as the inputs say now; ``key`` signs ``private_key_jwt`` assertions."""
         return ClientCredentials(
             client_id=self.client_id,
             secret=self.query_one("#pg-secret", Input).value.strip(),
-            basic=self.query_one("#pg-basic", Checkbox).value,
+            method=self.method,
+            key=key,  # type: ignore[arg-type]
         )
+
+    def on_mount(self) -> None:
+        self._show_key_button()
+
+    @on(Select.Changed, "#pg-auth-method")
+    def _method_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self._show_key_button()
+
+    def _show_key_button(self) -> None:
+        self.query_one("#pg-key-pair", Button).display = self.method == PRIVATE_KEY_JWT
 
     @on(Select.Changed, "#pg-client")
     def _picked(self, event: Select.Changed) -> None:

@@ -60,6 +60,14 @@ class CodeFlowForm(Vertical):
             yield Button(
                 "Copy URL", id="pg-copy-authorize", compact=True, action="screen.copy_authorize_url"
             )
+            yield Button(
+                "Catch in a browser",
+                id="pg-catch-redirect",
+                compact=True,
+                action="screen.catch_redirect",
+                tooltip="Listen on 127.0.0.1 for the redirect (RFC 8252), copy the URL to "
+                "open in any browser on this machine, and exchange the code it brings",
+            )
             yield Button("New state", id="pg-new-pkce", compact=True)
         with Horizontal(classes="pg-row"):
             yield Label("Paste", classes="pg-label")
@@ -79,6 +87,14 @@ class CodeFlowForm(Vertical):
         redirect = self.query_one("#pg-redirect-uri", Input).value.strip()
         scope = self.query_one("#pg-scope-code", Input).value.strip()
         return oc.authorize_url(self.target, self.client_id, redirect, scope, self.pkce)
+
+    @property
+    def redirect_uri(self) -> str:
+        return self.query_one("#pg-redirect-uri", Input).value.strip()
+
+    def set_redirect_uri(self, uri: str) -> None:
+        self.query_one("#pg-redirect-uri", Input).value = uri
+        self.show()
 
     def point_at(self, target: oc.Target, client_id: str) -> None:
         """Build the URL for ``target`` and ``client_id`` from now on, and show it."""

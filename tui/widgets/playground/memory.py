@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from textual.app import App
 
 from authclients.store import oauth_client as oc
 
+if TYPE_CHECKING:
+    from joserfc.jwk import Key
+
 
 @dataclass
 class PlaygroundMemory:
-    """This run's requests and the last tokens."""
+    """This run's requests, the last tokens, and the key pair ``private_key_jwt`` signs
+    with (never written anywhere: a new run makes a new one)."""
 
     history: list[oc.Exchange] = field(default_factory=list)
     tokens: oc.TokenSet | None = None
@@ -22,6 +27,7 @@ class PlaygroundMemory:
     """The nonce the last tokens' authorization request sent (their id_token must echo it)."""
     revoked: bool = False
     """The last access token was revoked from the playground."""
+    key_pair: Key | None = field(default=None, repr=False)
 
 
 _MEMORY: weakref.WeakKeyDictionary[App[object], PlaygroundMemory] = weakref.WeakKeyDictionary()

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, Collapsible, Input, Label, Select
+from textual.widgets import Button, Collapsible, Input, Label, Select, Static
 
-from authclients.store.oauth_client import Target
+from authclients.store.oauth_client import Discovery, Target, metadata_rows
+from authclients.tui.safe_display import literal
 from authclients.tui.safe_text import printable
 
 EMBEDDED = "embedded"
@@ -50,13 +52,49 @@ class TargetPicker(Vertical):
                 id="pg-target-kind",
                 compact=True,
             )
-            yield Input(id="pg-base-url", placeholder="https://server.example", compact=True)
+            yield Input(
+                id="pg-base-url",
+                placeholder="issuer or metadata URL: https://id.example/realms/dev",
+                compact=True,
+            )
             yield Button("Discover", id="pg-discover", compact=True, action="screen.discover")
+        with Horizontal(classes="pg-row", id="pg-saved-row"):
+            yield Label("Saved", classes="pg-label")
+            yield Select[str](
+                [],
+                prompt="pick a saved server",
+                id="pg-saved",
+                compact=True,
+            )
+            yield Button("Save…", id="pg-save-target", compact=True, action="screen.save_target")
+            yield Button(
+                "Forget", id="pg-forget-target", compact=True, action="screen.forget_target"
+            )
         with Collapsible(title="Endpoint URLs (editable)", id="pg-urls", collapsed=True):
             for key, label in ENDPOINTS:
                 with Horizontal(classes="pg-row"):
                     yield Label(label, classes="pg-label")
                     yield Input(id=f"pg-url-{key}", compact=True)
+        with Collapsible(title="Server metadata", id="pg-metadata", collapsed=True):
+            yield Static(id="pg-metadata-source")
+            yield Static(id="pg-metadata-table")
+
+    def offer_saved(self, names: list[str], chosen: str = "") -> None:
+        """The saved targets' names, quietly: offering is not choosing."""
+        picker = self.query_one("#pg-saved", Select)
+        with self.prevent(Select.Changed):
+            # Text, not str: a Select reads a str prompt as markup.
+            picker.set_options([(Text(printable(name)), name) for name in names])
+            picker.value = chosen if chosen in names else Select.BLANK
+
+    @property
+    def saved_name(self) -> str:
+        value = self.query_one("#pg-saved", Select).value
+        return value if isinstance(value, str) else ""
+
+    def choose_custom(self) -> None:
+        """Switch to "Another server" (a saved target is never the embedded endpoint)."""
+        self.query_one("#pg-target-kind", Select).value = CUSTOM
 
     @property
     def embedded(self) -> bool:
@@ -95,21 +133,50 @@ class TargetPicker(Vertical):
             issuer_url=issuer if discovered_base == base else "",
         )
 
-    def apply_metadata(self, metadata: dict[str, object]) -> Target:
-        """Use the endpoints an RFC 8414 document names, and open the URLs to show them."""
+    def apply_discovery(self, found: Discovery) -> Target:
+        """Use the endpoints the discovered document names; show which document and what
+        it says."""
         # An endpoint URL with control characters in it is no URL: it is not used.
-        usable = {k: v for k, v in metadata.items() if not isinstance(v, str) or printable(v) == v}
-        target = Target.from_base(self.base_url).with_metadata(usable)
+        usable = {
+            k: v for k, v in found.metadata.items() if not isinstance(v, str) or printable(v) == v
+        }
+        target = Target.from_base(found.issuer).with_metadata(usable)
         self._discovered_issuer = (target.base_url, target.issuer_url)
         self.use_target(target)
-        self.query_one("#pg-urls", Collapsible).collapsed = False
+        self.query_one("#pg-metadata-source", Static).update(
+            literal(f"{found.kind} at {found.url}")
+        )
+        rows = metadata_rows(found.metadata)
+        width = min(max((len(name) for name, _ in rows), default=0), 28)
+        table = "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+        self.query_one("#pg-metadata-table", Static).update(literal(table, multiline=True))
+        metadata = self.query_one("#pg-metadata", Collapsible)
+        metadata.add_class("-found")
+        metadata.collapsed = False
         return target
+
+    @dataclass
+    class SavedChosen(Message):
+        """A saved target was picked by name."""
+
+        name: str
+
+    @on(Select.Changed, "#pg-saved")
+    def _saved_chosen(self, event: Select.Changed) -> None:
+        event.stop()
+        if isinstance(event.value, str):
+            self.post_message(self.SavedChosen(event.value))
+
+    def on_mount(self) -> None:
+        self.query_one("#pg-saved-row").display = not self.embedded
 
     @on(Select.Changed, "#pg-target-kind")
     def _kind_changed(self, event: Select.Changed) -> None:
         base = self.query_one("#pg-base-url", Input)
         embedded = event.value == EMBEDDED
         base.disabled = embedded
+        # Saved targets are other servers.
+        self.query_one("#pg-saved-row").display = not embedded
         if not embedded:
             base.focus()
         self.post_message(self.KindChanged(embedded))

@@ -1,0 +1,194 @@
+"""``authclients try`` against a real endpoint of ours: output, secrets, exit statuses."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from authclients.store import Store
+from authclients.store.endpoint import TokenEndpoint
+from tests.tui.cli.runner import CLI, add_user, create
+
+
+@pytest.fixture
+def serve(db: str) -> Iterator[Callable[[], TokenEndpoint]]:
+    """Start the endpoint once the test has made its rows: each in-process CLI command
+    opens the store anew, which must not happen under a running endpoint's feet."""
+    started: list[tuple[Store, TokenEndpoint]] = []
+
+    def start() -> TokenEndpoint:
+        store = Store.open(db, actor="test")
+        server = TokenEndpoint(store, port=0)
+        server.start()
+        started.append((store, server))
+        return server
+
+    yield start
+    for store, server in started:
+        server.stop()
+        store.close()
+
+
+def _try(run: CLI, url: str, *argv: str, stdin: str = ""):
+    return run("try", "--issuer", url, *argv, stdin=stdin)
+
+
+def test_client_credentials_prints_request_curl_and_answer_with_the_secret_masked(
+    run: CLI, serve: Callable[[], TokenEndpoint]
+) -> None:
+    client = create(run, "--name", "svc", "--client-credentials")
+    result = _try(
+        run,
+        serve().url,
+        *("--client-id", str(client["id"]), "--client-secret-stdin"),
+        *("--grant", "client_credentials"),
+        stdin=client["secret"] + "\n",
+    )
+
+    assert result.code == 0, result.err
+    assert "> client credentials" in result.out
+    assert "POST /oauth/token HTTP/1.1" in result.out
+    assert "$ curl -sS -i -X POST" in result.out and "Authorization: Basic ••••••" in result.out
+    assert "< HTTP/1.1 200 OK" in result.out and '"access_token"' in result.out
+    assert client["secret"] not in result.out + result.err
+    assert "discovery: RFC 8414 authorization server metadata" in result.err
+
+
+def test_json_output_and_an_oauth_error_exit_1_with_the_hint(
+    run: CLI, serve: Callable[[], TokenEndpoint]
+) -> None:
+    client = create(run, "--name", "web", "--redirect", "https://a.example/cb")
+    result = _try(
+        run,
+        serve().url,
+        *("--client-id", str(client["id"]), "--client-secret-stdin"),
+        *("--grant", "client_credentials", "--json"),
+        stdin=client["secret"] + "\n",
+    )
+
+    assert result.code == 1
+    answer = json.loads(result.out)
+    assert answer["ok"] is False
+    step = answer["steps"][-1]
+    assert step["status"] == 400 and step["response"]["error"] == "unauthorized_client"
+    assert "does not allow this grant" in step["hint"]
+    assert client["secret"] not in result.out
+
+
+def test_password_grant_reads_secret_then_password_from_stdin(
+    run: CLI, serve: Callable[[], TokenEndpoint]
+) -> None:
+    add_user(run, "alice", "correct horse")
+    client = create(run, "--name", "legacy", "--password-grant")
+    result = _try(
+        run,
+        serve().url,
+        *("--client-id", str(client["id"]), "--client-secret-stdin"),
+        *("--grant", "password", "--username", "alice", "--password-stdin", "--json"),
+        stdin=f"{client['secret']}\ncorrect horse\n",
+    )
+
+    assert result.code == 0, result.err
+    step = json.loads(result.out)["steps"][-1]
+    assert step["response"]["refresh_token"]
+    assert "correct horse" not in step["request"] and "correct+horse" not in step["curl"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "stdin", "said"),
+    [
+        (("--grant", "client_credentials"), "", "needs the client to authenticate"),
+        (("--grant", "client_credentials", "--client-secret-stdin"), "", "stdin ended before"),
+        (("--grant", "client_credentials", "--client-secret-stdin"), "\n", "is empty"),
+        (("--grant", "password", "--client-secret-stdin"), "s\n", "--username"),
+        (("--grant", "refresh_token"), "", "--refresh-token-stdin"),
+        (
+            ("--grant", "client_credentials", "--auth-method", "private_key_jwt"),
+            "",
+            "--private-key",
+        ),
+        (
+            ("--grant", "client_credentials", "--auth-method", "client_secret_jwt"),
+            "",
+            "needs --client-secret-stdin",
+        ),
+        (
+            ("--grant", "authorization_code", "--redirect-uri", "https://app.example/cb"),
+            "",
+            "127.0.0.1",
+        ),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(run: CLI, argv, stdin: str, said: str) -> None:
+    result = run("try", "--issuer", "http://127.0.0.1:9", "--client-id", "1", *argv, stdin=stdin)
+    assert result.code == 2, result.err
+    assert said in result.error_line()
+
+
+def test_a_private_key_file_that_is_not_a_key(run: CLI, tmp_path) -> None:
+    bogus = tmp_path / "key.pem"
+    bogus.write_text("-----BEGIN NOTHING-----\n")
+    result = run(
+        "try",
+        *("--issuer", "http://127.0.0.1:9", "--client-id", "1", "--grant", "client_credentials"),
+        *("--auth-method", "private_key_jwt", "--private-key", str(bogus)),
+    )
+    assert result.code == 2 and "not a PEM or JWK private key" in result.error_line()
+
+
+def test_a_server_that_is_not_there_exits_1(run: CLI) -> None:
+    result = run(
+        "try",
+        *("--issuer", "http://127.0.0.1:9", "--client-id", "1", "--client-secret-stdin"),
+        *("--grant", "client_credentials"),
+        stdin="s\n",
+    )
+    assert result.code == 1
+    assert "did not answer" in result.err and "refused" in result.err
+
+
+class _Hostile(BaseHTTPRequestHandler):
+    """Metadata for itself, then a token endpoint answering escape sequences."""
+
+    def _send(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        if self.path == "/.well-known/oauth-authorization-server":
+            self._send(200, {"issuer": origin, "token_endpoint": f"{origin}/token"})
+        else:
+            self._send(404, {})
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._send(400, {"error": "invalid_client\x1b]0;pwned\x07", "error_description": "\x1b[2J"})
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_hostile_servers_answer_reaches_the_terminal_with_controls_visible(run: CLI) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = run(
+            "try",
+            *("--issuer", f"http://127.0.0.1:{server.server_address[1]}", "--client-id", "1"),
+            *("--client-secret-stdin", "--grant", "client_credentials"),
+            stdin="s\n",
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.code == 1
+    assert "\x1b" not in result.out + result.err and "\x07" not in result.out + result.err
