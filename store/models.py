@@ -303,6 +303,8 @@ class DeviceRequest(BaseModel):
             # The pending list: undecided rows, newest first, expiry filtered.
             (("status", "expires_at"), False),
         )
+
+
 class ResourceServer(BaseModel):
     """A protected resource a token may be bound to with ``resource`` (RFC 8707)."""
 

@@ -360,6 +360,7 @@ class AuthClientsApp(App[None]):
 
     def action_keys(self) -> None:
         self.open_keys()
+
     def open_resources(self) -> None:
         from authclients.tui.screens.resources import ResourcesScreen
 
@@ -396,6 +397,7 @@ class AuthClientsApp(App[None]):
 
     def action_devices(self) -> None:
         self.open_devices()
+
     def action_resources(self) -> None:
         self.open_resources()
 

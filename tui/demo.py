@@ -10,8 +10,8 @@ from typing import Any
 from authclients.store.demo import DemoData, seed_demo, temporary_store
 from authclients.store.listen_address import DEFAULT_PORT
 from authclients.tui.app import AuthClientsApp, start_endpoint
-from authclients.tui.preferences import PreferencesFile
 from authclients.tui.hangup import HangupGuard
+from authclients.tui.preferences import PreferencesFile
 from authclients.tui.screens.demo_welcome import show_demo
 
 

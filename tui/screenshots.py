@@ -10,8 +10,8 @@ list it in ``SCENES``.
 from __future__ import annotations
 
 import asyncio
-import random
 import os
+import random
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager

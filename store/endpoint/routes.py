@@ -179,7 +179,7 @@ class Router:
         return json_response(200, issued.response())
 
     def _device_code(self, request: Request) -> Response:
-        params = form_params(request.query, request.headers, request.body)
+        params = request_form(request)
         credentials = self._credentials(request, params)
         answer = self.authorization.device_authorization(params, credentials, self._issuer())
         return json_response(200, answer)

@@ -30,8 +30,8 @@ from authclients.tui.screens.confirm import ConfirmScreen
 from authclients.tui.screens.stale_edit import ChangedField, StaleChoice, StaleEditScreen
 from authclients.tui.widgets.console_footer import ConsoleFooter
 from authclients.tui.widgets.console_header import ConsoleHeader
-from authclients.tui.widgets.toggles import MarkedSwitch
 from authclients.tui.widgets.lifetime_fields import LIFETIME_KEYS, LifetimeFields
+from authclients.tui.widgets.toggles import MarkedSwitch
 
 FIELDS_WITH_ERRORS = ("name", "redirect_uris", "grants", "public", "scopes", *LIFETIME_KEYS)
 TAINTED_MESSAGE = (

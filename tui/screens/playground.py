@@ -34,8 +34,8 @@ from authclients.store.records import (
 from authclients.tui.screens.authorize_here import AuthorizeHereScreen, AuthorizeOutcome
 from authclients.tui.screens.base import ConsoleScreen
 from authclients.tui.screens.playground_device import DeviceGrantActions
-from authclients.tui.widgets.console_footer import ConsoleFooter
 from authclients.tui.screens.playground_real_servers import RealServerActions
+from authclients.tui.widgets.console_footer import ConsoleFooter
 from authclients.tui.widgets.console_header import ConsoleHeader
 from authclients.tui.widgets.playground import keys
 from authclients.tui.widgets.playground.actions import ActionBar
