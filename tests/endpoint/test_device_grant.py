@@ -274,3 +274,18 @@ def test_the_whole_flow_with_oauthlib_against_serve(tmp_path: Path) -> None:
             headers={"Authorization": f"Bearer {token['access_token']}"},
         )
         assert json.loads(me.text)["user"]["username"] == "alice"
+
+
+def test_a_flood_of_device_requests_is_slowed_down(
+    url: str, tv: CreatedClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A public client needs no secret to ask, so its waiting requests are capped."""
+    from authclients.store import devices
+
+    monkeypatch.setattr(devices, "PENDING_PER_CLIENT", 2)
+    for _ in range(2):
+        assert device_code(url, tv.client.id).status_code == 200
+    flood = device_code(url, tv.client.id)
+    assert flood.status_code == 429, flood.text
+    assert flood.json()["error"] == "slow_down" and int(flood.headers["Retry-After"]) >= 1
+    assert DeviceRequest.select().count() == 2
