@@ -17,6 +17,7 @@ from authclients.store.models import DeviceRequest
 from authclients.store.records import CreatedClient, UserInfo
 from tests.endpoint.conftest import (
     PASSWORD,
+    Counter,
     assert_refused,
     basic,
     form_fields,
@@ -289,3 +290,15 @@ def test_a_flood_of_device_requests_is_slowed_down(
     assert flood.status_code == 429, flood.text
     assert flood.json()["error"] == "slow_down" and int(flood.headers["Retry-After"]) >= 1
     assert DeviceRequest.select().count() == 2
+
+
+def test_polling_runs_no_bcrypt(
+    url: str, tv: CreatedClient, store: Store, alice: UserInfo, bcrypt_checks: Counter
+) -> None:
+    """Devices poll every few seconds: the path is a digest lookup and one write, never bcrypt."""
+    codes = device_code(url, tv.client.id).json()
+    for _ in range(3):
+        assert poll(url, tv.client.id, codes["device_code"]).status_code == 400
+    store.devices.approve(store.devices.find_by_user_code(codes["user_code"]).id, alice.id)
+    assert poll(url, tv.client.id, codes["device_code"]).status_code == 200
+    assert bcrypt_checks.calls == 0
