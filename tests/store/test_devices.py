@@ -287,3 +287,13 @@ def test_the_client_flag_round_trips(store: Store) -> None:
     assert not off.device and not off.allows("device")
     with pytest.raises(ValidationError, match="at least one grant"):
         store.clients.update(made.id, client_credentials=False)
+
+
+def test_a_deleted_clients_requests_are_neither_listed_nor_found(
+    store: Store, tv: ClientInfo
+) -> None:
+    made = store.devices.request(tv.id)
+    store.clients.delete(tv.id)
+    assert store.devices.pending() == []
+    with pytest.raises(ValidationError, match="deleted"):
+        store.devices.find_by_user_code(made.user_code)
