@@ -4,6 +4,7 @@ error, metadata; and the whole flow against ``authclients serve`` with oauthlib'
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -261,8 +262,6 @@ def test_the_whole_flow_with_oauthlib_against_serve(tmp_path: Path) -> None:
         assert done.status_code == 200 and "is connected" in done.text
 
         # RFC 8628 §3.5: the device waits the interval before polling again.
-        import time
-
         time.sleep(codes["interval"])
         got = requests.post(f"{url}/oauth/token", data=body, headers=headers)
         assert got.status_code == 200, got.text
