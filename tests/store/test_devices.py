@@ -297,3 +297,18 @@ def test_a_deleted_clients_requests_are_neither_listed_nor_found(
     assert store.devices.pending() == []
     with pytest.raises(ValidationError, match="deleted"):
         store.devices.find_by_user_code(made.user_code)
+
+
+def test_a_user_code_clash_draws_again(
+    store: Store, tv: ClientInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clash with a code in the table (unique index) draws again, inside the same
+    transaction (a savepoint on PostgreSQL, where a failed INSERT would end it)."""
+    from authclients.store import devices
+
+    first = store.devices.request(tv.id)
+    taken = iter(first.user_code.replace("-", "") * 2 + "BCDFGHJK")
+    monkeypatch.setattr(devices.secrets, "choice", lambda _alphabet: next(taken))
+    second = store.devices.request(tv.id)
+    assert second.user_code == "BCDF-GHJK"
+    assert len(store.devices.pending()) == 2
