@@ -30,6 +30,11 @@ MAX_BATCH = 128
 
 _STOPPING = "the endpoint is stopping"
 
+LOOP_LISTS_IN_FLIGHT = 2
+"""Lists of the loop's handed to the writer at once. With one, the writer sat idle after
+each commit until the loop thread was scheduled again to hand over the next; with two,
+the next list is already queued when a commit ends (the writer drains both if both wait)."""
+
 
 class _Job:
     """One INSERT waiting for its commit.
@@ -101,7 +106,7 @@ class GroupCommitter:
         self._gathering: list[_Job] = []
         self._flush_due = False
         self._loop_batches = 0
-        """Lists handed to the writer and not yet settled (0 or 1)."""
+        """Lists handed to the writer and not yet settled (at most ``LOOP_LISTS_IN_FLIGHT``)."""
 
     @property
     def running(self) -> bool:
@@ -179,7 +184,7 @@ class GroupCommitter:
                 self._queue.put(job)
                 return
         self._gathering.append(job)
-        if not self._flush_due and not self._loop_batches:
+        if not self._flush_due and self._loop_batches < LOOP_LISTS_IN_FLIGHT:
             # After the other requests this turn of the loop reads: they join the batch.
             self._flush_due = True
             loop.call_soon(self._flush)
@@ -187,7 +192,7 @@ class GroupCommitter:
     def _flush(self) -> None:
         """On the loop: hand what gathered to the writer as one list (at most MAX_BATCH)."""
         self._flush_due = False
-        if not self._gathering or self._loop_batches:
+        if not self._gathering or self._loop_batches >= LOOP_LISTS_IN_FLIGHT:
             return
         jobs = self._gathering[:MAX_BATCH]
         del self._gathering[:MAX_BATCH]
