@@ -199,6 +199,13 @@ class Registrations:
         key = source_key(address or "")
         now = self._store.clock.now()
         with self._store.atomic():
+            # This address's rows that left the window go: the table holds at most
+            # ``per_address`` rows per address that registered within the hour.
+            FailedAttempt.delete().where(
+                (FailedAttempt.kind == KIND_REGISTRATION)
+                & (FailedAttempt.key == key)
+                & (FailedAttempt.at <= now - self.window)
+            ).execute()
             recent = (
                 FailedAttempt.select(FailedAttempt.at)
                 .where(

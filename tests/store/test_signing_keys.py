@@ -16,7 +16,7 @@ from joserfc.jwk import ECKey, RSAKey
 
 from authclients.store import NotFound, Store, ValidationError
 from authclients.store.clock import ManualClock
-from authclients.store.migrations import migrate, schema_version
+from authclients.store.migrations import CURRENT_VERSION, migrate, schema_version
 from authclients.store.models import AccessToken, Client, SigningKey, User
 from authclients.store.signing_keys import CLOCK_SKEW, GRACE
 
@@ -153,7 +153,7 @@ def test_version_7_on_a_version_5_database_keeps_everything(tmp_path: Path) -> N
 
     store = Store.open(str(path), clock=ManualClock())
     try:
-        assert schema_version(store.db) == 7
+        assert schema_version(store.db) == CURRENT_VERSION
         assert Client.get_by_id(1).token_format == "opaque"
         assert store.clients.get(1).token_format == "opaque"
         user = User.get(User.username == "old")
@@ -172,5 +172,5 @@ def test_version_7_on_a_version_5_database_keeps_everything(tmp_path: Path) -> N
         store.close()
     # Opening again migrates nothing.
     again = Store.open(str(path), clock=ManualClock())
-    assert schema_version(again.db) == 7
+    assert schema_version(again.db) == CURRENT_VERSION
     again.close()
