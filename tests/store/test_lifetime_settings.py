@@ -230,3 +230,14 @@ def test_v9_adds_the_client_lifetime_columns_to_a_v5_database(tmp_path: Path) ->
         assert store.clients.get(1).lifetimes.access == timedelta(minutes=20)
     finally:
         store.close()
+
+
+def test_a_stale_save_names_lifetimes_changed_elsewhere(store: Store) -> None:
+    from authclients.store import StaleEdit
+
+    loaded = store.clients.create("Shared", password=True).client
+    store.clients.update(loaded.id, lifetimes={"access": timedelta(minutes=5)})
+    with pytest.raises(StaleEdit) as caught:
+        store.clients.update(loaded.id, name="Mine", base=loaded)
+    before, now = caught.value.changes["lifetimes"]
+    assert before.is_default and now.access == timedelta(minutes=5)
