@@ -438,7 +438,7 @@ class Clients:
         if base is not None:
             changes = {
                 f: (getattr(base, f), getattr(now, f))
-                for f in (*_EDITABLE, "secret_hint")
+                for f in (*_EDITABLE, "secret_hint", "lifetimes")
                 if getattr(base, f) != getattr(now, f)
             }
         raise StaleEdit(

@@ -4,6 +4,7 @@ a path holding an escape sequence (from --db or AUTHCLIENTS_DB) must not reach t
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
 from pathlib import Path
@@ -18,12 +19,32 @@ def _run(args: list[str], env_db: str | None) -> subprocess.CompletedProcess[byt
     env.pop("AUTHCLIENTS_DB", None)
     if env_db is not None:
         env["AUTHCLIENTS_DB"] = env_db
-    return subprocess.run(
-        [sys.executable, "-m", "authclients.tui.cli", *args],
-        env=env,
-        capture_output=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
+    # On a terminal (the console refuses to start without one); what it writes there is
+    # read back from the terminal's other end, as stderr.
+    master, slave = os.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "authclients.tui.cli", *args],
+            env=env,
+            timeout=60,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+        )
+        os.close(slave)
+        seen = b""
+        while select.select([master], [], [], 0.5)[0]:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(master)
+    return subprocess.CompletedProcess(
+        done.args, done.returncode, b"", seen.replace(b"\r\n", b"\n")
     )
 
 

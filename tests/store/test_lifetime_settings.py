@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from authclients.store.lifetime_settings import (
 from authclients.store.migrations import CURRENT_VERSION, migrate, schema_version
 from authclients.store.models import AuthCode, RefreshToken, Setting
 from authclients.store.records import ClientInfo, ClientLifetimes, Lifetimes, UserInfo
+from tests.backends import POSTGRESQL
+from tests.pgserver import PostgresServer
 from tests.store.test_tokens import issue_password, new_code
 
 
@@ -204,29 +207,58 @@ def test_a_client_lifetime_written_out_of_range_is_ignored(store: Store) -> None
     assert store.clients.get(created.client.id).lifetimes.is_default
 
 
-def test_v9_adds_the_client_lifetime_columns_to_a_v5_database(tmp_path: Path) -> None:
-    path = tmp_path / "v5.db"
-    db = pw.SqliteDatabase(str(path))
+@pytest.fixture
+def v5_target(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A database made by version 5 (before per-client lifetimes), with one client."""
+    if backend == POSTGRESQL:
+        server: PostgresServer = request.getfixturevalue("pg_server")
+        name, url = server.create_database()
+        from playhouse.db_url import connect
+
+        db = connect(url)
+    else:
+        url = str(tmp_path / "v5.db")
+        db = pw.SqliteDatabase(url)
     assert migrate(db, target=5) == 5
+    flag = "TRUE" if backend == POSTGRESQL else "1"
+    off = "FALSE" if backend == POSTGRESQL else "0"
     db.execute_sql(
         "INSERT INTO client (name, secret_hint, redirect_uris, scopes, grant_authorization_code, "
         "grant_password, grant_personal_access, grant_client_credentials, public, revoked, "
-        "version, created_at, updated_at) VALUES ('Old', '', '', '', 0, 1, 0, 0, 0, 0, 1, 0, 0)"
+        f"version, created_at, updated_at) VALUES ('Old', '', '', '', {off}, {flag}, {off}, "
+        f"{off}, {off}, {off}, 1, 0, 0)"
     )
     db.close()
-    store = Store.open(str(path))
+    yield url
+    if backend == POSTGRESQL:
+        server.drop_database(name)
+
+
+def test_v9_adds_the_client_lifetime_columns_to_a_v5_database(v5_target: str) -> None:
+    store = Store.open(v5_target)
     try:
         assert schema_version(store.db) == CURRENT_VERSION == 9
         columns = {c.name for c in store.db.get_columns("client")}
-        assert {
-            "access_token_ttl",
-            "refresh_token_ttl",
-            "personal_token_ttl",
-            "auth_code_ttl",
-        } <= columns
-        old = store.clients.get(1)
+        wanted = {"access_token_ttl", "refresh_token_ttl", "personal_token_ttl", "auth_code_ttl"}
+        assert wanted <= columns
+        old = store.clients.list("Old").items[0]
         assert old.name == "Old" and old.lifetimes.is_default
-        store.clients.update(1, lifetimes={"access": timedelta(minutes=20)})
-        assert store.clients.get(1).lifetimes.access == timedelta(minutes=20)
+        store.clients.update(old.id, lifetimes={"access": timedelta(minutes=20)})
+        assert store.clients.get(old.id).lifetimes.access == timedelta(minutes=20)
+        # Running the step again (another process racing) changes nothing.
+        from authclients.store.migrations import _v9_client_lifetimes
+
+        _v9_client_lifetimes(store.db)
     finally:
         store.close()
+
+
+def test_a_stale_save_names_lifetimes_changed_elsewhere(store: Store) -> None:
+    from authclients.store import StaleEdit
+
+    loaded = store.clients.create("Shared", password=True).client
+    store.clients.update(loaded.id, lifetimes={"access": timedelta(minutes=5)})
+    with pytest.raises(StaleEdit) as caught:
+        store.clients.update(loaded.id, name="Mine", base=loaded)
+    before, now = caught.value.changes["lifetimes"]
+    assert before.is_default and now.access == timedelta(minutes=5)

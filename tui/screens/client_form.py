@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -14,6 +15,7 @@ from textual.widgets import Button, Collapsible, Input, Label, Static, Switch
 from authclients.store.errors import NotFound, StaleEdit, ValidationError
 from authclients.store.grant_types import CLIENT_GRANTS
 from authclients.store.jwt_tokens import FORMAT_JWT, FORMAT_OPAQUE
+from authclients.store.lifetime_settings import RULES, format_duration
 from authclients.store.records import (
     LIFETIME_KINDS,
     ClientInfo,
@@ -48,6 +50,7 @@ FIELD_TITLES = {
     "public": "Public client",
     "token_format": "Access token format",
     "secret_hint": "Secret (rotated)",
+    "lifetimes": "Token lifetimes",
 }
 """What the stale-save dialog calls each field the store reports as changed."""
 
@@ -56,6 +59,13 @@ def shown_value(key: str, value: object) -> str:
     """A field's value as the stale-save dialog shows it (a record's or the form's)."""
     if key == "secret_hint":
         return f"…{value}" if value else "(none)"
+    if isinstance(value, ClientLifetimes):
+        own = [
+            f"{rule.label.lower()} {format_duration(getattr(value, rule.kind))}"
+            for rule in RULES
+            if getattr(value, rule.kind) is not None
+        ]
+        return ", ".join(own) or "(the defaults)"
     if isinstance(value, bool):
         return "on" if value else "off"
     if isinstance(value, tuple | list):
@@ -359,6 +369,9 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
     def _stale(self, exc: StaleEdit) -> None:
         assert self.client is not None
         mine = self.values()
+        # A lifetime that does not parse shows as "(not in this form)"; the save names it.
+        with contextlib.suppress(ValidationError):
+            mine["lifetimes"] = ClientLifetimes(**self._lifetime_fields.parsed())
         changes = [
             ChangedField(
                 FIELD_TITLES.get(key, key),

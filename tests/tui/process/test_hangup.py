@@ -18,9 +18,23 @@ EXIT_SECONDS = 2.5
 """The brief is "within 2 s"; half a second more for a loaded 2-core test machine."""
 
 
-def _start_demo(tmp_path: Path, port: int):  # type: ignore[no-untyped-def]
+def _start_demo(tmp_path: Path, port: int, *extra: str):  # type: ignore[no-untyped-def]
     env = dict(os.environ, TMPDIR=str(tmp_path), TERM="xterm-256color")
-    return spawn(["--demo", "--port", str(port)], env)
+    return spawn(["--demo", "--port", str(port), *extra], env)
+
+
+def test_the_demo_without_server_ends_on_hangup_too(tmp_path: Path) -> None:
+    """The case seen stuck four times: ``--demo --no-server`` and the terminal gone."""
+    with _start_demo(tmp_path, free_port(), "--no-server") as terminal:
+        seen = terminal.read_until(b"throw-away database", 30.0)
+        assert b"throw-away database" in seen, seen[-2000:]
+        os.close(terminal.fd)
+        sent = time.monotonic()
+        os.kill(terminal.pid, signal.SIGHUP)
+        assert terminal.exited_within(EXIT_SECONDS + 5) is not None
+        took = time.monotonic() - sent
+        assert took < EXIT_SECONDS, f"the console took {took:.2f} s to end"
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM])
