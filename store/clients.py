@@ -13,6 +13,7 @@ from authclients.store.models import AccessToken, AuthCode, Client
 from authclients.store.records import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_CLIENT_CREDENTIALS,
+    GRANT_DEVICE,
     GRANT_PASSWORD,
     GRANT_PERSONAL_ACCESS,
     ClientInfo,
@@ -40,6 +41,7 @@ _GRANT_COLUMNS = {
     "grant_password": GRANT_PASSWORD,
     "grant_personal_access": GRANT_PERSONAL_ACCESS,
     "grant_client_credentials": GRANT_CLIENT_CREDENTIALS,
+    "grant_device": GRANT_DEVICE,
 }
 """Each grant flag and the ``grant_type`` its tokens carry (refreshed ones keep it)."""
 
@@ -50,6 +52,7 @@ _EDITABLE = (
     "password",
     "personal_access",
     "client_credentials",
+    "device",
     "public",
     "scopes",
 )
@@ -153,6 +156,7 @@ class Clients:
         password: bool = False,
         personal_access: bool = False,
         client_credentials: bool = False,
+        device: bool = False,
         public: bool = False,
         scopes: Iterable[str] | str = (),
     ) -> CreatedClient:
@@ -164,6 +168,7 @@ class Clients:
             password=password,
             personal_access=personal_access,
             client_credentials=client_credentials,
+            device=device,
             public=public,
             scopes=scopes,
         )
@@ -191,6 +196,7 @@ class Clients:
         password: bool | object = _UNSET,
         personal_access: bool | object = _UNSET,
         client_credentials: bool | object = _UNSET,
+        device: bool | object = _UNSET,
         public: bool | object = _UNSET,
         scopes: Iterable[str] | str | object = _UNSET,
         expected_version: int | None = None,
@@ -218,6 +224,7 @@ class Clients:
             password=password,
             personal_access=personal_access,
             client_credentials=client_credentials,
+            device=device,
             public=public,
             scopes=scopes,
         )
@@ -438,6 +445,7 @@ class Clients:
         password: bool,
         personal_access: bool,
         client_credentials: bool,
+        device: bool,
         public: bool,
         scopes: Iterable[str] | str,
     ) -> dict[str, object]:
@@ -458,6 +466,7 @@ class Clients:
             "password": bool(password),
             "personal_access": bool(personal_access),
             "client_credentials": bool(client_credentials),
+            "device": bool(device),
             "public": bool(public),
         }
         for key, message in validation.check_grants(**flags, redirect_uris=uris).items():
@@ -472,6 +481,7 @@ class Clients:
             "grant_password": flags["password"],
             "grant_personal_access": flags["personal_access"],
             "grant_client_credentials": flags["client_credentials"],
+            "grant_device": flags["device"],
             "public": flags["public"],
         }
 
@@ -498,6 +508,7 @@ class Clients:
                 Client.grant_password,
                 Client.grant_personal_access,
                 Client.grant_client_credentials,
+                Client.grant_device,
             ]
         if sort == "active_tokens":
             now = self._store.clock.now()
@@ -527,6 +538,7 @@ class Clients:
             updated_at=row.updated_at,
             active_tokens=active_tokens,
             version=row.version,
+            device=row.grant_device,
         )
 
 

@@ -42,7 +42,7 @@ class DemoData:
 
 
 def seed_demo(store: Store) -> DemoData:
-    """Add the demo user and four clients to ``store`` and return their secrets.
+    """Add the demo user and five clients to ``store`` and return their secrets.
 
     Safe on a database that already has data: the user is ``demo``, or
     ``demo-2``, ``demo-3``... when that name is taken.
@@ -61,6 +61,8 @@ def seed_demo(store: Store) -> DemoData:
         store.clients.create("Demo legacy app", password=True, scopes="read write"),
         store.clients.create("Demo personal tokens", personal_access=True, scopes="read write"),
         store.clients.create("Demo service", client_credentials=True, scopes="read"),
+        # Public, as a TV or a CLI is: it keeps no secret, so it has none to lose.
+        store.clients.create("Demo TV app", device=True, public=True, scopes="read"),
     )
     return DemoData(username=username, password=password, clients=clients)
 

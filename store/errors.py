@@ -105,3 +105,45 @@ class StaleEdit(StoreError):
             + (f": {what}" if what else "")
             + "; reload it, or save again to overwrite."
         )
+
+
+class DevicePollRefused(StoreError):
+    """A device's poll (RFC 8628 §3.5) that gets no tokens yet, or never will.
+
+    Attributes:
+        error: the RFC 8628 §3.5 error code the token endpoint answers.
+    """
+
+    error = ""
+
+
+class AuthorizationPending(DevicePollRefused):
+    """No one has approved or denied the request yet: poll again after the interval."""
+
+    error = "authorization_pending"
+
+
+class PollTooFast(DevicePollRefused):
+    """Polled before the interval passed: the interval grows by 5 seconds.
+
+    Attributes:
+        interval: the new interval, in seconds.
+    """
+
+    error = "slow_down"
+
+    def __init__(self, message: str, interval: int) -> None:
+        super().__init__(message)
+        self.interval = interval
+
+
+class DeviceDenied(DevicePollRefused):
+    """The person denied the request."""
+
+    error = "access_denied"
+
+
+class DeviceExpired(DevicePollRefused):
+    """The device code expired before it was redeemed: start again."""
+
+    error = "expired_token"

@@ -71,7 +71,7 @@ class HotPath:
             "c.grant_password, c.grant_personal_access, c.grant_client_credentials, c.public, "
             "c.revoked, c.secret_hint, c.created_at, c.updated_at, c.secret_hash, "
             f'(SELECT COUNT(*) FROM failed_attempt f WHERE f.kind = {p} AND f."key" = {p} '
-            f"AND f.at > {p}), c.version "
+            f"AND f.at > {p}), c.version, c.grant_device "
             f"FROM client c WHERE c.id = {p} AND c.revoked = {p}"
         )
         self._client_version_sql = f"SELECT version, revoked FROM client WHERE id = {p}"
@@ -206,6 +206,7 @@ class HotPath:
             created_at=_as_datetime(row[11]),
             updated_at=_as_datetime(row[12]),
             version=int(row[15]),
+            device=bool(row[16]),
         )
         return info, row[13], int(row[14])
 

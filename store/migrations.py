@@ -404,12 +404,63 @@ def _v5_browser_sessions(db: pw.Database) -> None:
     db.create_tables([BrowserSession])
 
 
+def _v6_device_grant(db: pw.Database) -> None:
+    """The device authorization grant (RFC 8628): a flag on clients, and device requests."""
+
+    class Base(pw.Model):
+        id = SerialKey()
+
+        class Meta:
+            database = db
+            legacy_table_names = False
+
+    class User(Base):
+        pass
+
+    class Client(Base):
+        pass
+
+    class AccessToken(Base):
+        pass
+
+    class DeviceRequest(Base):
+        device_code_hash = pw.CharField(max_length=64, unique=True)
+        user_code = pw.CharField(max_length=16, unique=True)
+        client = pw.ForeignKeyField(Client, backref="+", on_delete="CASCADE")
+        scopes = pw.TextField(default="")
+        status = pw.CharField(max_length=10, default="pending")
+        interval = pw.IntegerField(default=5)
+        last_polled_at = UTCDateTimeField(null=True)
+        user = pw.ForeignKeyField(User, backref="+", null=True, on_delete="CASCADE")
+        user_generation = pw.IntegerField(null=True)
+        decided_by = pw.CharField(max_length=150, default="")
+        decided_at = UTCDateTimeField(null=True)
+        access_token = pw.ForeignKeyField(AccessToken, backref="+", null=True, on_delete="SET NULL")
+        created_at = UTCDateTimeField()
+        expires_at = UTCDateTimeField(index=True)
+
+        class Meta:
+            indexes = ((("status", "expires_at"), False),)
+
+    # The default fills existing rows; on PostgreSQL it is dropped after, as the models
+    # declare none (SQLite cannot drop one, and every INSERT names the column anyway).
+    if isinstance(db, pw.PostgresqlDatabase):
+        db.execute_sql(
+            'ALTER TABLE "client" ADD COLUMN "grant_device" BOOLEAN NOT NULL DEFAULT FALSE'
+        )
+        db.execute_sql('ALTER TABLE "client" ALTER COLUMN "grant_device" DROP DEFAULT')
+    else:
+        db.execute_sql('ALTER TABLE "client" ADD COLUMN "grant_device" INTEGER NOT NULL DEFAULT 0')
+    db.create_tables([DeviceRequest])
+
+
 MIGRATIONS: list[tuple[int, Callable[[pw.Database], None]]] = [
     (1, _v1_initial),
     (2, _v2_failed_attempts),
     (3, _v3_list_indexes),
     (4, _v4_identities),
     (5, _v5_browser_sessions),
+    (6, _v6_device_grant),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 

@@ -97,6 +97,8 @@ class Client(BaseModel):
     grant_password = pw.BooleanField(default=False)
     grant_personal_access = pw.BooleanField(default=False)
     grant_client_credentials = pw.BooleanField(default=False)
+    grant_device = pw.BooleanField(default=False)
+    """The device authorization grant (RFC 8628); added by migration 6."""
     public = pw.BooleanField(default=False)
     revoked = pw.BooleanField(default=False, index=True)
     """Set when the client is deleted: the row stays so its tokens keep their history."""
@@ -233,6 +235,38 @@ class BrowserSession(BaseModel):
     """``last_seen_at`` plus the idle timeout, never past ``expires_at``."""
 
 
+class DeviceRequest(BaseModel):
+    """A device authorization request (RFC 8628): a device code (as a digest) and its user code.
+
+    ``status`` moves once from ``pending`` to ``approved`` or ``denied``, and once from
+    ``approved`` to ``used`` when the device receives its tokens (``store.devices``).
+    """
+
+    device_code_hash = pw.CharField(max_length=64, unique=True)
+    user_code = pw.CharField(max_length=16, unique=True)
+    """Normalised (``BCDFGHJK``): what a person types is compared after the same folding."""
+    client = pw.ForeignKeyField(Client, backref="device_requests", on_delete="CASCADE")
+    scopes = pw.TextField(default="")
+    status = pw.CharField(max_length=10, default="pending")
+    interval = pw.IntegerField(default=5)
+    """Seconds between polls; ``slow_down`` adds 5 (RFC 8628 §3.5)."""
+    last_polled_at = UTCDateTimeField(null=True)
+    user = pw.ForeignKeyField(User, null=True, on_delete="CASCADE")
+    user_generation = pw.IntegerField(null=True)
+    """The approver's session generation: a password change before the device polls ends it."""
+    decided_by = pw.CharField(max_length=150, default="")
+    decided_at = UTCDateTimeField(null=True)
+    access_token = pw.ForeignKeyField(AccessToken, null=True, on_delete="SET NULL")
+    created_at = UTCDateTimeField()
+    expires_at = UTCDateTimeField(index=True)
+
+    class Meta:
+        indexes = (
+            # The pending list: undecided rows, newest first, expiry filtered.
+            (("status", "expires_at"), False),
+        )
+
+
 ALL_MODELS: list[type[BaseModel]] = [
     User,
     Client,
@@ -244,4 +278,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     Scope,
     Setting,
     BrowserSession,
+    DeviceRequest,
 ]

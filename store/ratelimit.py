@@ -207,6 +207,23 @@ class RateLimiter:
                 (User.username == username.strip()) & (User.failure_runs != 0)
             ).execute()
 
+    # -- guessed codes: counted per address with the wrong passwords -------------------
+
+    def check_source(self, source: str) -> None:
+        """Raise ``RateLimited`` once ``source`` failed ``source_limit`` times in the window:
+        wrong passwords and wrong device user codes together (RFC 8628 §5.1)."""
+        if source:
+            self._check_source(source, self._store.clock.now())
+
+    def record_source_failure(self, source: str) -> None:
+        """Count a wrong guess (a device user code) against the address, like a password."""
+        if not source:
+            return
+        with self._store.writing():
+            FailedAttempt.create(
+                kind=KIND_SOURCE, key=source_key(source), at=self._store.clock.now()
+            )
+
     def wait_after(self, runs: int) -> timedelta:
         """How long a username waits after its ``runs``-th run: doubling, capped."""
         if runs <= 0:

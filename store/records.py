@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from authclients.store.grant_types import (
+from authclients.store.grant_types import (  # the names are re-exported: modules import them here
     CLIENT_GRANTS,
-    GRANT_AUTHORIZATION_CODE,
-    GRANT_CLIENT_CREDENTIALS,
-    GRANT_PASSWORD,
-    GRANT_PERSONAL_ACCESS,
+    GRANT_AUTHORIZATION_CODE,  # noqa: F401
+    GRANT_CLIENT_CREDENTIALS,  # noqa: F401
+    GRANT_DEVICE,
+    GRANT_DEVICE_CODE,
+    GRANT_PASSWORD,  # noqa: F401
+    GRANT_PERSONAL_ACCESS,  # noqa: F401
     GRANT_REFRESH_TOKEN,
 )
 
@@ -28,6 +30,8 @@ class Lifetimes:
     refresh: timedelta = timedelta(days=30)
     personal_access: timedelta = timedelta(days=365)
     auth_code: timedelta = timedelta(minutes=10)
+    device_code: timedelta = timedelta(minutes=10)
+    """A device request's ``expires_in`` (RFC 8628 §3.2): short codes, so short-lived."""
 
 
 @dataclass(frozen=True)
@@ -50,22 +54,20 @@ class ClientInfo:
     active_tokens: int = 0
     version: int = 1
     """Bumped by every change: a form saves with the version it loaded."""
+    device: bool = False
+    """The device authorization grant (RFC 8628); last, so it can have a default."""
 
     @property
     def grant_types(self) -> tuple[str, ...]:
         """Enabled grants, in the platform's order."""
-        flags = {
-            GRANT_AUTHORIZATION_CODE: self.authorization_code,
-            GRANT_PASSWORD: self.password,
-            GRANT_PERSONAL_ACCESS: self.personal_access,
-            GRANT_CLIENT_CREDENTIALS: self.client_credentials,
-        }
-        return tuple(grant.name for grant in CLIENT_GRANTS if flags[grant.name])
+        return tuple(grant.name for grant in CLIENT_GRANTS if getattr(self, grant.name))
 
     def allows(self, grant_type: str) -> bool:
         """May this client use ``grant_type`` at the token endpoint?"""
         if grant_type == GRANT_REFRESH_TOKEN:
-            return self.authorization_code or self.password
+            return self.authorization_code or self.password or self.device
+        if grant_type == GRANT_DEVICE_CODE:
+            grant_type = GRANT_DEVICE
         return grant_type in self.grant_types
 
 
@@ -251,9 +253,62 @@ class PurgeResult:
     refresh_tokens: int = 0
     auth_codes: int = 0
     failed_attempts: int = 0
+    device_requests: int = 0
+    """Device requests expired, denied or used before the cutoff."""
     kept_for_refresh: int = 0
     """Dead access tokens kept because a live refresh token still needs them."""
     dry_run: bool = False
+
+
+DEVICE_PENDING = "pending"
+DEVICE_APPROVED = "approved"
+DEVICE_DENIED = "denied"
+DEVICE_EXPIRED = "expired"
+DEVICE_USED = "used"
+DEVICE_STATES = (DEVICE_PENDING, DEVICE_APPROVED, DEVICE_DENIED, DEVICE_EXPIRED, DEVICE_USED)
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """A device authorization request (RFC 8628) as an admin or the approval page sees it.
+
+    Never its device code: only the user code, which the person reads off the device.
+    """
+
+    id: int
+    client_id: int
+    client_name: str
+    user_code: str
+    """As shown: ``BCDF-GHJK``."""
+    scopes: tuple[str, ...]
+    created_at: datetime
+    expires_at: datetime
+    interval: int
+    """Seconds the device must wait between polls; grows by 5 with each ``slow_down``."""
+    status: str
+    """One of ``DEVICE_STATES``: ``expired`` once past ``expires_at`` undecided or unredeemed."""
+    user_id: int | None = None
+    username: str | None = None
+    """Who approved it (or whom an admin approved it for); None while pending or when denied."""
+    decided_at: datetime | None = None
+    decided_by: str = ""
+    """The actor who approved or denied it: an OS user, or ``endpoint`` for the web page."""
+    access_token_id: int | None = None
+    """The access token the device received, once it has."""
+
+
+@dataclass(frozen=True)
+class DeviceRequest:
+    """A device request just made: the only time its device code is seen (RFC 8628 §3.2)."""
+
+    info: DeviceInfo
+    device_code: str
+    expires_in: int
+    interval: int
+
+    @property
+    def user_code(self) -> str:
+        return self.info.user_code
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from authclients.store.audit import AuditLog
 from authclients.store.clients import Clients
 from authclients.store.clock import Clock, SystemClock
 from authclients.store.db import describe, open_database, resolve_target
+from authclients.store.devices import Devices
 from authclients.store.records import Lifetimes
 from authclients.store.scopes import Scopes
 from authclients.store.settings import Settings
@@ -29,6 +30,7 @@ class Store:
         scopes: the scopes the server knows: list, add, delete.
         settings: small per-database values (the failed-attempt key).
         tokens: issue, find, introspect, revoke, list, purge, personal access tokens.
+        devices: device authorization requests (RFC 8628): request, approve, deny, poll.
         audit: the record of admin actions.
     """
 
@@ -53,6 +55,7 @@ class Store:
         self.tokens = Tokens(self)
         self.scopes = Scopes(self)
         self.settings = Settings(self)
+        self.devices = Devices(self)
 
     @classmethod
     def open(

@@ -14,6 +14,7 @@ from authclients.store.models import (
     AuditEvent,
     AuthCode,
     Client,
+    DeviceRequest,
     FailedAttempt,
     RefreshToken,
     User,
@@ -247,6 +248,9 @@ class Tokens(TokenExchange):
         # them when no user has that name, from ``users.failure_runs`` when one has.
         # Purging them made an unknown username start afresh while a known one kept
         # climbing, and the next wait told the two apart.
+        # Every device request is dead once expired (10 minutes); deleting a redeemed one
+        # leaves its tokens alone (the request points at its token, not the other way).
+        dead_devices = DeviceRequest.expires_at <= cutoff
         stale_attempts = (FailedAttempt.at <= now - timedelta(days=1)) & (
             FailedAttempt.kind != KIND_PASSWORD_RUN
         )
@@ -263,6 +267,7 @@ class Tokens(TokenExchange):
             refresh_count = refresh_query.count()
             code_count = AuthCode.select().where(dead_codes).count()
             attempt_count = FailedAttempt.select().where(stale_attempts).count()
+            device_count = DeviceRequest.select().where(dead_devices).count()
             if not dry_run:
                 RefreshToken.delete().where(
                     dead_refresh | RefreshToken.access_token.in_(doomed_ids)
@@ -272,12 +277,14 @@ class Tokens(TokenExchange):
                 # A code whose tokens remain keeps them: the FK is SET NULL.
                 AuthCode.delete().where(dead_codes).execute()
                 FailedAttempt.delete().where(stale_attempts).execute()
+                DeviceRequest.delete().where(dead_devices).execute()
                 self._store.audit.record(
                     "token.purge",
                     "token",
                     "",
                     f"older than {older_than_days} d: {len(doomed)} access, "
-                    f"{refresh_count} refresh, {code_count} codes; "
+                    f"{refresh_count} refresh, {code_count} codes, {device_count} device "
+                    "requests; "
                     f"kept {kept} for live refresh tokens",
                 )
         return PurgeResult(
@@ -285,6 +292,7 @@ class Tokens(TokenExchange):
             refresh_tokens=refresh_count,
             auth_codes=code_count,
             failed_attempts=attempt_count,
+            device_requests=device_count,
             kept_for_refresh=kept,
             dry_run=dry_run,
         )

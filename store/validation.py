@@ -234,15 +234,17 @@ def check_grants(
     client_credentials: bool,
     public: bool,
     redirect_uris: tuple[str, ...],
+    device: bool = False,
 ) -> dict[str, str]:
     """The rules that tie a client's grants together; field → message."""
     errors: dict[str, str] = {}
-    if not (authorization_code or password or personal_access or client_credentials):
+    if not (authorization_code or password or personal_access or client_credentials or device):
         errors["grants"] = "Enable at least one grant type."
     if public and (password or personal_access or client_credentials):
         errors["public"] = (
             "A public client has no secret, so it may use only the authorization "
-            "code grant (with PKCE); turn the other grants off or make it confidential."
+            "code (with PKCE) and device grants; turn the other grants off or make it "
+            "confidential."
         )
     if authorization_code and not redirect_uris:
         errors["redirect_uris"] = "The authorization code grant needs at least one redirect URL."

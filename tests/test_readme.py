@@ -232,6 +232,8 @@ def test_endpoint_examples_run_against_a_real_server(
         for section, block in sh_blocks():
             if section != "The endpoint" or not _runnable(block):
                 continue
+            if "grant-type:device_code" in block:
+                _approve_device(last_output, base)  # what the reader does on a phone
             script = _substitute(block, base, last_output)
             out = shell.run(script)
             docs = json_documents(out)
@@ -283,6 +285,8 @@ def _check(block: str, docs: list[dict[str, object]], base: str) -> None:
         assert docs[0]["access_token"] and "refresh_token" not in docs[0]
     if "grant_type=authorization_code" in block:
         assert docs[0]["access_token"] and docs[0]["scope"] == "read"
+    if "grant-type:device_code" in block:
+        assert docs[0]["access_token"] and docs[0]["refresh_token"] and docs[0]["scope"] == "read"
     if "/api/1.0/users/me" in block:
         me = next(d for d in docs if "user" in d)
         assert me["user"]["username"] == "bob"  # type: ignore[index]
@@ -310,11 +314,32 @@ def _code_from_browser(output: str, base: str) -> str:
 PASSWORD = "correct horse battery"
 
 
-def _post(opener: urllib.request.OpenerDirector, base: str, page: str, **fields: str) -> str:
+def _approve_device(output: str, base: str) -> None:
+    """Open the printed verification URL, sign in as bob, approve, as a phone would."""
+    url = next(line.strip() for line in output.splitlines() if line.startswith(base))
+    code = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["user_code"][0]
+    assert code in output  # the block printed the user code too
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    page = opener.open(url, timeout=10).read().decode()
+    page = _post(
+        opener, base, page, path="/oauth/device", username="bob", password=PASSWORD, user_code=code
+    )
+    assert "Approve" in page, page
+    done = _post(opener, base, page, path="/oauth/device", action="approve")
+    assert "is connected" in done, done
+
+
+def _post(
+    opener: urllib.request.OpenerDirector,
+    base: str,
+    page: str,
+    path: str = "/oauth/authorize",
+    **fields: str,
+) -> str:
     hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page))
     data = {name: html.unescape(value) for name, value in hidden.items()} | fields
     body = urllib.parse.urlencode(data).encode()
-    return opener.open(f"{base}/oauth/authorize", body, timeout=10).read().decode()
+    return opener.open(f"{base}{path}", body, timeout=10).read().decode()
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -402,6 +427,7 @@ def test_key_table_lists_every_key_of_every_screen() -> None:
     from authclients.tui.app import AuthClientsApp
     from authclients.tui.screens.client_form import ClientFormScreen
     from authclients.tui.screens.clients import ClientsScreen
+    from authclients.tui.screens.devices import DevicesScreen
     from authclients.tui.screens.playground import PlaygroundScreen
     from authclients.tui.screens.scopes import ScopesScreen
     from authclients.tui.screens.secret_reveal import SecretRevealScreen
@@ -416,6 +442,7 @@ def test_key_table_lists_every_key_of_every_screen() -> None:
         "Users": UsersScreen,
         "Scopes": ScopesScreen,
         "Tokens": TokensScreen,
+        "Devices": DevicesScreen,
         "Playground": PlaygroundScreen,
         "Everywhere": AuthClientsApp,
     }

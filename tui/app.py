@@ -60,6 +60,7 @@ class AuthClientsApp(App[None]):
         ("go: Clients", "go_clients", "The client list"),
         ("go: Users", "users", "Resource owners (u)"),
         ("go: Scopes", "scopes", "The scopes a token may carry (o)"),
+        ("go: Devices", "devices", "Device requests waiting for approval (v)"),
         ("go: All tokens", "all_tokens", "Every client's tokens"),
         ("go: Token playground", "playground", "Try every grant against the endpoint"),
         ("app: Help", "help", "The keys of every screen (?)"),
@@ -186,6 +187,11 @@ class AuthClientsApp(App[None]):
 
         self.push_screen(ScopesScreen())
 
+    def open_devices(self) -> None:
+        from authclients.tui.screens.devices import DevicesScreen
+
+        self.push_screen(DevicesScreen())
+
     def open_playground(self, client: ClientInfo | None) -> None:
         from authclients.tui.screens.playground import PlaygroundScreen
 
@@ -206,6 +212,9 @@ class AuthClientsApp(App[None]):
 
     def action_scopes(self) -> None:
         self.open_scopes()
+
+    def action_devices(self) -> None:
+        self.open_devices()
 
     def action_go_clients(self) -> None:
         while len(self.screen_stack) > 2 and not isinstance(self.screen, ClientsScreen):

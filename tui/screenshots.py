@@ -10,6 +10,7 @@ list it in ``SCENES``.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -19,7 +20,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from authclients.store import Store
+from authclients.store import Store, devices
 from authclients.store import oauth_client as oc
 from authclients.store.clock import ManualClock
 from authclients.store.crypto import deterministic_secrets
@@ -63,7 +64,7 @@ def populate(store: Store, clock: ManualClock) -> DemoData:
     """The demo data, a few more clients and some tokens of every kind and state."""
     demo = seed_demo(store)
     user = demo.username
-    web, legacy, personal, service = (c.client for c in demo.clients)
+    web, legacy, personal, service, _tv = (c.client for c in demo.clients)
     store.clients.create(
         "Mobile app", ["com.example.app:/oauth/callback"], authorization_code=True, public=True
     )
@@ -151,6 +152,30 @@ async def _help_grants(pilot: Pilot[None], stage: Stage) -> None:
     await pilot.press("g")
 
 
+async def _devices(pilot: Pilot[None], stage: Stage) -> None:
+    store, clock = stage.store, stage.clock
+    tv = store.clients.create("Living-room TV", device=True, public=True, scopes="read write")
+    cli = store.clients.create("Build agent CLI", device=True, scopes="deploy")
+    store.devices.request(tv.client.id, "read")
+    clock.advance(timedelta(minutes=4, seconds=10))
+    store.devices.request(cli.client.id, "deploy")
+    clock.advance(timedelta(seconds=50))
+    store.devices.request(tv.client.id, "read write")
+    clock.advance(timedelta(seconds=5))
+    await pilot.press("v")
+
+
+async def _playground_device(pilot: Pilot[None], stage: Stage) -> None:
+    tv = stage.store.clients.create("Living-room TV", device=True, public=True, scopes="read")
+    stage.app.push_screen(PlaygroundScreen(tv.client, pkce=_FIXED_PKCE))
+    await settle(pilot)
+    screen = stage.app.screen
+    assert isinstance(screen, PlaygroundScreen)
+    screen.query_one("#pg-scope-device", Input).value = "read"
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+
+
 async def _open_playground(pilot: Pilot[None], stage: Stage, index: int) -> PlaygroundScreen:
     """The playground for the demo's ``index``-th client, as if opened with p from its row."""
     client = stage.demo.clients[index].client
@@ -228,6 +253,8 @@ SCENES: dict[str, Scene] = {
     "playground-refresh": _playground_refresh,
     "playground-personal-access": _playground_personal_access,
     "scopes": _scopes,
+    "playground-device": _playground_device,
+    "devices": _devices,
 }
 """File name (without .svg) → the scene that shows it, in the order the README shows them."""
 
@@ -293,7 +320,7 @@ async def render(scene: Scene, name: str) -> str:
                 async with app.run_test(size=SIZE) as pilot:
                     stage = Stage(app=app, store=store, clock=clock, demo=demo)
                     await settle(pilot)
-                    with deterministic_secrets(f"{SEED} / {name}"):
+                    with deterministic_secrets(f"{SEED} / {name}"), _fixed_user_codes(name):
                         await scene(pilot, stage)
                         await settle(pilot)
                     for field in app.screen.query(Input):
@@ -368,6 +395,17 @@ def _shown_at(real_base: str) -> Iterator[None]:
         yield
     finally:
         oc_http.send = original  # type: ignore[assignment]
+
+
+@contextmanager
+def _fixed_user_codes(name: str) -> Iterator[None]:
+    """Device user codes drawn from a seeded generator, so a picture shows the same codes."""
+    original = devices.secrets
+    devices.secrets = random.Random(f"{SEED} / {name}")  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        devices.secrets = original
 
 
 _NO_CLIPBOARD = Clipboard(lambda text: None, over_ssh=False)

@@ -103,3 +103,9 @@ def error_page(message: str, error: str | None = None) -> str:
         "<p>Go back to the application and start again; if it keeps happening, "
         "tell its administrator.</p>",
     )
+
+
+page = _page
+"""The page frame, for the other flows' pages (``store.endpoint.device_pages``)."""
+hidden_fields = _hidden
+"""Hidden form fields, escaped, for the other flows' pages."""

@@ -17,6 +17,7 @@ from collections.abc import Callable
 import peewee as pw
 
 from authclients.store.endpoint.authorize_flow import AuthorizeFlow
+from authclients.store.endpoint.device_flow import DeviceFlow
 from authclients.store.endpoint.http import (
     NO_STORE,
     Request,
@@ -81,6 +82,15 @@ class Router:
             "/oauth/introspect": {"POST": self._introspect},
             "/.well-known/oauth-authorization-server": {"GET": self._metadata},
             "/api/1.0/users/me": {"GET": self._users_me},
+        }
+        # RFC 8628: the device authorization endpoint and the verification page.
+        self.device_flow = DeviceFlow(
+            authorization, sessions, lambda: PublicSite(issuer()), check_origin=check_origin
+        )
+        self.routes["/oauth/device/code"] = {"POST": self._device_code}
+        self.routes["/oauth/device"] = {
+            "GET": self.device_flow.show,
+            "POST": self.device_flow.answer,
         }
 
     def handle(self, request: Request) -> Response:
@@ -157,6 +167,12 @@ class Router:
         credentials = self._credentials(request, params)
         issued = self.authorization.token(params, credentials)
         return json_response(200, issued.response())
+
+    def _device_code(self, request: Request) -> Response:
+        params = form_params(request.query, request.headers, request.body)
+        credentials = self._credentials(request, params)
+        answer = self.authorization.device_authorization(params, credentials, self._issuer())
+        return json_response(200, answer)
 
     def _revoke(self, request: Request) -> Response:
         params = form_params(request.query, request.headers, request.body)

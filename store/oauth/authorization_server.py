@@ -19,6 +19,7 @@ from authclients.store.oauth.authorize import (
     AuthorizeError,
     AuthorizeRedirectError,
 )
+from authclients.store.oauth.device import DeviceAuthorizationEndpoint
 from authclients.store.oauth.errors import (
     AccountLocked,
     InvalidClient,
@@ -64,6 +65,7 @@ class AuthorizationServer:
         self.revocation = RevocationEndpoint(self)
         self.introspection = IntrospectionEndpoint(self)
         self.metadata_endpoint = MetadataEndpoint(grants.grant_types)
+        self.device = DeviceAuthorizationEndpoint(self, self.limiter)
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -175,6 +177,12 @@ class AuthorizationServer:
     ) -> tuple[int, dict[str, object]]:
         """RFC 7662 §2 (``IntrospectionEndpoint``): the client id and the claims."""
         return self.introspection.introspect(params, credentials)
+
+    def device_authorization(
+        self, params: Mapping[str, str], credentials: ClientCredentials, issuer: str
+    ) -> dict[str, object]:
+        """RFC 8628 §3.1-3.2 (``DeviceAuthorizationEndpoint``): codes for a device."""
+        return self.device.authorize(params, credentials, issuer)
 
     def metadata(self, issuer: str) -> dict[str, object]:
         """Authorization server metadata (RFC 8414 §2, ``MetadataEndpoint``)."""

@@ -190,6 +190,34 @@ class InvalidToken(OAuthError):
         super().__init__(description, headers={"WWW-Authenticate": challenge})
 
 
+# -- RFC 8628 §3.5: a device polling the token endpoint ----------------------
+
+
+class AuthorizationPending(OAuthError):
+    """The user has not decided yet: poll again after the interval (RFC 8628 §3.5)."""
+
+    error = "authorization_pending"
+
+
+class PollSlowDown(OAuthError):
+    """Polled too soon: 400 (not a 429 rate limit), and the interval grows by 5 seconds for
+    this and every later poll (RFC 8628 §3.5)."""
+
+    error = "slow_down"
+
+
+class DeviceAccessDenied(OAuthError):
+    """The user denied the device request: 400, as every RFC 8628 §3.5 poll answer."""
+
+    error = "access_denied"
+
+
+class ExpiredToken(OAuthError):
+    """The device code expired: start a new device request (RFC 8628 §3.5)."""
+
+    error = "expired_token"
+
+
 # -- plain HTTP failures, still answered as JSON ---------------------------
 
 

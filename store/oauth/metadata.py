@@ -19,6 +19,7 @@ class MetadataEndpoint:
             "token_endpoint": f"{issuer}/oauth/token",
             "revocation_endpoint": f"{issuer}/oauth/revoke",
             "introspection_endpoint": f"{issuer}/oauth/introspect",
+            "device_authorization_endpoint": f"{issuer}/oauth/device/code",  # RFC 8628 §4
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
             "grant_types_supported": list(self.grant_types),

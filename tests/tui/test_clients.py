@@ -6,6 +6,7 @@ import pytest
 from textual.widgets import Input, Switch
 
 from authclients.store import Store, crypto
+from authclients.store.grant_types import CLIENT_GRANTS
 from authclients.store.models import Client
 from authclients.tui.screens.client_form import ClientFormScreen
 from authclients.tui.screens.clients import ClientsScreen
@@ -15,7 +16,7 @@ from authclients.tui.widgets.client_table import ClientTable
 from tests.tui.conftest import notifications, screen_text, settle, type_text
 
 SIZE = (80, 24)
-SWITCH_ORDER = ("authorization_code", "password", "personal_access", "client_credentials")
+SWITCH_ORDER = tuple(grant.name for grant in CLIENT_GRANTS)
 
 COMBINATIONS = [
     ("authorization_code",),
@@ -98,6 +99,22 @@ async def test_public_client_has_no_secret(store: Store, make_app) -> None:
         assert app.screen.reveal.secret is None
         client = store.clients.list().items[0]
         assert client.public and Client.get_by_id(client.id).secret_hash is None
+
+
+async def test_a_public_device_client_from_the_form(store: Store, make_app) -> None:
+    """The Device switch (from ``CLIENT_GRANTS``) with Public: a TV app, no secret."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await fill_new_client(pilot, "TV app", "", ("device",))
+        assert "Device" in screen_text(app)
+        await pilot.press("tab", "space")  # public
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, SecretRevealScreen)
+        assert app.screen.reveal.secret is None
+        client = store.clients.list().items[0]
+        assert client.device and client.public and client.grant_types == ("device",)
 
 
 async def test_validation_errors_beside_fields_and_input_kept(store: Store, make_app) -> None:

@@ -25,6 +25,7 @@ from authclients.store.demo import DEMO_REDIRECT, seed_demo, temporary_store
 from authclients.store.records import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_CLIENT_CREDENTIALS,
+    GRANT_DEVICE,
     GRANT_PASSWORD,
     GRANT_PERSONAL_ACCESS,
 )
@@ -46,11 +47,15 @@ def test_seed_demo_makes_a_user_and_one_client_per_grant_that_work(store: Store)
         (GRANT_PASSWORD,),
         (GRANT_PERSONAL_ACCESS,),
         (GRANT_CLIENT_CREDENTIALS,),
+        (GRANT_DEVICE,),
     ]
     assert demo.clients[0].client.redirect_uris == (DEMO_REDIRECT,)
-    for created in demo.clients:
+    *confidential, tv = demo.clients
+    for created in confidential:
         assert created.secret and store.clients.authenticate(created.client.id, created.secret)
-    assert demo.secrets == {c.client.id: c.secret for c in demo.clients}
+    # The device client is public, as a TV is: it authenticates by its id alone.
+    assert tv.secret is None and store.clients.authenticate(tv.client.id, None) is not None
+    assert demo.secrets == {c.client.id: c.secret for c in confidential}
     # Seeding again (a real database that has a "demo" user) picks a free name.
     again = seed_demo(store)
     assert again.username == "demo-2" and again.password != demo.password
@@ -81,8 +86,9 @@ async def test_demo_console_reveals_the_data_once_and_keeps_the_secrets(store: S
         assert isinstance(welcome, DemoWelcomeScreen)
         text = " ".join(str(s.render()) for s in welcome.query(Static))
         assert demo.password in text
-        for created in demo.clients:
+        for created in demo.clients[:4]:
             assert created.secret and created.secret in text
+        assert "Demo TV app" in text and "(public: no secret)" in text
         assert "deleted when you quit" in text
         assert app.secrets == demo.secrets
         await pilot.press("2")
@@ -90,7 +96,7 @@ async def test_demo_console_reveals_the_data_once_and_keeps_the_secrets(store: S
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ClientsScreen)
-        assert app.screen.table.match_count == 4
+        assert app.screen.table.match_count == 5
 
 
 async def test_empty_database_offers_demo_data_with_one_key(
@@ -109,11 +115,11 @@ async def test_empty_database_offers_demo_data_with_one_key(
         assert len(app.secrets) == 4
         await pilot.press("escape")
         await settle(pilot)
-        assert screen.table.match_count == 4
+        assert screen.table.match_count == 5
         # With clients present, D does nothing: no demo data mixed into real data by a slip.
         await pilot.press("D")
         await settle(pilot)
-        assert app.screen is screen and store.clients.count() == 4
+        assert app.screen is screen and store.clients.count() == 5
 
 
 async def test_help_lists_every_key_of_the_screen_under_it_and_explains_the_grants(

@@ -27,6 +27,8 @@ EXPECTED_TEXT = {
     "playground-refresh": "refresh",
     "playground-personal-access": "personal",
     "scopes": "billing",
+    "playground-device": "or scan the QR code",
+    "devices": "3 devices waiting",
 }
 """A phrase each picture must show, so a scene that lands on the wrong screen fails."""
 

@@ -84,6 +84,7 @@ def register(commands: Commands) -> None:
             "authclients clients create --name 'Legacy' --password-grant",
             "authclients clients create --name 'Mobile' --public --redirect com.example.app:/cb",
             "authclients clients create --name 'Cron' --client-credentials --scopes 'read' --json",
+            "authclients clients create --name 'TV app' --public --device --scopes read",
         ),
         json_output=True,
     )
@@ -197,9 +198,15 @@ def _add_grant_flags(parser: CommandParser, *, update: bool) -> None:
         "--client-credentials", **flag, help="the client credentials grant (machine to machine)"
     )
     parser.add_argument(
+        "--device",
+        **flag,
+        help="the device grant (RFC 8628: TVs, CLIs and boxes without a browser)",
+    )
+    parser.add_argument(
         "--public",
         **flag,
-        help="no secret (native and browser apps): authorization code with PKCE only",
+        help="no secret (native, browser and device apps): authorization code with PKCE "
+        "and the device grant only",
     )
     parser.add_argument(
         "--scopes",
@@ -257,6 +264,7 @@ def _create(store: Store, args: argparse.Namespace) -> int:
         password=args.password_grant,
         personal_access=args.personal_access,
         client_credentials=args.client_credentials,
+        device=args.device,
         public=args.public,
         scopes=args.scopes or "",
     )
@@ -275,6 +283,7 @@ def _update(store: Store, args: argparse.Namespace) -> int:
         ("password_grant", "password"),
         ("personal_access", "personal_access"),
         ("client_credentials", "client_credentials"),
+        ("device", "device"),
         ("public", "public"),
     ):
         if getattr(args, option) is not None:
@@ -468,6 +477,7 @@ def client_json(client: ClientInfo) -> dict[str, Any]:
         "password": client.password,
         "personal_access": client.personal_access,
         "client_credentials": client.client_credentials,
+        "device": client.device,
         "public": client.public,
         "redirect_uris": list(client.redirect_uris),
         "scopes": list(client.scopes),

@@ -203,6 +203,8 @@ def _purge(store: Store, args: argparse.Namespace) -> int:
         f"{plural(result.auth_codes, 'authorization code')} "
         f"dead for more than {plural(args.older_than, 'day')}."
     )
+    if result.device_requests:
+        say(f"{verb} {plural(result.device_requests, 'expired device request')}.")
     if result.kept_for_refresh:
         say(
             f"Kept {plural(result.kept_for_refresh, 'access token')} "
@@ -288,5 +290,6 @@ def _purge_json(result: PurgeResult, older_than: int) -> dict[str, Any]:
         "refresh_tokens": result.refresh_tokens,
         "auth_codes": result.auth_codes,
         "failed_attempts": result.failed_attempts,
+        "device_requests": result.device_requests,
         "kept_for_refresh": result.kept_for_refresh,
     }

@@ -130,7 +130,7 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
             with Horizontal(classes="switch-row"):
                 yield Switch(bool(c and c.public), id="public", animate=False)
                 yield Label(
-                    "Public client  [dim]no secret; authorization code with PKCE only[/]",
+                    "Public client  [dim]no secret; authorization code (PKCE) or device only[/]",
                     classes="switch-label",
                 )
             yield Label("", id="public-error", classes="field-error")

@@ -59,6 +59,14 @@ class ClientsScreen(ConsoleScreen[None]):
         Binding("s", "sort", "Sort", id="clients.sort", show=False),
         Binding("S", "reverse", "Reverse", id="clients.reverse", show=False),
         Binding("T", "all_tokens", "All tokens", id="clients.all_tokens", show=False),
+        Binding(
+            "v",
+            "devices",
+            "Devices",
+            id="clients.devices",
+            show=False,
+            tooltip="Devices waiting for someone to approve their code",
+        ),
         # Left out of the footer so that Scopes fits at 80 columns; q and ^q still quit.
         Binding("q", "app.quit", "Quit", id="clients.quit", show=False),
         # Only while there is no client at all (check_action); the empty list says so itself.
@@ -84,6 +92,7 @@ class ClientsScreen(ConsoleScreen[None]):
         ("client: Reverse sort", "reverse", "Reverse the sort order (S)"),
         ("tokens: All tokens", "all_tokens", "Every client's tokens (T)"),
         ("scopes: Scopes", "scopes", "The scopes tokens may carry: list, add, delete (o)"),
+        ("devices: Devices", "devices", "Device requests waiting: approve or deny (v)"),
     )
 
     AUTO_FOCUS = "#clients"
@@ -480,6 +489,9 @@ class ClientsScreen(ConsoleScreen[None]):
 
     def action_scopes(self) -> None:
         self.console.open_scopes()
+
+    def action_devices(self) -> None:
+        self.console.open_devices()
 
     def action_playground(self) -> None:
         self.console.open_playground(self._current())

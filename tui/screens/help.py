@@ -38,7 +38,15 @@ Tokens ([b]n[/b]) or with `authclients tokens create-pat`; revoke when done.
 [b]Client credentials[/b]: machine to machine; the client signs in with its own id
 and secret and the token has no user.
 
-[b]Refresh tokens[/b] come with the code and password grants (30 days). Each use
+[b]Device[/b] (RFC 8628): TVs, CLIs and boxes without a browser. The device asks
+[b]/oauth/device/code[/b] for a short user code (BCDF-GHJK, 10 minutes) and shows
+it; the user opens [b]/oauth/device[/b] elsewhere, signs in, checks the code and
+approves (or an admin approves it in the console: [b]v[/b] on the Clients screen
+lists the devices waiting). Meanwhile the device polls /oauth/token every 5 s;
+too fast and the wait grows by 5 s. Wrong codes count like wrong passwords, so
+guessing one is stopped. In the playground, [b]ctrl+n[/b] approves here.
+
+[b]Refresh tokens[/b] come with the code, password and device grants (30 days). Each use
 gives a new one; presenting a used one revokes its whole family.
 
 [b]Why secrets are shown once[/b]: only a SHA-256 digest of each client secret and

@@ -20,6 +20,7 @@ from textual.widgets import Footer, Input
 
 from authclients.store import oauth_client as oc
 from authclients.store.errors import NotFound
+from authclients.store.grant_types import GRANT_DEVICE
 from authclients.store.oauth_client.saved_targets import SavedTargets
 from authclients.store.records import (
     GRANT_AUTHORIZATION_CODE,
@@ -31,6 +32,7 @@ from authclients.store.records import (
 )
 from authclients.tui.screens.authorize_here import AuthorizeHereScreen, AuthorizeOutcome
 from authclients.tui.screens.base import ConsoleScreen
+from authclients.tui.screens.playground_device import DeviceGrantActions
 from authclients.tui.screens.playground_real_servers import RealServerActions
 from authclients.tui.widgets.console_header import ConsoleHeader
 from authclients.tui.widgets.playground import keys
@@ -60,10 +62,10 @@ CLIENT_LIMIT = 500
 """Clients offered in the picker (by id); any other can be typed by hand."""
 
 
-class PlaygroundScreen(RealServerActions, ConsoleScreen[None]):
+class PlaygroundScreen(DeviceGrantActions, RealServerActions, ConsoleScreen[None]):
     """Target, client, grant and its inputs; Send and friends; the panels; the history."""
 
-    CSS_PATH = "../playground.tcss"
+    CSS_PATH: ClassVar[list[str]] = ["../playground.tcss", "../device_flow.tcss"]
     BINDINGS: ClassVar[list[BindingType]] = keys.BINDINGS
     PALETTE = keys.PALETTE
 
@@ -122,6 +124,7 @@ class PlaygroundScreen(RealServerActions, ConsoleScreen[None]):
         self._use_target(oc.Target.from_base(self.console.endpoint_url))
         self._apply_client(self.initial_client)
         self.view.show(None)
+        self.device.clock = lambda: self.now().timestamp()
         self.set_interval(1.0, self._tick)
         self.load_saved_targets()
         clients = self.store.clients
@@ -236,6 +239,9 @@ class PlaygroundScreen(RealServerActions, ConsoleScreen[None]):
         self.console.copy_text(self.code_flow.url, "Authorize URL")
 
     def action_authorize_here(self) -> None:
+        if self.grant == GRANT_DEVICE:
+            self._approve_device_here()
+            return
         offers = grant_offers(self.client, embedded=self.embedded)
         code = next(o for o in offers if o.grant == GRANT_AUTHORIZATION_CODE)
         if not code.enabled:
@@ -288,8 +294,13 @@ class PlaygroundScreen(RealServerActions, ConsoleScreen[None]):
         request: oc.HttpRequest,
         grant: str,
         then: Callable[[oc.Exchange], object] | None = None,
+        *,
+        reveal: bool = True,
     ) -> None:
-        """Send in a worker thread with the timeout; the result comes back to the UI."""
+        """Send in a worker thread with the timeout; the result comes back to the UI.
+
+        ``reveal=False`` leaves the scroll where it is (a device's polls, every few seconds).
+        """
         self.pending += 1
         context = self._hint_context(grant)
         timeout = self.timeout
@@ -301,11 +312,17 @@ class PlaygroundScreen(RealServerActions, ConsoleScreen[None]):
             done = oc.exchange(request, timeout=timeout)
             done.hint = explain(done, context)
             with contextlib.suppress(RuntimeError):  # the app is closing: nobody to tell
-                app.call_from_thread(self._received, done, then)
+                app.call_from_thread(self._received, done, then, reveal=reveal)
 
         self.run_worker(body, thread=True, group="pg-http", exit_on_error=False)
 
-    def _received(self, done: oc.Exchange, then: Callable[[oc.Exchange], object] | None) -> None:
+    def _received(
+        self,
+        done: oc.Exchange,
+        then: Callable[[oc.Exchange], object] | None,
+        *,
+        reveal: bool = True,
+    ) -> None:
         self.pending -= 1
         if not self.is_attached:
             return  # the playground was closed while the request was out
@@ -313,8 +330,9 @@ class PlaygroundScreen(RealServerActions, ConsoleScreen[None]):
         if then is not None:
             then(done)
         self.view.to_response()
-        # At 80x24 the answer is below the form: bring it up, the form is a scroll away.
-        self.call_after_refresh(self._reveal_outcome)
+        if reveal:
+            # At 80x24 the answer is below the form: bring it up, the form is a scroll away.
+            self.call_after_refresh(self._reveal_outcome)
 
     def _reveal_outcome(self) -> None:
         body = self.query_one("#pg-body", VerticalScroll)
@@ -336,6 +354,9 @@ class PlaygroundScreen(RealServerActions, ConsoleScreen[None]):
         grant = self.grant
         if grant == GRANT_PERSONAL_ACCESS:
             self._create_personal_token()
+            return
+        if grant == GRANT_DEVICE:
+            self._request_device_codes()
             return
         creds = self.query_one(ClientPicker).credentials(self.memory.key_pair)
         try:

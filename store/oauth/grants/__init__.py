@@ -3,11 +3,16 @@
 from authclients.store.oauth.grants.authorization_code import AuthorizationCodeGrant
 from authclients.store.oauth.grants.base import Grant, GrantRegistry
 from authclients.store.oauth.grants.client_credentials import ClientCredentialsGrant
+from authclients.store.oauth.grants.device_code import DeviceCodeGrant
 from authclients.store.oauth.grants.password import PasswordGrant
 from authclients.store.oauth.grants.refresh_token import RefreshTokenGrant
 
 GRANTS = GrantRegistry(
-    AuthorizationCodeGrant, PasswordGrant, ClientCredentialsGrant, RefreshTokenGrant
+    AuthorizationCodeGrant,
+    PasswordGrant,
+    ClientCredentialsGrant,
+    RefreshTokenGrant,
+    DeviceCodeGrant,
 )
 """Every grant the token endpoint serves, in the order RFC 8414 metadata lists them."""
 
@@ -15,6 +20,7 @@ __all__ = [
     "GRANTS",
     "AuthorizationCodeGrant",
     "ClientCredentialsGrant",
+    "DeviceCodeGrant",
     "Grant",
     "GrantRegistry",
     "PasswordGrant",

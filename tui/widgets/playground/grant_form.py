@@ -11,12 +11,14 @@ from authclients.store.oauth_client import Pkce
 from authclients.store.records import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_CLIENT_CREDENTIALS,
+    GRANT_DEVICE,
     GRANT_PASSWORD,
     GRANT_PERSONAL_ACCESS,
     GRANT_REFRESH_TOKEN,
 )
 from authclients.tui.safe_text import printable
 from authclients.tui.widgets.playground.code_flow_form import CodeFlowForm, scope_row
+from authclients.tui.widgets.playground.device_flow import DeviceFlowForm
 from authclients.tui.widgets.playground.grants import GRANTS, GrantOffer
 
 
@@ -73,6 +75,7 @@ class GrantForm(Vertical):
                 yield Input(id="pg-pat-scopes", placeholder="space-separated", compact=True)
                 yield Label("Days", classes="pg-label-inline")
                 yield Input("30", id="pg-pat-days", compact=True, type="integer")
+        yield DeviceFlowForm(id=f"form-{GRANT_DEVICE}", classes="pg-form")
 
     def value(self, input_id: str, *, strip: bool = True) -> str:
         """The value of the input ``#input_id``; ``strip=False`` for a password, as typed."""
@@ -103,9 +106,9 @@ class GrantForm(Vertical):
         self.query_one("#pg-grant-notes").display = bool(notes)
         current = self.grant
         usable = [o.grant for o in offers if o.enabled]
-        self.select_grant(
-            current if current in usable else (usable[0] if usable else GRANT_PASSWORD)
-        )
+        # Refresh needs tokens from another grant first: never the one chosen for a client.
+        first = [g for g in usable if g != GRANT_REFRESH_TOKEN] or usable
+        self.select_grant(current if current in usable else (first[0] if first else GRANT_PASSWORD))
 
     def select_grant(self, grant: str) -> None:
         """Press the grant's radio button and show its inputs."""

@@ -8,6 +8,7 @@ from authclients.store.grant_types import GRANT_TYPES
 from authclients.store.records import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_CLIENT_CREDENTIALS,
+    GRANT_DEVICE,
     GRANT_PASSWORD,
     GRANT_PERSONAL_ACCESS,
     GRANT_REFRESH_TOKEN,
@@ -22,6 +23,7 @@ GRANTS = tuple(
         GRANT_AUTHORIZATION_CODE,
         GRANT_REFRESH_TOKEN,
         GRANT_PERSONAL_ACCESS,
+        GRANT_DEVICE,
     )
 )
 """The grants offered, in the order shown."""
@@ -66,6 +68,8 @@ def grant_offers(client: ClientInfo | None, *, embedded: bool) -> list[GrantOffe
                 reason = "“Authorization code” is off for this client"
             elif grant == GRANT_AUTHORIZATION_CODE and not client.redirect_uris:
                 reason = "the client has no redirect URL"
+            elif grant == GRANT_DEVICE and not client.device:
+                reason = _off(GRANT_DEVICE)
             elif grant == GRANT_REFRESH_TOKEN and not client.allows(GRANT_REFRESH_TOKEN):
                 reason = f"needs {_switch(GRANT_AUTHORIZATION_CODE)} or {_switch(GRANT_PASSWORD)}"
         offers.append(GrantOffer(grant, label, not reason, reason))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from authclients.store.grant_types import (
     CLIENT_GRANTS,
     GRANT_AUTHORIZATION_CODE,
+    GRANT_DEVICE,
     GRANT_PASSWORD,
     GRANT_PERSONAL_ACCESS,
     GRANT_REFRESH_TOKEN,
@@ -63,6 +64,16 @@ SWITCHES = {
 """The client form's switch that enables each grant at the token endpoint."""
 
 
+DEVICE_HINTS = {
+    "authorization_pending": "Nobody has approved the code yet: approve it here (ctrl+n), "
+    "on the verification page, or on the Devices screen (v). Polling goes on.",
+    "slow_down": "Polled too often: the interval grows by 5 s, and the playground follows it.",
+    "access_denied": "The code was denied: the device gets no tokens. Request new codes.",
+    "expired_token": "The codes expired before they were approved: request new ones.",
+}
+"""RFC 8628 §3.5: what each poll answer means for the person at the device."""
+
+
 def explain(done: Exchange, context: HintContext) -> str:
     """What to do about a failed exchange, in one or two sentences; empty on success."""
     if done.response is None:
@@ -83,6 +94,8 @@ def explain(done: Exchange, context: HintContext) -> str:
     error = str(body.get("error", ""))
     description = str(body.get("error_description", ""))
     said = f"{error}: {description}" if description else error
+    if context.grant == GRANT_DEVICE and error in DEVICE_HINTS:
+        return f"{error} — {DEVICE_HINTS[error]}"
     who = f"client {context.client_id}" + (
         f" (“{context.client_name}”)" if context.client_name else ""
     )

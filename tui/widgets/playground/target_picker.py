@@ -22,6 +22,7 @@ ENDPOINTS = (
     ("authorize", "Authorize"),
     ("revoke", "Revoke"),
     ("introspect", "Introspect"),
+    ("device", "Device"),
 )
 """The editable endpoint URLs: ``Target`` attribute prefix and label."""
 
@@ -125,6 +126,7 @@ class TargetPicker(Vertical):
             authorize_url=urls["authorize"] or default.authorize_url,
             revoke_url=urls["revoke"] or default.revoke_url,
             introspect_url=urls["introspect"] or default.introspect_url,
+            device_url=urls["device"] or default.device_url,
             # The issuer its metadata named, while the base URL is still the one asked.
             issuer_url=issuer if discovered_base == base else "",
         )
