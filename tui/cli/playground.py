@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,13 +26,14 @@ from authclients.store.oauth_client.client_auth import (
     PRIVATE_KEY_JWT,
     SECRET_JWT,
 )
+from authclients.store.oauth_client.device import APPROVED
 from authclients.store.oauth_client.loopback import RedirectCatcher
 from authclients.tui.cli.output import error, print_json, say
 from authclients.tui.cli.parser import Commands
 from authclients.tui.safe_text import printable
 from authclients.tui.widgets.playground.hints import HintContext, explain
 
-GRANTS = ("client_credentials", "password", "authorization_code", "refresh_token")
+GRANTS = ("client_credentials", "password", "authorization_code", "refresh_token", "device")
 DEFAULT_ISSUER = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
 DEFAULT_REDIRECT = "http://127.0.0.1/callback"
 MAX_KEY_FILE = 64 * 1024
@@ -111,7 +113,8 @@ def register(commands: Commands) -> None:
         type=_seconds,
         default=300.0,
         metavar="SECONDS",
-        help="how long to wait for the browser's redirect (default 300)",
+        help="how long to wait for the browser's redirect, or for a device code's approval "
+        "(default 300; the device code's own expiry may end it sooner)",
     )
     sub.add_argument(
         "--timeout",
@@ -223,6 +226,8 @@ def _run(args: argparse.Namespace, result: Run) -> int:
         embedded=args.issuer == DEFAULT_ISSUER,
         base_url=target.base_url,
     )
+    if args.grant == "device":
+        return _device(args, target, client, result, context)
     try:
         if args.grant == "client_credentials":
             request = oc.client_credentials_request(target, client, args.scope)
@@ -374,3 +379,54 @@ def _code_exchange(
     return oc.code_exchange_request(
         target, client, redirect.code, catcher.redirect_uri, pkce.verifier
     )
+
+
+def _device(
+    args: argparse.Namespace,
+    target: oc.Target,
+    client: oc.ClientCredentials,
+    result: Run,
+    context: HintContext,
+) -> int:
+    """RFC 8628: ask for the codes, say where to approve them, poll at the server's pace."""
+    try:
+        asked = oc.exchange(
+            oc.device_code_request(target, client, args.scope), timeout=args.timeout
+        )
+    except ValueError as exc:  # a JWT method without its secret or key
+        raise TryError(str(exc), 2) from None
+    result.step(asked, explain(asked, context))
+    if not asked.ok:
+        if asked.response is None:
+            raise TryError(f"no answer from {target.device_url}: {asked.error}")
+        return 1
+    try:
+        codes = oc.DeviceCodes.from_response(asked.response.json() if asked.response else None)
+    except oc.NotDeviceCodes as exc:
+        raise TryError(f"not a device authorization answer: {exc}") from None
+    result.note(f"Code: {codes.user_code}")
+    result.note(f"Open {codes.verification_uri} on any device, sign in and enter the code,")
+    if codes.verification_uri_complete:
+        result.note(f"or open {codes.verification_uri_complete}")
+    polling = oc.DevicePolling.start(codes, time.time())
+    deadline = time.monotonic() + args.wait
+    done: oc.Exchange | None = None
+    while polling.active:
+        if time.monotonic() >= deadline:
+            raise TryError(f"nobody approved the code within {args.wait:g} s")
+        now = time.time()
+        if not polling.due(now):
+            if not polling.active:
+                break
+            time.sleep(min(1.0, max(0.05, polling.next_poll_at - now)))
+            continue
+        polling.sent()
+        done = oc.exchange(
+            oc.device_token_request(target, client, codes.device_code), timeout=args.timeout
+        )
+        outcome = polling.answered(done, time.time())
+        result.note(f"poll {polling.polls}: {outcome}")
+    if done is None:
+        raise TryError(polling.message)
+    result.step(done, explain(done, context))
+    return 0 if polling.state == APPROVED and done.ok else 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -192,3 +193,50 @@ def test_a_hostile_servers_answer_reaches_the_terminal_with_controls_visible(run
         server.server_close()
     assert result.code == 1
     assert "\x1b" not in result.out + result.err and "\x07" not in result.out + result.err
+
+
+def _approve_when_asked(store: Store, decide: str) -> threading.Thread:
+    """What the person does on their phone: the first device request waiting is decided.
+
+    Through the endpoint's own store: a second ``Store.open`` in this process would
+    re-point the models' database under the running endpoint."""
+
+    def body() -> None:
+        for _ in range(200):
+            pending = store.devices.pending()
+            if pending:
+                if decide == "approve":
+                    store.devices.approve(pending[0].id, store.users.get("alice").id)
+                else:
+                    store.devices.deny(pending[0].id)
+                return
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=body)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize(("decide", "status"), [("approve", 0), ("deny", 1)])
+def test_device_grant_polls_until_the_code_is_decided(
+    run: CLI, serve: Callable[[], TokenEndpoint], decide: str, status: int
+) -> None:
+    add_user(run, "alice", "correct horse")
+    client = create(run, "--name", "TV", "--public", "--device")
+    endpoint = serve()
+    approver = _approve_when_asked(endpoint.store, decide)
+    result = _try(
+        run,
+        endpoint.url,
+        *("--client-id", str(client["id"]), "--grant", "device", "--json", "--wait", "60"),
+    )
+    approver.join(10)
+
+    assert result.code == status, result.err
+    assert "Code: " in result.err and "/oauth/device" in result.err
+    assert "poll 1: " in result.err
+    step = json.loads(result.out)["steps"][-1]
+    if decide == "approve":
+        assert step["response"]["access_token"] and step["response"]["token_type"] == "Bearer"
+    else:
+        assert step["response"]["error"] == "access_denied"
