@@ -14,7 +14,11 @@ from urllib.parse import urlsplit
 
 from authclients.store import validation
 from authclients.store.errors import RateLimited, ValidationError
-from authclients.store.grant_types import GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS
+from authclients.store.grant_types import (
+    GRANT_AUTHORIZATION_CODE,
+    GRANT_CLIENT_CREDENTIALS,
+    GRANT_DEVICE_CODE,
+)
 from authclients.store.oauth.context import ServerContext
 from authclients.store.oauth.errors import (
     InvalidClientMetadata,
@@ -37,7 +41,12 @@ REDIRECT_URIS_MAX = 20
 """More redirect URIs than this is not an application but an attempt to fill the table."""
 TEXT_MAX = 255
 GRANT_REFRESH = "refresh_token"
-GRANTS_ALLOWED = (GRANT_AUTHORIZATION_CODE, GRANT_REFRESH, GRANT_CLIENT_CREDENTIALS)
+GRANTS_ALLOWED = (
+    GRANT_AUTHORIZATION_CODE,
+    GRANT_REFRESH,
+    GRANT_CLIENT_CREDENTIALS,
+    GRANT_DEVICE_CODE,
+)
 """What a client may register for: never the password grant (RFC 9700 §2.4), never
 personal access tokens (an admin's decision)."""
 DEFAULT_NAME = "Unnamed registered client"
@@ -126,8 +135,11 @@ class RegistrationEndpoint:
                 "grant_types and response_types disagree: authorization_code goes with the "
                 "code response type, and only with it (RFC 7591 section 2.1)."
             )
-        if GRANT_REFRESH in grant_types and not code:
-            raise InvalidClientMetadata("refresh_token needs the authorization_code grant here.")
+        device = GRANT_DEVICE_CODE in grant_types
+        if GRANT_REFRESH in grant_types and not (code or device):
+            raise InvalidClientMetadata(
+                "refresh_token needs the authorization_code or device grant here."
+            )
         credentials = GRANT_CLIENT_CREDENTIALS in grant_types
         if public and credentials:
             raise InvalidClientMetadata(
@@ -162,6 +174,7 @@ class RegistrationEndpoint:
                 password=False,
                 personal_access=False,
                 client_credentials=credentials,
+                device=device,
                 public=public,
                 scopes=scope,
             )
