@@ -199,7 +199,11 @@ class Devices:
         now = self._store.clock.now()
         query = (
             self._query()
-            .where((DeviceRequest.status == DEVICE_PENDING) & (DeviceRequest.expires_at > now))
+            .where(
+                (DeviceRequest.status == DEVICE_PENDING)
+                & (DeviceRequest.expires_at > now)
+                & (Client.revoked == False)
+            )
             .order_by(DeviceRequest.id.desc())
             .limit(LIST_MAX)
         )
@@ -222,6 +226,10 @@ class Devices:
         if row is None:
             raise NotFound("user code", format_user_code(folded))
         info = self._row_info(row)
+        if row.client.revoked:
+            raise ValidationError.single(
+                "user_code", "The application that asked for this code was deleted."
+            )
         if info.status == DEVICE_EXPIRED:
             raise ValidationError.single(
                 "user_code", "This code expired; start again on the device for a new one."
@@ -371,7 +379,9 @@ class Devices:
     @staticmethod
     def _query() -> pw.ModelSelect:
         return (
-            DeviceRequest.select(DeviceRequest, Client.id, Client.name, User.id, User.username)
+            DeviceRequest.select(
+                DeviceRequest, Client.id, Client.name, Client.revoked, User.id, User.username
+            )
             .join(Client, on=(DeviceRequest.client == Client.id))
             .switch(DeviceRequest)
             .join(User, pw.JOIN.LEFT_OUTER, on=(DeviceRequest.user == User.id))

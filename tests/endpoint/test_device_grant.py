@@ -4,6 +4,7 @@ error, metadata; and the whole flow against ``authclients serve`` with oauthlib'
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from authclients.store.models import DeviceRequest
 from authclients.store.records import CreatedClient, UserInfo
 from tests.endpoint.conftest import (
     PASSWORD,
+    Counter,
     assert_refused,
     basic,
     form_fields,
@@ -260,8 +262,6 @@ def test_the_whole_flow_with_oauthlib_against_serve(tmp_path: Path) -> None:
         assert done.status_code == 200 and "is connected" in done.text
 
         # RFC 8628 §3.5: the device waits the interval before polling again.
-        import time
-
         time.sleep(codes["interval"])
         got = requests.post(f"{url}/oauth/token", data=body, headers=headers)
         assert got.status_code == 200, got.text
@@ -274,3 +274,30 @@ def test_the_whole_flow_with_oauthlib_against_serve(tmp_path: Path) -> None:
             headers={"Authorization": f"Bearer {token['access_token']}"},
         )
         assert json.loads(me.text)["user"]["username"] == "alice"
+
+
+def test_a_flood_of_device_requests_is_slowed_down(
+    url: str, tv: CreatedClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A public client needs no secret to ask, so its waiting requests are capped."""
+    from authclients.store import devices
+
+    monkeypatch.setattr(devices, "PENDING_PER_CLIENT", 2)
+    for _ in range(2):
+        assert device_code(url, tv.client.id).status_code == 200
+    flood = device_code(url, tv.client.id)
+    assert flood.status_code == 429, flood.text
+    assert flood.json()["error"] == "slow_down" and int(flood.headers["Retry-After"]) >= 1
+    assert DeviceRequest.select().count() == 2
+
+
+def test_polling_runs_no_bcrypt(
+    url: str, tv: CreatedClient, store: Store, alice: UserInfo, bcrypt_checks: Counter
+) -> None:
+    """Devices poll every few seconds: the path is a digest lookup and one write, never bcrypt."""
+    codes = device_code(url, tv.client.id).json()
+    for _ in range(3):
+        assert poll(url, tv.client.id, codes["device_code"]).status_code == 400
+    store.devices.approve(store.devices.find_by_user_code(codes["user_code"]).id, alice.id)
+    assert poll(url, tv.client.id, codes["device_code"]).status_code == 200
+    assert bcrypt_checks.calls == 0

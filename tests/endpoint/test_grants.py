@@ -223,6 +223,7 @@ def test_metadata(http: requests.Session, url: str) -> None:
         "password",
         "client_credentials",
         "refresh_token",
+        "urn:ietf:params:oauth:grant-type:device_code",
     }
 
 

@@ -3,6 +3,8 @@ polled in the other, and an approved device code raced to both is redeemed exact
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 
@@ -60,8 +62,6 @@ def test_approved_on_one_process_redeemed_on_the_other(
 
     # The device polls the second process (a wait of one interval is what it would do;
     # the servers run on the wall clock, so the earlier poll's time is honoured).
-    import time
-
     time.sleep(codes["interval"])
     got = device.post("/oauth/token", poll_fields(tv, codes["device_code"]), None)
     assert got.status == 200, got

@@ -287,3 +287,28 @@ def test_the_client_flag_round_trips(store: Store) -> None:
     assert not off.device and not off.allows("device")
     with pytest.raises(ValidationError, match="at least one grant"):
         store.clients.update(made.id, client_credentials=False)
+
+
+def test_a_deleted_clients_requests_are_neither_listed_nor_found(
+    store: Store, tv: ClientInfo
+) -> None:
+    made = store.devices.request(tv.id)
+    store.clients.delete(tv.id)
+    assert store.devices.pending() == []
+    with pytest.raises(ValidationError, match="deleted"):
+        store.devices.find_by_user_code(made.user_code)
+
+
+def test_a_user_code_clash_draws_again(
+    store: Store, tv: ClientInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clash with a code in the table (unique index) draws again, inside the same
+    transaction (a savepoint on PostgreSQL, where a failed INSERT would end it)."""
+    from authclients.store import devices
+
+    first = store.devices.request(tv.id)
+    taken = iter(first.user_code.replace("-", "") * 2 + "BCDFGHJK")
+    monkeypatch.setattr(devices.secrets, "choice", lambda _alphabet: next(taken))
+    second = store.devices.request(tv.id)
+    assert second.user_code == "BCDF-GHJK"
+    assert len(store.devices.pending()) == 2

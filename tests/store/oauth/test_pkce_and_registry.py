@@ -53,6 +53,7 @@ def test_registry_dispatches_on_grant_type_in_metadata_order() -> None:
         "password",
         "client_credentials",
         "refresh_token",
+        "urn:ietf:params:oauth:grant-type:device_code",
     )
     for grant_type in GRANTS.grant_types:
         assert grant_type == GRANTS.lookup(grant_type).GRANT_TYPE

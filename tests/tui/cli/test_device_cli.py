@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from authclients.store import Store
 from authclients.store.clock import ManualClock
-from authclients.store.models import AuditEvent
+from authclients.store.models import AuditEvent, Client
 from tests.tui.cli.runner import CLI, add_user, create
 
 
@@ -85,8 +85,6 @@ def test_tokens_list_names_the_device_grant_and_purge_counts_requests(
 def test_a_hostile_device_client_name_is_shown_safely(run: CLI) -> None:
     body = create(run, "--name", "TV app", "--public", "--device")
     # Written behind the CLI's back (the CLI itself refuses control characters).
-    from authclients.store.models import Client
-
     Client.update(name="TV\x1b]52;c;bad\x07app").where(Client.id == body["id"]).execute()
     listed = run("clients", "list")
     assert "\x1b" not in listed.out and "\x07" not in listed.out
