@@ -13,7 +13,7 @@ from playhouse.db_url import connect
 
 from authclients.store import Store
 from authclients.store.clock import ManualClock
-from authclients.store.migrations import migrate, schema_version
+from authclients.store.migrations import CURRENT_VERSION, migrate, schema_version
 from authclients.store.models import database
 from tests.backends import BACKENDS, POSTGRESQL
 from tests.pgserver import PostgresServer
@@ -70,7 +70,7 @@ def v5_target(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> I
 def test_version_5_gains_the_device_grant(v5_target: str, backend: str) -> None:
     store = Store.open(v5_target, clock=ManualClock(NOW), actor="tester")
     try:
-        assert schema_version(store.db) == 6
+        assert schema_version(store.db) == CURRENT_VERSION
         clients = store.clients.list().items
         assert [(c.id, c.name, c.device, c.grant_types) for c in clients] == [
             (1, "Web", False, ("client_credentials",)),
@@ -84,6 +84,6 @@ def test_version_5_gains_the_device_grant(v5_target: str, backend: str) -> None:
         user = store.users.add("alice", "a long passphrase")
         assert store.devices.approve(made.info.id, user.id).status == "approved"
         # Running the migrations again changes nothing.
-        assert migrate(store.db) == 6
+        assert migrate(store.db) == CURRENT_VERSION
     finally:
         store.close()

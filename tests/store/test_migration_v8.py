@@ -103,6 +103,7 @@ def test_v5_database_upgrades_keeping_every_row(v5_target: str) -> None:
             authorization_code=True,
             password=False,
             personal_access=False,
+            device=False,
             client_credentials=False,
             public=True,
             scopes="",

@@ -88,7 +88,7 @@ def test_rfc8414_with_the_path_inserted_wins_when_served(server: Documents) -> N
     assert target.token_url == f"{server.origin}/t"
     # Endpoints it did not name stay Passport's under the issuer; a non-http URL is ignored.
     assert target.revoke_url == f"{issuer}/oauth/revoke"
-    assert target.jwks_url == ""
+    assert target.jwks_url == f"{issuer}/oauth/jwks"  # Passport's path, not javascript:
 
 
 def test_a_document_naming_another_issuer_is_a_mix_up_not_a_fallback(server: Documents) -> None:

@@ -52,10 +52,11 @@ def test_resources_add_list_delete(run: CLI) -> None:
         ("http://127.0.0.1:8000/mcp", "already defined"),
     ):
         refused = run("resources", "add", uri)
-        assert refused.code == 1 and why in refused.error_line(), (uri, refused.err)
+        # A value the store refuses is a usage error (exit 2), as everywhere in the CLI.
+        assert refused.code == 2 and why in refused.error_line(), (uri, refused.err)
         assert "\x1b" not in refused.err
     refused = run("resources", "add", "https://b.example.com", "--client", str(public["id"]))
-    assert refused.code == 1 and "public" in refused.error_line()
+    assert refused.code == 2 and "public" in refused.error_line()
     listed = run("resources", "list", "--json").json()
     assert [(r["uri"], r["introspection_client"]) for r in listed["items"]] == [
         ("http://127.0.0.1:8000/mcp", rs["id"])
