@@ -70,6 +70,9 @@ def populate(store: Store, clock: ManualClock) -> DemoData:
     demo = seed_demo(store)
     user = demo.username
     web, legacy, personal, service, _tv = (c.client for c in demo.clients)
+    # ECDSA signatures are randomised, so a JWT on screen would differ on every run and
+    # the pictures must not: the demo web app hands out opaque tokens here.
+    web = store.clients.update(web.id, token_format="opaque")
     store.clients.create(
         "Mobile app", ["com.example.app:/oauth/callback"], authorization_code=True, public=True
     )

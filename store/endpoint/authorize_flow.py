@@ -113,16 +113,19 @@ class AuthorizeFlow:
     ) -> bool:
         """May this session's sign-in answer ``authorize`` (OIDC ``prompt=login``, ``max_age``)?
 
-        Showing the page, ``prompt=login`` always wants a new sign-in. Answering
-        it, the sign-in must have happened within the form's lifetime: a session
-        older than any form cannot be the sign-in this request asked for.
+        Showing the page, ``prompt=login`` always wants a new sign-in and
+        ``max_age`` is measured now. Answering it, the page was shown up to a
+        form's lifetime ago, so that much more is allowed: a session older than
+        any form cannot be the sign-in this request asked for (and ``max_age=0``,
+        a sign-in just now, still lets the user take a moment to approve).
         """
         if session.signed_in_at is None:
             return not authorize.prompt and authorize.max_age is None
         age = (self.authorization.store.clock.now() - session.signed_in_at).total_seconds()
-        if "login" in authorize.prompt and (showing or age > form_tokens.FORM_LIFETIME):
+        slack = 0 if showing else form_tokens.FORM_LIFETIME
+        if "login" in authorize.prompt and (showing or age > slack):
             return False
-        return authorize.max_age is None or age <= authorize.max_age
+        return authorize.max_age is None or age <= authorize.max_age + slack
 
     def answer(self, request: Request) -> Response:
         """POST: sign in, approve or deny, for a form this browser was given."""

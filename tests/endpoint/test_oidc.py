@@ -382,10 +382,11 @@ def test_prompt_login_and_max_age_ask_for_a_new_sign_in(
     now_clock.advance(timedelta(seconds=120))
     assert "Approve" in _show(browser, url, rp, max_age="600").text
     assert "Sign in" in _show(browser, url, rp, max_age="60").text
-    # A consent form shown while the sign-in was young is refused once it is too old.
+    # A consent form shown while the sign-in was young may be answered for as long as a
+    # form lives; past that the sign-in is too old for the request.
     consent = _show(browser, url, rp, max_age="150")
     assert "Approve" in consent.text
-    now_clock.advance(timedelta(seconds=60))
+    now_clock.advance(timedelta(seconds=31 + 600))
     late = browser.post(
         f"{url}/oauth/authorize",
         data={**form_fields(consent.text), "action": "approve"},
@@ -395,6 +396,16 @@ def test_prompt_login_and_max_age_ask_for_a_new_sign_in(
     for bad in ({"max_age": "-1"}, {"max_age": "soon"}, {"prompt": "none login"}):
         refused = _show(browser, url, rp, **bad)
         assert refused.status_code == 302 and "error=invalid_request" in refused.headers["Location"]
+
+
+def test_max_age_zero_signs_in_and_lets_the_user_approve(
+    now_clock: ManualClock, url: str, rp: CreatedClient, alice: UserInfo
+) -> None:
+    browser = _signed_in_browser(url, rp)
+    now_clock.advance(timedelta(seconds=1))
+    assert "Sign in" in _show(browser, url, rp, max_age="0").text
+    tokens = code_flow(url, rp, scope="openid", nonce="n-zero", max_age="0")
+    assert tokens["id_token"]
 
 
 def test_max_age_sign_in_gives_auth_time(

@@ -123,7 +123,7 @@ async def test_validation_errors_beside_fields_and_input_kept(store: Store, make
         await settle(pilot)
         # Authorization code without a redirect URL, and a bad scope.
         await fill_new_client(pilot, "Web app", "", ("authorization_code", "password"))
-        await pilot.press("tab", "tab")  # past "public", into scopes
+        await pilot.press("tab", "tab", "tab")  # past "public" and "JWT", into scopes
         await type_text(pilot, 'read "x"')
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -469,3 +469,22 @@ def test_ssh_session_is_detected_from_the_environment(
     monkeypatch.delenv("SSH_CONNECTION")
     assert Clipboard(local_clipboard).copy(host, "xyz", "Client id").via == "system"
     assert local_clipboard.copied == ["xyz"]
+
+
+async def test_the_jwt_switch_sets_the_token_format(store: Store, make_app) -> None:
+    client = store.clients.create("Service", client_credentials=True).client
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, ClientFormScreen)
+        assert "JWT access tokens" in screen_text(app)
+        form.query_one("#jwt").focus()
+        await pilot.press("space", "ctrl+s")
+        await settle(pilot)
+        assert store.clients.get(client.id).token_format == "jwt"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.query_one("#jwt").value is True

@@ -229,7 +229,7 @@ class UserFormScreen(ConsoleModal[UserInfo | None]):
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         # Enter in the last field saves; elsewhere it moves on.
-        if event.input.id == ("again" if self.username is not None else "name"):
+        if event.input.id in ("again", "email", "name"):
             self.action_save()
         else:
             self.focus_next()
