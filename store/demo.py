@@ -50,13 +50,15 @@ def seed_demo(store: Store) -> DemoData:
     username = _free_username(store)
     # Random like any password here: the empty-state key seeds real databases too.
     password = "demo-" + "".join(ch for ch in crypto.new_secret() if ch.isalnum())[:10]
-    store.users.add(username, password)
+    store.users.add(username, password, email=f"{username}@example.com", name="Demo User")
     clients = (
+        # OpenID Connect ready: sign-in with an ID token, RFC 9068 JWT access tokens.
         store.clients.create(
             "Demo web app",
             [DEMO_REDIRECT],
             authorization_code=True,
-            scopes="read write",
+            scopes="openid profile email read write",
+            token_format="jwt",
         ),
         store.clients.create("Demo legacy app", password=True, scopes="read write"),
         store.clients.create("Demo personal tokens", personal_access=True, scopes="read write"),

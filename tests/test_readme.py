@@ -9,6 +9,7 @@ pages, as a browser would get it.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import html
 import json
@@ -278,6 +279,10 @@ def _check(block: str, docs: list[dict[str, object]], base: str) -> None:
         assert docs[0]["access_token"] and "refresh_token" not in docs[0]
     if "grant_type=authorization_code" in block:
         assert docs[0]["access_token"] and docs[0]["scope"] == "read"
+    if "--token-format jwt" in block:
+        header = docs[0]["access_token"].split(".")[0]  # type: ignore[union-attr]
+        assert json.loads(base64.urlsafe_b64decode(header + "=="))["typ"] == "at+jwt"
+        assert docs[1]["keys"] and docs[-1]["jwks_uri"] == f"{base}/oauth/jwks"
     if "/api/1.0/users/me" in block:
         me = next(d for d in docs if "user" in d)
         assert me["user"]["username"] == "bob"  # type: ignore[index]
@@ -397,6 +402,7 @@ def test_key_table_lists_every_key_of_every_screen() -> None:
     from authclients.tui.app import AuthClientsApp
     from authclients.tui.screens.client_form import ClientFormScreen
     from authclients.tui.screens.clients import ClientsScreen
+    from authclients.tui.screens.keys import KeysScreen
     from authclients.tui.screens.playground import PlaygroundScreen
     from authclients.tui.screens.scopes import ScopesScreen
     from authclients.tui.screens.secret_reveal import SecretRevealScreen
@@ -410,6 +416,7 @@ def test_key_table_lists_every_key_of_every_screen() -> None:
         "Secret shown once": SecretRevealScreen,
         "Users": UsersScreen,
         "Scopes": ScopesScreen,
+        "Signing keys": KeysScreen,
         "Tokens": TokensScreen,
         "Playground": PlaygroundScreen,
         "Everywhere": AuthClientsApp,

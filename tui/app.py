@@ -60,6 +60,7 @@ class AuthClientsApp(App[None]):
         ("go: Clients", "go_clients", "The client list"),
         ("go: Users", "users", "Resource owners (u)"),
         ("go: Scopes", "scopes", "The scopes a token may carry (o)"),
+        ("go: Signing keys", "keys", "The keys that sign JWTs: rotate, retire (k)"),
         ("go: All tokens", "all_tokens", "Every client's tokens"),
         ("go: Token playground", "playground", "Try every grant against the endpoint"),
         ("app: Help", "help", "The keys of every screen (?)"),
@@ -185,6 +186,14 @@ class AuthClientsApp(App[None]):
         from authclients.tui.screens.scopes import ScopesScreen
 
         self.push_screen(ScopesScreen())
+
+    def open_keys(self) -> None:
+        from authclients.tui.screens.keys import KeysScreen
+
+        self.push_screen(KeysScreen())
+
+    def action_keys(self) -> None:
+        self.open_keys()
 
     def open_playground(self, client: ClientInfo | None) -> None:
         from authclients.tui.screens.playground import PlaygroundScreen

@@ -44,8 +44,9 @@ if str(ROOT) not in sys.path:
 if TYPE_CHECKING:
     from authclients.store import Store
 
-SCENARIOS = ("client_credentials", "password", "introspect", "users_me")
-"""What can be loaded: two grants, token introspection and the protected resource."""
+SCENARIOS = ("client_credentials", "client_credentials_jwt", "password", "introspect", "users_me")
+"""What can be loaded: two grants (client credentials also as RFC 9068 JWTs, signed ES256),
+token introspection and the protected resource."""
 BENCH_USER = "bench-user"
 BENCH_PASSWORD = "bench-password-1"
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
@@ -58,6 +59,9 @@ class BenchIds:
     client_id: str
     secret: str
     token: str
+    jwt_client_id: str = ""
+    jwt_secret: str = ""
+    """The same client with ``token_format="jwt"`` (scenario ``client_credentials_jwt``)."""
 
 
 @dataclass(frozen=True)
@@ -78,13 +82,31 @@ def seed(store: Store) -> BenchIds:
     issued = store.tokens.issue(
         created.client, grant_type="client_credentials", scopes=("read",), with_refresh=False
     )
-    return BenchIds(str(created.client.id), created.secret or "", issued.access_token)
+    jwt = store.clients.create(
+        "bench-jwt", client_credentials=True, scopes="read write", token_format="jwt"
+    )
+    return BenchIds(
+        str(created.client.id),
+        created.secret or "",
+        issued.access_token,
+        str(jwt.client.id),
+        jwt.secret or "",
+    )
 
 
 def request_for(scenario: str, ids: BenchIds | Mapping[str, str]) -> Request:
     """The one request a scenario repeats."""
     if isinstance(ids, Mapping):
-        ids = BenchIds(ids["client_id"], ids["secret"], ids["token"])
+        ids = BenchIds(
+            ids["client_id"],
+            ids["secret"],
+            ids["token"],
+            ids.get("jwt_client_id", ""),
+            ids.get("jwt_secret", ""),
+        )
+    if scenario == "client_credentials_jwt":
+        ids = BenchIds(ids.jwt_client_id, ids.jwt_secret, ids.token)
+        scenario = "client_credentials"
     basic = base64.b64encode(f"{ids.client_id}:{ids.secret}".encode()).decode()
     form = {
         "Content-Type": "application/x-www-form-urlencoded",
@@ -278,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
                 before = count_tokens(target)
                 result = run_wrk(url, name, args.seconds, args.connections, ids=ids)
                 line = _describe(f"{name} #{run}", result)
-                if name in ("client_credentials", "password"):
+                if name in ("client_credentials", "client_credentials_jwt", "password"):
                     issued = count_tokens(target) - before
                     ok = result["requests"] - result["non_2xx"]
                     line += f"  tokens in db {issued} >= 200s {ok}: {issued >= ok}"

@@ -6,6 +6,7 @@ from textual.widgets import Input
 from textual.widgets._footer import FooterKey
 
 from authclients.store import Store
+from authclients.store.jwt_tokens import OIDC_SCOPES
 from authclients.store.models import Scope
 from authclients.tui.screens.clients import ClientsScreen
 from authclients.tui.screens.confirm import ConfirmScreen
@@ -18,7 +19,13 @@ from tests.tui.hostile_rows import unsafe_characters
 SIZE = (80, 24)
 
 
+def forget_oidc_scopes() -> None:
+    """As an admin may: these tests count rows, and a new database holds OpenID Connect's."""
+    Scope.delete().where(Scope.name.in_(list(OIDC_SCOPES))).execute()
+
+
 async def test_o_opens_scopes_listing_how_many_clients_use_each(store: Store, make_app) -> None:
+    forget_oidc_scopes()
     store.scopes.add("write", "Change the user's data")
     store.clients.create("Reader", password=True, scopes="read")
     store.clients.create("Both", password=True, scopes="read write")
@@ -56,7 +63,9 @@ async def test_the_palette_opens_scopes(store: Store, make_app) -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ScopesScreen)
-        assert "No scopes yet" in screen_text(app)
+        # A new database knows OpenID Connect's scopes.
+        assert [s.name for s in app.screen.scopes] == ["email", "openid", "profile"]
+        assert "Sign you in with OpenID Connect" in screen_text(app)
 
 
 async def test_add_a_scope_with_messages_beside_the_fields(store: Store, make_app) -> None:
@@ -98,6 +107,7 @@ async def test_add_a_scope_with_messages_beside_the_fields(store: Store, make_ap
 
 
 async def test_a_refused_delete_says_why_and_an_unused_scope_goes(store: Store, make_app) -> None:
+    forget_oidc_scopes()
     store.scopes.add("admin")
     client = store.clients.create("Reader", password=True, scopes="read").client
     app = make_app()

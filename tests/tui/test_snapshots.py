@@ -109,3 +109,32 @@ def test_clients_empty(snap_compare, store: Store, make_app, size) -> None:
     store.target = "authclients.db"
     app: AuthClientsApp = make_app(endpoint=None, endpoint_note="--no-server")
     assert snap_compare(app, terminal_size=size, run_before=steps())
+
+
+def _fixed_keys(store: Store, clock: ManualClock) -> None:
+    """Rows with fixed ids (real keys have random ones); the screen never reads the private half."""
+    from authclients.store.models import SigningKey
+
+    now = clock.now()
+    for kid, offset, retired in (
+        ("retired-key-0000000000000000000000000000000", timedelta(days=-9), timedelta(days=-8)),
+        ("active-key-00000000000000000000000000000000", timedelta(days=-8), None),
+        ("next-key-0000000000000000000000000000000000", timedelta(minutes=5), None),
+    ):
+        SigningKey.create(
+            kid=kid,
+            alg="ES256",
+            private_key="(not a key: the screen never reads it)",
+            public_jwk="{}",
+            created_at=now + min(offset, timedelta(0)),
+            active_from=now + offset,
+            retired_at=None if retired is None else now + retired,
+            published_until=None if retired is None else now + retired + timedelta(hours=1),
+        )
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_keys_screen(snap_compare, demo_store: Store, clock: ManualClock, make_app, size) -> None:
+    _fixed_keys(demo_store, clock)
+    app: AuthClientsApp = make_app()
+    assert snap_compare(app, terminal_size=size, run_before=steps("k"))

@@ -13,6 +13,7 @@ from textual.widgets import Button, Footer, Input, Label, Switch
 
 from authclients.store.errors import NotFound, StaleEdit, ValidationError
 from authclients.store.grant_types import CLIENT_GRANTS
+from authclients.store.jwt_tokens import FORMAT_JWT, FORMAT_OPAQUE
 from authclients.store.records import ClientInfo, CreatedClient, Impact
 from authclients.tui.jobs import failure_message
 from authclients.tui.safe_display import TYPED_TEXT
@@ -35,6 +36,7 @@ FIELD_TITLES = {
     "scopes": "Scopes",
     **{grant.name: grant.title for grant in CLIENT_GRANTS},
     "public": "Public client",
+    "token_format": "Access token format",
     "secret_hint": "Secret (rotated)",
 }
 """What the stale-save dialog calls each field the store reports as changed."""
@@ -134,6 +136,12 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
                     classes="switch-label",
                 )
             yield Label("", id="public-error", classes="field-error")
+            with Horizontal(classes="switch-row"):
+                yield Switch(bool(c and c.token_format == FORMAT_JWT), id="jwt", animate=False)
+                yield Label(
+                    "JWT access tokens  [dim]RFC 9068, signed; off: opaque[/]",
+                    classes="switch-label",
+                )
             yield Label(
                 "Scopes  [dim]optional, space separated; empty allows any[/]",
                 classes="field-label",
@@ -177,6 +185,8 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
         for grant in CLIENT_GRANTS:
             values[grant.name] = self.query_one(f"#{grant.name}", Switch).value
         values["public"] = self.query_one("#public", Switch).value
+        jwt = self.query_one("#jwt", Switch).value
+        values["token_format"] = FORMAT_JWT if jwt else FORMAT_OPAQUE
         return values
 
     @property
@@ -314,6 +324,7 @@ class ClientFormScreen(ConsoleScreen[ClientFormResult | None]):
         for grant in CLIENT_GRANTS:
             self.query_one(f"#{grant.name}", Switch).value = bool(getattr(client, grant.name))
         self.query_one("#public", Switch).value = client.public
+        self.query_one("#jwt", Switch).value = client.token_format == FORMAT_JWT
         self._initial = self.values()
         self.query_one("#form-notice", Label).display = False
         self.show_errors(dict.fromkeys(self._tainted, TAINTED_MESSAGE))

@@ -59,6 +59,7 @@ class ClientsScreen(ConsoleScreen[None]):
         Binding("s", "sort", "Sort", id="clients.sort", show=False),
         Binding("S", "reverse", "Reverse", id="clients.reverse", show=False),
         Binding("T", "all_tokens", "All tokens", id="clients.all_tokens", show=False),
+        Binding("k", "keys", "Keys", id="clients.keys", show=False, tooltip="Signing keys"),
         # Left out of the footer so that Scopes fits at 80 columns; q and ^q still quit.
         Binding("q", "app.quit", "Quit", id="clients.quit", show=False),
         # Only while there is no client at all (check_action); the empty list says so itself.
@@ -84,6 +85,7 @@ class ClientsScreen(ConsoleScreen[None]):
         ("client: Reverse sort", "reverse", "Reverse the sort order (S)"),
         ("tokens: All tokens", "all_tokens", "Every client's tokens (T)"),
         ("scopes: Scopes", "scopes", "The scopes tokens may carry: list, add, delete (o)"),
+        ("keys: Signing keys", "keys", "The keys that sign JWTs: rotate, retire (k)"),
     )
 
     AUTO_FOCUS = "#clients"
@@ -480,6 +482,9 @@ class ClientsScreen(ConsoleScreen[None]):
 
     def action_scopes(self) -> None:
         self.console.open_scopes()
+
+    def action_keys(self) -> None:
+        self.console.open_keys()
 
     def action_playground(self) -> None:
         self.console.open_playground(self._current())

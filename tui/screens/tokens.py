@@ -84,6 +84,7 @@ class TokensScreen(ConsoleScreen[None]):
             ("Last used", "used"),
             ("Created", "created"),
             ("Scopes", "scopes"),
+            ("Format", "format"),
         ):
             table.add_column(label, key=key)
         table.focus()
@@ -124,6 +125,7 @@ class TokensScreen(ConsoleScreen[None]):
                 ago(t.last_used_at, now),
                 ago(t.created_at, now),
                 cell(_cut(" ".join(t.scopes) or "—", 16)),
+                t.token_format,
             )
         if tokens:
             table.move_cursor(row=min(row, len(tokens) - 1))

@@ -18,7 +18,7 @@ from authclients.tui.screens.base import ConsoleModal
 from authclients.tui.screens.confirm import ending_text
 from authclients.tui.screens.stale_edit import StaleChoice, StaleEditScreen, user_stale_rows
 
-FIELDS = ("username", "password", "again")
+FIELDS = ("username", "password", "again", "email", "name")
 
 
 class UserFormScreen(ConsoleModal[UserInfo | None]):
@@ -58,6 +58,14 @@ class UserFormScreen(ConsoleModal[UserInfo | None]):
             yield Label("Password again", classes="field-label")
             yield Input(id="again", password=True, compact=True)
             yield Label("", id="again-error", classes="field-error")
+            if adding:
+                # OpenID Connect claims: optional; `authclients users update` changes them later.
+                yield Label("Email  [dim]optional: the email claim[/]", classes="field-label")
+                yield Input(id="email", compact=True, restrict=TYPED_TEXT)
+                yield Label("", id="email-error", classes="field-error")
+                yield Label("Full name  [dim]optional: the name claim[/]", classes="field-label")
+                yield Input(id="name", compact=True, restrict=TYPED_TEXT)
+                yield Label("", id="name-error", classes="field-error")
             if not adding:
                 yield Label("Saving ends their tokens and browser sessions.", id="password-ends")
                 yield Checkbox(
@@ -134,10 +142,11 @@ class UserFormScreen(ConsoleModal[UserInfo | None]):
     def _write(self, password: str, *, force: bool) -> None:
         users, user, keep = self.store.users, self.user, self.keep
         new_username = self._value("username")
+        email, name = self._value("email"), self._value("name")
 
         def job() -> UserInfo:
             if user is None:
-                return users.add(new_username, password)
+                return users.add(new_username, password, email=email, name=name)
             return users.set_password(
                 user.username, password, keep_personal_tokens=keep, base=None if force else user
             )
@@ -196,7 +205,7 @@ class UserFormScreen(ConsoleModal[UserInfo | None]):
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         # Enter in the last field saves; elsewhere it moves on.
-        if event.input.id == "again":
+        if event.input.id == ("again" if self.username is not None else "name"):
             self.action_save()
         else:
             self.focus_next()
