@@ -9,6 +9,8 @@ from authclients.store.oauth_client.http import HttpRequest
 
 API_PATH = "/api/1.0/users/me"
 METADATA_PATH = "/.well-known/oauth-authorization-server"
+OPENID_METADATA_PATH = "/.well-known/openid-configuration"
+"""OpenID Connect Discovery 1.0 §4: where Keycloak, Google and most OIDC providers publish."""
 JWKS_PATH = "/oauth/jwks"
 """Where Passport-like servers (and the embedded endpoint) publish their signing keys."""
 
@@ -71,9 +73,9 @@ class Target:
         return urljoin(self.base_url + "/", path.lstrip("/"))
 
 
-def discovery_request(base_url: str) -> HttpRequest:
-    """GET the RFC 8414 metadata of ``base_url``."""
+def discovery_request(base_url: str, *, openid: bool = False) -> HttpRequest:
+    """GET the RFC 8414 metadata of ``base_url`` (with ``openid``: its OpenID Connect
+    Discovery document, which names the same endpoints and ``jwks_uri``)."""
     base = base_url.strip().rstrip("/")
-    return HttpRequest(
-        "discovery", "GET", f"{base}{METADATA_PATH}", (("Accept", "application/json"),)
-    )
+    path = OPENID_METADATA_PATH if openid else METADATA_PATH
+    return HttpRequest("discovery", "GET", f"{base}{path}", (("Accept", "application/json"),))

@@ -302,3 +302,22 @@ async def test_the_decoded_view_survives_closing_and_reopening(
 
 def test_inspect_context_issuer_is_the_endpoints(endpoint: TokenEndpoint) -> None:
     assert oc.Target.from_base(endpoint.url).issuer == endpoint.issuer
+
+
+async def test_discover_falls_back_to_openid_configuration(
+    app: AuthClientsApp, issuer: Issuer
+) -> None:
+    issuer.openid_only = True
+    token = sign(issuer.claims(), issuer.keys[0], "ES256", typ="at+jwt")
+    issuer.token_body = lambda: {"access_token": token, "token_type": "Bearer"}
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_playground(pilot, None)
+        await other_server(pilot, screen, issuer)
+        urls = [done.request.url for done in screen.history]
+        assert urls[-2:] == [
+            f"{issuer.base}/.well-known/oauth-authorization-server",
+            f"{issuer.base}/.well-known/openid-configuration",
+        ]
+        await pilot.press("ctrl+s")
+        await idle(pilot)
+        assert screen.reports[0].signature is not None and screen.reports[0].signature.valid

@@ -180,6 +180,11 @@ class PlaygroundScreen(ConsoleScreen[None]):
 
     def _discovered(self, done: oc.Exchange) -> None:
         body = done.response.json() if done.response is not None else None
+        if (not done.ok or body is None) and done.request.url.endswith(oc.METADATA_PATH):
+            # An OpenID provider may publish only its OIDC Discovery document.
+            base = done.request.url.removesuffix(oc.METADATA_PATH)
+            self._send(oc.discovery_request(base, openid=True), "discovery", self._discovered)
+            return
         if not done.ok or body is None:
             self.notify(
                 "No RFC 8414 metadata there: the usual /oauth/... paths are kept; edit them "
