@@ -133,6 +133,7 @@ async def test_code_grant_with_openid_sends_a_nonce_and_checks_the_id_token(
         await pilot.pause()
         nonce = screen.pkce.nonce
         assert f"nonce={nonce}" in screen.code_flow.url
+        assert f"nonce {nonce} (openid)" in str(screen.query_one("#pg-pkce", Static).render())
         await sign_in_here(pilot, approve=True)
         await idle(pilot)
         labels = [r.label for r in screen.reports]
