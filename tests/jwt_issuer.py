@@ -49,6 +49,8 @@ class Issuer:
         self.jwks_delay = 0.0
         self.jwks_hits = 0
         self.token_body: Callable[[], dict[str, object]] | None = None
+        self.openid_only = False
+        """Publish only /.well-known/openid-configuration, as many OpenID providers do."""
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -114,7 +116,10 @@ class Issuer:
                     self.wfile.write(body)
 
             def do_GET(self) -> None:
-                if self.path == "/.well-known/oauth-authorization-server":
+                paths = ["/.well-known/openid-configuration"]
+                if not issuer.openid_only:
+                    paths.append("/.well-known/oauth-authorization-server")
+                if self.path in paths:
                     metadata = {
                         "issuer": issuer.base,
                         "token_endpoint": f"{issuer.base}/token",

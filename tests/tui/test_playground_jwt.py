@@ -133,6 +133,7 @@ async def test_code_grant_with_openid_sends_a_nonce_and_checks_the_id_token(
         await pilot.pause()
         nonce = screen.pkce.nonce
         assert f"nonce={nonce}" in screen.code_flow.url
+        assert f"nonce {nonce} (openid)" in str(screen.query_one("#pg-pkce", Static).render())
         await sign_in_here(pilot, approve=True)
         await idle(pilot)
         labels = [r.label for r in screen.reports]
@@ -302,3 +303,50 @@ async def test_the_decoded_view_survives_closing_and_reopening(
 
 def test_inspect_context_issuer_is_the_endpoints(endpoint: TokenEndpoint) -> None:
     assert oc.Target.from_base(endpoint.url).issuer == endpoint.issuer
+
+
+async def test_discover_falls_back_to_openid_configuration(
+    app: AuthClientsApp, issuer: Issuer
+) -> None:
+    issuer.openid_only = True
+    token = sign(issuer.claims(), issuer.keys[0], "ES256", typ="at+jwt")
+    issuer.token_body = lambda: {"access_token": token, "token_type": "Bearer"}
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_playground(pilot, None)
+        await other_server(pilot, screen, issuer)
+        urls = [done.request.url for done in screen.history]
+        assert urls[-2:] == [
+            f"{issuer.base}/.well-known/oauth-authorization-server",
+            f"{issuer.base}/.well-known/openid-configuration",
+        ]
+        await pilot.press("ctrl+s")
+        await idle(pilot)
+        assert screen.reports[0].signature is not None and screen.reports[0].signature.valid
+
+
+async def test_a_slow_jwks_never_blocks_the_console(app: AuthClientsApp, issuer: Issuer) -> None:
+    token = sign(issuer.claims(), issuer.keys[0], "ES256", typ="at+jwt")
+    issuer.token_body = lambda: {"access_token": token, "token_type": "Bearer"}
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_playground(pilot, None)
+        await other_server(pilot, screen, issuer)
+        issuer.jwks_delay = 2.0
+        await pilot.press("ctrl+s")
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if screen.tokens is not None:
+                break
+        assert screen.tokens is not None
+        # Decoded at once; the signature is being checked in a worker meanwhile.
+        await show_token_tab(pilot, screen)
+        assert "… checking the signature against the JWKS" in section(screen, "access token")
+        assert "iss" in section(screen, "access token")
+        # The console answers keys while the worker waits for the JWKS.
+        started = time.monotonic()
+        await pilot.press("f3")
+        await pilot.pause()
+        assert screen.query_one("#pg-panels", TabbedContent).active == "tab-history"
+        assert time.monotonic() - started < 1.0
+        assert screen.reports[0].signature is None
+        await idle(pilot)
+        assert screen.reports[0].signature is not None and screen.reports[0].signature.valid

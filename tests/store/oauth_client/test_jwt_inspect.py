@@ -387,3 +387,34 @@ def test_a_redirecting_jwks_is_not_followed(issuer: Issuer) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_jwt_refresh_token_is_decoded_and_verified_without_claim_checks(
+    issuer: Issuer, ec_key
+) -> None:
+    refresh = sign({"sub": "42", "typ": "refresh"}, ec_key, "ES256")
+    tokens = oc.TokenSet(access_token="opaque", refresh_token=refresh)
+    context = oc.InspectContext(issuer.base, issuer.jwks_url, "7", "", time.time())
+    reports = oc.verify_tokens(oc.read_tokens(tokens, context), context, oc.JwksCache())
+    assert [r.label for r in reports] == ["access token", "refresh token"]
+    assert reports[1].checks == () and reports[1].signature is not None
+    assert reports[1].signature.valid
+
+
+def test_a_refreshed_id_token_may_leave_the_nonce_out_but_not_change_it(
+    issuer: Issuer, ec_key
+) -> None:
+    def nonce_check(nonce_claim: str | None) -> bool:
+        access = sign(issuer.claims(), ec_key, "ES256", typ="at+jwt")
+        # id_claims leaves out a member given as None: here the nonce.
+        claims = issuer.id_claims(access, nonce_claim)  # type: ignore[arg-type]
+        tokens = oc.TokenSet(
+            access_token=access, id_token=sign(claims, ec_key, "ES256"), source="refresh"
+        )
+        context = oc.InspectContext(issuer.base, issuer.jwks_url, "7", "n-1", time.time())
+        [_, id_report] = oc.read_tokens(tokens, context)
+        return {c.name: c.ok for c in id_report.checks}["nonce"]
+
+    assert nonce_check(None)
+    assert nonce_check("n-1")
+    assert not nonce_check("n-other")

@@ -104,8 +104,12 @@ class CodeFlowForm(Vertical):
     def show(self) -> None:
         """Show the PKCE pair and the authorize URL."""
         pkce = self.pkce
+        # Sent only with openid: the id_token must echo it (checked on the Token tab).
+        openid = "openid" in self.query_one("#pg-scope-code", Input).value.split()
+        nonce = f"\nnonce {pkce.nonce} (openid)" if openid else ""
         self.query_one("#pg-pkce", Static).update(
             f"state {pkce.state}\nverifier {pkce.verifier}\nchallenge {pkce.challenge} (S256)"
+            + nonce
         )
         # The authorize endpoint may come from another server's metadata.
         self.query_one("#pg-authorize-url", Static).update(
