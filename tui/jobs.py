@@ -8,6 +8,7 @@ from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 import peewee as pw
+from textual.dom import NoScreen
 from textual.worker import Worker, get_current_worker
 
 from authclients.store.db import bound_check_hint
@@ -66,12 +67,16 @@ def run_store_job(
 
     def notify_failure(exc: BaseException) -> None:
         # The toast belongs to the worker's screen: it goes when that screen closes.
+        try:
+            screen = node.screen
+        except NoScreen:  # detached: its screen is gone, and so is the toast's place
+            return
         app.notify(
             failure_message(exc),
             title="Could not finish",
             severity="error",
             timeout=8,
-            screen=getattr(node, "screen", None),
+            screen=screen,
         )
 
     def body() -> None:

@@ -35,8 +35,10 @@ class ConsoleFooter(Footer):
         super().__init__(compact=True)
 
     def compose(self) -> ComposeResult:
+        # With the palette key on the right (wide terminals) every key fits: help stays in line.
+        dock_help = not self.show_command_palette
         for widget in super().compose():
-            if isinstance(widget, FooterKey) and widget.action in HELP_ACTIONS:
+            if dock_help and isinstance(widget, FooterKey) and widget.action in HELP_ACTIONS:
                 widget.add_class("-help")
             yield widget
 
@@ -47,4 +49,7 @@ class ConsoleFooter(Footer):
         self._fit(event.size.width)
 
     def _fit(self, width: int) -> None:
-        self.show_command_palette = width >= PALETTE_KEY_MIN_WIDTH
+        wide = width >= PALETTE_KEY_MIN_WIDTH
+        if wide != self.show_command_palette:
+            self.show_command_palette = wide
+            self.refresh(recompose=True)
