@@ -230,7 +230,7 @@ def _metadata(attempt: Exchange) -> dict[str, object] | None:
         return None
     try:
         value = json.loads(response.body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than Python's stack
         attempt.hint = "Not JSON: this URL answers something else (an HTML page?)."
         return None
     if not isinstance(value, dict):

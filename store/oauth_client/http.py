@@ -99,7 +99,7 @@ class HttpResponse:
         """The body as a JSON object, or None when it is not one."""
         try:
             value = json.loads(self.body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: a hostile ``[[[[…``
             return None
         return value if isinstance(value, dict) else None
 
@@ -204,18 +204,21 @@ def send(
         request.url, data=data, headers=dict(request.headers), method=request.method
     )
     started = time.perf_counter()
+    # The socket timeout bounds each read, not the whole body: a server trickling a
+    # byte a second would hold the playground for days, so the body has a deadline.
+    deadline = time.monotonic() + timeout
     try:
         try:
             with opener.open(raw, timeout=timeout) as answer:
                 status, reason = answer.status, answer.reason
                 headers = tuple(answer.headers.items())
-                body = _read_capped(answer, request.url)
+                body = _read_capped(answer, request.url, deadline)
         except urllib.error.HTTPError as exc:
             # 3xx (not followed), 4xx and 5xx are answers like any other.
             status, reason = exc.code, exc.reason
             headers = tuple(exc.headers.items()) if exc.headers else ()
             try:
-                body = _read_capped(exc, request.url)
+                body = _read_capped(exc, request.url, deadline)
             finally:
                 exc.close()
     except urllib.error.URLError as exc:
@@ -235,13 +238,19 @@ def send(
     )
 
 
-def _read_capped(answer: object, url: str) -> bytes:
-    body = answer.read(MAX_BODY + 1)  # type: ignore[attr-defined]
-    if len(body) > MAX_BODY:
-        raise TransportError(
-            f"{urlsplit(url).netloc} sent more than {MAX_BODY // 1024} KiB: not read."
-        )
-    return body
+def _read_capped(answer: object, url: str, deadline: float) -> bytes:
+    """At most ``MAX_BODY`` bytes, read by what has arrived so the deadline is checked."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_BODY:
+        if time.monotonic() > deadline:
+            raise TimeoutError
+        chunk = answer.read1(MAX_BODY + 1 - size)  # type: ignore[attr-defined]
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        size += len(chunk)
+    raise TransportError(f"{urlsplit(url).netloc} sent more than {MAX_BODY // 1024} KiB: not read.")
 
 
 def _transport_error(url: str, reason: object, timeout: float) -> TransportError:

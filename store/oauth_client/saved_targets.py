@@ -138,7 +138,8 @@ class SavedTargets:
             targets = [SavedTarget(**{k: str(v) for k, v in item.items()}) for item in items]
             for target in targets:
                 target.check()
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+            # RecursionError: ``[[[[…`` nested deeper than Python's stack, a hostile file.
             self.problem = f"{self.path} is damaged ({exc}): ignored."
             return []
         return sorted(targets, key=lambda t: t.name.lower())[:MAX_TARGETS]

@@ -88,7 +88,14 @@ def test_what_could_not_be_used_again_is_refused(
 
 @pytest.mark.parametrize(
     "content",
-    [b"{not json", b'{"targets": [{"name": 1}]}', b'{"targets": "x"}', b"[]", b" " * 300_000],
+    [
+        b"{not json",
+        b'{"targets": [{"name": 1}]}',
+        b'{"targets": "x"}',
+        b"[]",
+        b" " * 300_000,
+        b"[" * 100_000,  # deeper than Python's stack: RecursionError, not ValueError
+    ],
 )
 def test_a_damaged_file_reads_as_none_and_says_why(config_dir: Path, content: bytes) -> None:
     (config_dir / "targets.json").write_bytes(content)

@@ -1,0 +1,122 @@
+"""A hostile server's answers against the playground's client (issue 17, attacked).
+
+Each test is a finding: deep JSON that blew Python's recursion limit, a body
+trickled byte by byte past the deadline, a never-ending chunked body.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from authclients.store import oauth_client as oc
+from authclients.store.oauth_client.http import HttpRequest, HttpResponse, TransportError, send
+
+DEEP = "[" * 200_000 + "]" * 200_000
+
+
+class RawServer:
+    """Accepts connections and lets ``answer(conn)`` write whatever bytes it likes."""
+
+    def __init__(self, answer) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.answer = answer
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.1)
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+
+    def _one(self, conn: socket.socket) -> None:
+        with conn:
+            conn.recv(65536)
+            with contextlib.suppress(OSError):
+                self.answer(conn, self.stop)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.sock.close()
+        self.thread.join(2)
+
+
+@pytest.fixture
+def raw() -> Iterator[list[RawServer]]:
+    servers: list[RawServer] = []
+    yield servers
+    for server in servers:
+        server.close()
+
+
+def _json_answer(body: bytes):
+    def answer(conn: socket.socket, stop: threading.Event) -> None:
+        head = (
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        conn.sendall(head.encode() + body)
+
+    return answer
+
+
+def test_deeply_nested_json_is_not_a_crash_anywhere() -> None:
+    # json.loads raises RecursionError (not ValueError) on deep nesting.
+    assert HttpResponse(200, "OK", (), DEEP).json() is None
+    assert "[" in HttpResponse(200, "OK", (), DEEP).display()
+
+
+def test_discovery_of_deeply_nested_metadata_says_not_json(raw: list[RawServer]) -> None:
+    server = RawServer(_json_answer(DEEP.encode()))
+    raw.append(server)
+    found = oc.discover(server.origin)
+    assert not found.ok
+    assert "No metadata found" in found.error
+    assert found.attempts[0].hint
+
+
+def _trickle(conn: socket.socket, stop: threading.Event) -> None:
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+    conn.sendall(b"Content-Length: 100000\r\n\r\n")
+    while not stop.is_set():
+        conn.sendall(b" ")
+        time.sleep(0.2)
+
+
+def _endless_chunks(conn: socket.socket, stop: threading.Event) -> None:
+    conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+    while not stop.is_set():
+        conn.sendall(b"1\r\n \r\n")
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("answer", [_trickle, _endless_chunks], ids=["slowloris", "chunked"])
+def test_a_body_trickled_under_the_socket_timeout_still_meets_the_whole_deadline(
+    raw: list[RawServer], answer
+) -> None:
+    # Each byte comes well within the socket timeout, so only a whole-request
+    # deadline stops this: without one the playground waits for hours.
+    server = RawServer(answer)
+    raw.append(server)
+    started = time.monotonic()
+    with pytest.raises(TransportError) as caught:
+        send(HttpRequest("t", "GET", server.origin + "/"), timeout=1.0)
+    assert time.monotonic() - started < 3.0
+    assert caught.value.timed_out
+    assert "within 1 s" in caught.value.message
