@@ -29,6 +29,7 @@ from authclients.store.oauth_client.client_auth import (
     SECRET_JWT,
 )
 from authclients.store.oauth_client.device import APPROVED
+from authclients.store.oauth_client.discovery import elsewhere
 from authclients.store.oauth_client.loopback import RedirectCatcher
 from authclients.tui.cli.output import error, print_json, say
 from authclients.tui.cli.parser import Commands
@@ -299,8 +300,11 @@ def _discover(issuer: str, timeout: float, result: Run) -> oc.Target:
     found = oc.discover(issuer, send=lambda request: oc.exchange(request, timeout=timeout))
     if found.ok:
         result.note(f"discovery: {found.kind} at {found.url}")
-        return found.target()
-    if "names the issuer" in found.error:
+        target = found.target()
+        for name, url in elsewhere(target):
+            result.note(f"note: the {name} is on another host than the issuer: {url}")
+        return target
+    if found.refused:
         raise TryError(found.error)
     if found.attempts and all(a.response is None for a in found.attempts):
         raise TryError(found.error)

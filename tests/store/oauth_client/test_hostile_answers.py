@@ -7,6 +7,7 @@ trickled byte by byte past the deadline, a never-ending chunked body.
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import threading
 import time
@@ -15,7 +16,14 @@ from collections.abc import Iterator
 import pytest
 
 from authclients.store import oauth_client as oc
-from authclients.store.oauth_client.http import HttpRequest, HttpResponse, TransportError, send
+from authclients.store.oauth_client.discovery import elsewhere
+from authclients.store.oauth_client.http import (
+    Exchange,
+    HttpRequest,
+    HttpResponse,
+    TransportError,
+    send,
+)
 
 DEEP = "[" * 200_000 + "]" * 200_000
 
@@ -120,3 +128,50 @@ def test_a_body_trickled_under_the_socket_timeout_still_meets_the_whole_deadline
     assert time.monotonic() - started < 3.0
     assert caught.value.timed_out
     assert "within 1 s" in caught.value.message
+
+
+def _answering(document: dict[str, object]):
+    body = json.dumps(document)
+
+    def send(request: HttpRequest) -> Exchange:
+        return Exchange(
+            request, HttpResponse(200, "OK", (("Content-Type", "application/json"),), body)
+        )
+
+    return send
+
+
+@pytest.mark.parametrize(
+    "key", ["token_endpoint", "authorization_endpoint", "jwks_uri", "device_authorization_endpoint"]
+)
+def test_an_https_issuers_document_sending_an_endpoint_over_plain_http_is_refused(key: str) -> None:
+    # Found attacking issue 17: the issuer check held, but the document could move the
+    # token endpoint to http:// and the client secret crossed the network in clear.
+    document = {"issuer": "https://id.example", key: "http://id.example/x"}
+    found = oc.discover("https://id.example", send=_answering(document))
+    assert not found.ok and found.refused
+    assert key in found.error and "plain http" in found.error
+
+
+def test_plain_http_stays_allowed_for_loopback_and_for_an_http_issuer() -> None:
+    loopback = {"issuer": "https://id.example", "token_endpoint": "http://127.0.0.1:8/t"}
+    assert oc.discover("https://id.example", send=_answering(loopback)).ok
+    plain = {"issuer": "http://lan.example", "token_endpoint": "http://lan.example/t"}
+    assert oc.discover("http://lan.example", send=_answering(plain)).ok
+
+
+def test_endpoints_on_another_origin_are_named_not_hidden() -> None:
+    document = {
+        "issuer": "https://accounts.example",
+        "token_endpoint": "https://oauth2.other.example/token",
+        "authorization_endpoint": "https://accounts.example:443/auth",
+        "revocation_endpoint": "https://ACCOUNTS.example/revoke",
+        "introspection_endpoint": "https://accounts.example:8443/introspect",
+        "device_authorization_endpoint": "https://accounts.example/device",
+    }
+    found = oc.discover("https://accounts.example", send=_answering(document))
+    assert found.ok
+    assert elsewhere(found.target()) == [
+        ("token endpoint", "https://oauth2.other.example/token"),
+        ("introspection endpoint", "https://accounts.example:8443/introspect"),
+    ]
