@@ -99,6 +99,10 @@ class Target:
 
 
 def _is_http_url(value: str) -> bool:
+    # A control character or space (an escape sequence, a CR LF) makes it no URL: it
+    # would reach the terminal or a request line, so such an endpoint is never used.
+    if any(ord(c) < 0x21 or 0x7F <= ord(c) < 0xA0 for c in value):
+        return False
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 

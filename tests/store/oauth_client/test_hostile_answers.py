@@ -175,3 +175,25 @@ def test_endpoints_on_another_origin_are_named_not_hidden() -> None:
         ("token endpoint", "https://oauth2.other.example/token"),
         ("introspection endpoint", "https://accounts.example:8443/introspect"),
     ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://id.example/t\x1b]52;c;aGk=\x07",
+        "https://id.example/t\r\nX-Evil: 1",
+        "https://id.example/t\x9b2J",
+        "https://id.example/a b",
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "https:///no-host",
+    ],
+)
+def test_an_endpoint_that_is_no_http_url_is_never_used(value: str) -> None:
+    # Found attacking issue 17: the console dropped endpoints with control characters,
+    # but ``authclients try`` used the document's values as they were.
+    document = {"issuer": "https://id.example", "token_endpoint": value, "jwks_uri": value}
+    found = oc.discover("https://id.example", send=_answering(document))
+    target = found.target()
+    assert target.token_url == "https://id.example/oauth/token"
+    assert target.jwks_url == ""
