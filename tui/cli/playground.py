@@ -374,9 +374,12 @@ def _code_exchange(
         result.note("Open this URL in a browser on this machine to sign in:")
         result.note(url)
         result.note(f"Waiting up to {args.wait:g} s for the redirect to {catcher.redirect_uri} …")
+        # One deadline for the whole wait: a local process sending forged redirects
+        # must not keep ``try`` waiting past --wait by restarting the clock each time.
+        deadline = time.monotonic() + args.wait
         while True:
             try:
-                location = catcher.wait(args.wait)
+                location = catcher.wait(max(0.0, deadline - time.monotonic()))
             except TimeoutError as exc:
                 raise TryError(str(exc)) from None
             try:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 
 from authclients.store import Store
 from authclients.store.endpoint import TokenEndpoint
@@ -287,3 +290,39 @@ def test_a_symlink_to_a_key_is_followed_and_a_dangling_one_is_one_line(run: CLI,
     link.symlink_to(tmp_path / "missing.pem")
     result = _try_key(run, str(link))
     assert result.code == 2 and "cannot read the private key" in result.error_line()
+
+
+def test_forged_redirects_do_not_stretch_the_wait_past_its_deadline(
+    run: CLI, serve: Callable[[], TokenEndpoint]
+) -> None:
+    # Found attacking issue 17: each forged redirect (any local process can send one)
+    # restarted --wait's clock, so a forger kept ``try`` waiting for as long as it liked.
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = serve().url
+    stop = threading.Event()
+
+    def forge() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(requests.RequestException):
+                requests.get(f"http://127.0.0.1:{port}/cb?code=x&state=forged", timeout=1)
+            time.sleep(0.3)
+
+    forger = threading.Thread(target=forge, daemon=True)
+    forger.start()
+    started = time.monotonic()
+    try:
+        result = _try(
+            run,
+            url,
+            *("--client-id", "1", "--grant", "authorization_code", "--auth-method", "none"),
+            *("--redirect-uri", f"http://127.0.0.1:{port}/cb", "--wait", "2"),
+        )
+    finally:
+        stop.set()
+        forger.join(3)
+    assert time.monotonic() - started < 5, result.err
+    assert result.code == 1 and "No redirect reached" in result.err
+    assert "ignored a redirect" in result.err
