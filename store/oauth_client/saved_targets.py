@@ -159,8 +159,12 @@ class SavedTargets:
             raise SavedTargetError(f"At most {MAX_TARGETS} saved targets: delete one first.")
         self._write([*others, target])
         if secret and self.keeps_secrets:
-            self.secrets.set(target.name, secret)
-            return True
+            try:
+                self.secrets.set(target.name, secret)
+                return True
+            except Exception as exc:  # a locked keyring, D-Bus gone: any backend's error
+                # The target is saved; its secret is asked each run, as with no keyring.
+                self.problem = f"The OS keyring refused the secret ({exc}): asked each run."
         self.secrets.delete(target.name)
         return False
 
