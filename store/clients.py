@@ -496,9 +496,9 @@ class Clients:
         password: bool,
         personal_access: bool,
         client_credentials: bool,
-        device: bool,
         public: bool,
         scopes: Iterable[str] | str,
+        device: bool = False,
         token_format: str = "opaque",
     ) -> dict[str, object]:
         errors: dict[str, str] = {}

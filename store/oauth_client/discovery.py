@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from authclients.store.oauth_client.http import Exchange, HttpRequest, exchange
+from authclients.store.oauth_client.http import Exchange, HttpRequest, exchange, is_loopback
 
 API_PATH = "/api/1.0/users/me"
 METADATA_PATH = "/.well-known/oauth-authorization-server"
@@ -102,6 +102,10 @@ class Target:
 
 
 def _is_http_url(value: str) -> bool:
+    # A control character or space (an escape sequence, a CR LF) makes it no URL: it
+    # would reach the terminal or a request line, so such an endpoint is never used.
+    if any(ord(c) < 0x21 or 0x7F <= ord(c) < 0xA0 for c in value):
+        return False
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
@@ -159,6 +163,8 @@ class Discovery:
     url: str = ""
     metadata: dict[str, object] = field(default_factory=dict)
     error: str = ""
+    refused: bool = False
+    """A document was found and refused (mix-up, downgrade): nothing to fall back on."""
 
     @property
     def ok(self) -> bool:
@@ -207,12 +213,74 @@ def discover(asked: str, *, send: Send = exchange) -> Discovery:
                 "(RFC 8414 §3.3): refusing it, since another server could be answering."
             )
             attempt.hint = result.error
+            result.refused = True
+            return result
+        if plain := _downgraded(named, metadata):
+            result.error = (
+                f"The document at {url} sends {plain} over plain http while the issuer is "
+                "https: refusing it, since secrets and codes would cross the network in "
+                "clear (RFC 6749 §3.2, RFC 9700 §2.6)."
+            )
+            attempt.hint = result.error
+            result.refused = True
             return result
         # The document's own spelling is the one RFC 9207 ``iss`` will be compared with.
         result.url, result.metadata, result.issuer = url, metadata, named
         return result
     result.error = _nothing_found(issuer, result.attempts)
     return result
+
+
+ENDPOINT_KEYS = (
+    "authorization_endpoint",
+    "token_endpoint",
+    "revocation_endpoint",
+    "introspection_endpoint",
+    "device_authorization_endpoint",
+    "userinfo_endpoint",
+    "jwks_uri",
+)
+
+
+def _downgraded(issuer: str, metadata: dict[str, object]) -> str:
+    """The first endpoint an https issuer's document puts on plain http (not loopback)."""
+    if urlsplit(issuer).scheme != "https":
+        return ""
+    for key in ENDPOINT_KEYS:
+        value = metadata.get(key)
+        if isinstance(value, str) and _is_http_url(value):
+            parts = urlsplit(value)
+            if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
+                return key
+    return ""
+
+
+def elsewhere(target: Target) -> list[tuple[str, str]]:
+    """The endpoints a target's metadata puts at another origin than its issuer's.
+
+    Allowed (Google's token endpoint is oauth2.googleapis.com for the issuer
+    accounts.google.com) and authenticated by the same TLS, so not refused: but the
+    client's secret goes there, so the person is told where.
+    """
+    home = _origin(target.issuer)
+    named = (
+        ("token endpoint", target.token_url),
+        ("authorization endpoint", target.authorize_url),
+        ("device authorization endpoint", target.device_url),
+        ("revocation endpoint", target.revoke_url),
+        ("introspection endpoint", target.introspect_url),
+    )
+    return [(name, url) for name, url in named if url and _origin(url) != home]
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return (parts.scheme, (parts.hostname or "").lower(), port or default)
 
 
 def _short(value: object, limit: int = 120) -> object:
@@ -233,7 +301,7 @@ def _metadata(attempt: Exchange) -> dict[str, object] | None:
         return None
     try:
         value = json.loads(response.body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than Python's stack
         attempt.hint = "Not JSON: this URL answers something else (an HTML page?)."
         return None
     if not isinstance(value, dict):

@@ -99,7 +99,7 @@ class HttpResponse:
         """The body as a JSON object, or None when it is not one."""
         try:
             value = json.loads(self.body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: a hostile ``[[[[…``
             return None
         return value if isinstance(value, dict) else None
 

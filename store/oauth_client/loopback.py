@@ -48,6 +48,12 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 5  # a browser sends its request at once; a slow one is not ours
 
     def do_GET(self) -> None:
+        if not self._host_is_ours():
+            # DNS rebinding: a web page whose name now resolves to 127.0.0.1 sends its
+            # own Host. Nothing it could read is secret, but it is not the browser's
+            # redirect to us, so it is neither caught nor answered with the page.
+            self._answer(421, b"<!doctype html><title>Misdirected</title><p>Wrong host.</p>")
+            return
         if len(self.path) > MAX_TARGET or urlsplit(self.path).path != self.server.path:
             self._answer(404, b"<!doctype html><title>Not found</title><p>Not found.</p>")
             return
@@ -57,6 +63,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self.server.caught.append(f"http://{host}:{port}{self.path}")
             self.server.arrived.notify_all()
         self._answer(200, PAGE)
+
+    def _host_is_ours(self) -> bool:
+        host, port = self.server.server_address[:2]
+        names = {f"{host}:{port}", f"localhost:{port}", f"[{host}]:{port}"}
+        return (self.headers.get("Host") or "").strip().lower() in names
 
     def _answer(self, status: int, body: bytes) -> None:
         self.send_response(status)

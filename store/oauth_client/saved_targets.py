@@ -138,7 +138,8 @@ class SavedTargets:
             targets = [SavedTarget(**{k: str(v) for k, v in item.items()}) for item in items]
             for target in targets:
                 target.check()
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+            # RecursionError: ``[[[[…`` nested deeper than Python's stack, a hostile file.
             self.problem = f"{self.path} is damaged ({exc}): ignored."
             return []
         return sorted(targets, key=lambda t: t.name.lower())[:MAX_TARGETS]
@@ -158,8 +159,12 @@ class SavedTargets:
             raise SavedTargetError(f"At most {MAX_TARGETS} saved targets: delete one first.")
         self._write([*others, target])
         if secret and self.keeps_secrets:
-            self.secrets.set(target.name, secret)
-            return True
+            try:
+                self.secrets.set(target.name, secret)
+                return True
+            except Exception as exc:  # a locked keyring, D-Bus gone: any backend's error
+                # The target is saved; its secret is asked each run, as with no keyring.
+                self.problem = f"The OS keyring refused the secret ({exc}): asked each run."
         self.secrets.delete(target.name)
         return False
 

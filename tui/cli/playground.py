@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import stat
 import sys
 import time
 from dataclasses import dataclass, field
@@ -27,6 +29,7 @@ from authclients.store.oauth_client.client_auth import (
     SECRET_JWT,
 )
 from authclients.store.oauth_client.device import APPROVED
+from authclients.store.oauth_client.discovery import elsewhere
 from authclients.store.oauth_client.loopback import RedirectCatcher
 from authclients.tui.cli.output import error, print_json, say
 from authclients.tui.cli.parser import Commands
@@ -297,8 +300,11 @@ def _discover(issuer: str, timeout: float, result: Run) -> oc.Target:
     found = oc.discover(issuer, send=lambda request: oc.exchange(request, timeout=timeout))
     if found.ok:
         result.note(f"discovery: {found.kind} at {found.url}")
-        return found.target()
-    if "names the issuer" in found.error:
+        target = found.target()
+        for name, url in elsewhere(target):
+            result.note(f"note: the {name} is on another host than the issuer: {url}")
+        return target
+    if found.refused:
         raise TryError(found.error)
     if found.attempts and all(a.response is None for a in found.attempts):
         raise TryError(found.error)
@@ -306,22 +312,35 @@ def _discover(issuer: str, timeout: float, result: Run) -> oc.Target:
     return oc.Target.from_base(found.issuer)
 
 
+def _read_key_file(path: Path) -> bytes:
+    """At most ``MAX_KEY_FILE + 1`` bytes of a regular file: /dev/zero would fill memory
+    and a FIFO would block ``try`` forever, so neither is opened for reading."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise TryError(f"cannot read the private key {path}: {exc.strerror}", 2) from None
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise TryError(f"{path} is not a regular file: not a key", 2)
+        try:
+            return file.read(MAX_KEY_FILE + 1)
+        except OSError as exc:
+            raise TryError(f"cannot read the private key {path}: {exc.strerror}", 2) from None
+
+
 def _load_key(path: Path) -> Any:
     """A private key from a PEM or JWK file; its kid is its RFC 7638 thumbprint."""
     from joserfc.errors import JoseError
     from joserfc.jwk import import_key
 
-    try:
-        data = path.read_bytes()[: MAX_KEY_FILE + 1]
-    except OSError as exc:
-        raise TryError(f"cannot read the private key {path}: {exc.strerror}", 2) from None
+    data = _read_key_file(path)
     if len(data) > MAX_KEY_FILE:
         raise TryError(f"{path} is larger than {MAX_KEY_FILE // 1024} KiB: not a key", 2)
     source: Any = data
     if data.lstrip().startswith(b"{"):
         try:
             source = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise TryError(f"{path} is not valid JSON: not a JWK", 2) from None
     key = None
     for kind, alg in KEY_KINDS:
@@ -355,9 +374,12 @@ def _code_exchange(
         result.note("Open this URL in a browser on this machine to sign in:")
         result.note(url)
         result.note(f"Waiting up to {args.wait:g} s for the redirect to {catcher.redirect_uri} …")
+        # One deadline for the whole wait: a local process sending forged redirects
+        # must not keep ``try`` waiting past --wait by restarting the clock each time.
+        deadline = time.monotonic() + args.wait
         while True:
             try:
-                location = catcher.wait(args.wait)
+                location = catcher.wait(max(0.0, deadline - time.monotonic()))
             except TimeoutError as exc:
                 raise TryError(str(exc)) from None
             try:

@@ -75,3 +75,29 @@ def test_close_ends_a_wait_in_another_thread() -> None:
 def test_only_a_plain_loopback_redirect_is_caught(uri: str) -> None:
     with pytest.raises(ValueError, match=r"127\.0\.0\.1"):
         oc.RedirectCatcher(uri)
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:{port}", "127.0.0.1:1", ""])
+def test_a_request_naming_another_host_is_refused_not_caught(host: str) -> None:
+    # Found attacking issue 17: DNS rebinding (a web page whose name now points at
+    # 127.0.0.1) reached the catcher with its own Host and was caught like a browser.
+    with oc.RedirectCatcher() as catcher:
+        port = catcher.redirect_uri.split(":")[2].split("/")[0]
+        page = requests.get(
+            catcher.redirect_uri + "?code=c&state=s",
+            headers={"Host": host.format(port=port)},
+            timeout=5,
+        )
+        assert page.status_code == 421
+        assert "evil" not in page.text
+        with pytest.raises(TimeoutError):
+            catcher.wait(0.3)
+
+
+def test_localhost_and_the_address_itself_are_accepted_as_host() -> None:
+    with oc.RedirectCatcher() as catcher:
+        port = catcher.redirect_uri.split(":")[2].split("/")[0]
+        for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}"):
+            page = requests.get(catcher.redirect_uri, headers={"Host": host}, timeout=5)
+            assert page.status_code == 200
+            assert catcher.wait(1)

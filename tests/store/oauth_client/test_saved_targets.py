@@ -88,10 +88,36 @@ def test_what_could_not_be_used_again_is_refused(
 
 @pytest.mark.parametrize(
     "content",
-    [b"{not json", b'{"targets": [{"name": 1}]}', b'{"targets": "x"}', b"[]", b" " * 300_000],
+    [
+        b"{not json",
+        b'{"targets": [{"name": 1}]}',
+        b'{"targets": "x"}',
+        b"[]",
+        b" " * 300_000,
+        b"[" * 100_000,  # deeper than Python's stack: RecursionError, not ValueError
+    ],
 )
 def test_a_damaged_file_reads_as_none_and_says_why(config_dir: Path, content: bytes) -> None:
     (config_dir / "targets.json").write_bytes(content)
     saved = SavedTargets()
     assert saved.list() == []
     assert str(config_dir / "targets.json") in saved.problem
+
+
+def test_a_keyring_that_refuses_the_secret_saves_the_target_without_it(
+    config_dir: Path, memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Found attacking issue 17: a locked keyring's error escaped ``save`` (the console
+    # saves in a worker thread, which such an error ended with a traceback).
+    from keyring.errors import KeyringLocked
+
+    def refuse(service: str, username: str, password: str) -> None:
+        raise KeyringLocked("the collection is locked")
+
+    monkeypatch.setattr(memory_keyring, "set_password", refuse)
+    saved = SavedTargets()
+    assert saved.save(DEV, "s3cret") is False
+    assert "locked" in saved.problem
+    assert [t.name for t in saved.list()] == ["dev realm"]
+    assert "s3cret" not in (config_dir / "targets.json").read_text()
+    assert memory_keyring.items == {}

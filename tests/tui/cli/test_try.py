@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 
 from authclients.store import Store
 from authclients.store.endpoint import TokenEndpoint
@@ -240,3 +244,85 @@ def test_device_grant_polls_until_the_code_is_decided(
         assert step["response"]["access_token"] and step["response"]["token_type"] == "Bearer"
     else:
         assert step["response"]["error"] == "access_denied"
+
+
+def _try_key(run: CLI, key_path: str):
+    return run(
+        "try",
+        *("--issuer", "http://127.0.0.1:9", "--client-id", "1", "--grant", "client_credentials"),
+        *("--auth-method", "private_key_jwt", "--private-key", key_path),
+    )
+
+
+def test_a_private_key_that_is_dev_zero_or_a_fifo_is_refused_at_once(run: CLI, tmp_path) -> None:
+    # Found attacking issue 17: /dev/zero was read whole (memory without end) and a
+    # FIFO with no writer blocked ``try`` forever.
+    fifo = tmp_path / "key.fifo"
+    os.mkfifo(fifo)
+    results: list = []
+    worker = threading.Thread(
+        target=lambda: results.extend([_try_key(run, "/dev/zero"), _try_key(run, str(fifo))]),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(10)
+    if worker.is_alive():  # unblock the FIFO reader so the thread ends
+        with open(fifo, "wb"):
+            pass
+        worker.join(5)
+        pytest.fail("a FIFO or /dev/zero as --private-key hung `try`")
+    for result in results:
+        assert result.code == 2 and "not a regular file" in result.error_line()
+
+
+def test_a_huge_or_deeply_nested_key_file_is_one_clear_error(run: CLI, tmp_path) -> None:
+    huge = tmp_path / "huge.pem"
+    huge.write_bytes(b"A" * (10 * 1024 * 1024))
+    assert "larger than 64 KiB" in _try_key(run, str(huge)).error_line()
+    deep = tmp_path / "deep.jwk"
+    deep.write_bytes(b'{"k":' + b"[" * 30_000 + b"]" * 30_000 + b"}")
+    result = _try_key(run, str(deep))
+    assert result.code == 2 and "not valid JSON: not a JWK" in result.error_line()
+
+
+def test_a_symlink_to_a_key_is_followed_and_a_dangling_one_is_one_line(run: CLI, tmp_path) -> None:
+    link = tmp_path / "key.pem"
+    link.symlink_to(tmp_path / "missing.pem")
+    result = _try_key(run, str(link))
+    assert result.code == 2 and "cannot read the private key" in result.error_line()
+
+
+def test_forged_redirects_do_not_stretch_the_wait_past_its_deadline(
+    run: CLI, serve: Callable[[], TokenEndpoint]
+) -> None:
+    # Found attacking issue 17: each forged redirect (any local process can send one)
+    # restarted --wait's clock, so a forger kept ``try`` waiting for as long as it liked.
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = serve().url
+    stop = threading.Event()
+
+    def forge() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(requests.RequestException):
+                requests.get(f"http://127.0.0.1:{port}/cb?code=x&state=forged", timeout=1)
+            time.sleep(0.3)
+
+    forger = threading.Thread(target=forge, daemon=True)
+    forger.start()
+    started = time.monotonic()
+    try:
+        result = _try(
+            run,
+            url,
+            *("--client-id", "1", "--grant", "authorization_code", "--auth-method", "none"),
+            *("--redirect-uri", f"http://127.0.0.1:{port}/cb", "--wait", "2"),
+        )
+    finally:
+        stop.set()
+        forger.join(3)
+    assert time.monotonic() - started < 5, result.err
+    assert result.code == 1 and "No redirect reached" in result.err
+    assert "ignored a redirect" in result.err
