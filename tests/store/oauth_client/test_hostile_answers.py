@@ -196,4 +196,4 @@ def test_an_endpoint_that_is_no_http_url_is_never_used(value: str) -> None:
     found = oc.discover("https://id.example", send=_answering(document))
     target = found.target()
     assert target.token_url == "https://id.example/oauth/token"
-    assert target.jwks_url == ""
+    assert target.jwks_url == "https://id.example/oauth/jwks"  # Passport's path, not the value
