@@ -57,7 +57,9 @@ class IssuerMismatch(StateMismatch):
     a mix-up attack); refused like a state mismatch, the code is not used."""
 
 
-def parse_redirect(url: str, expected_state: str, expected_issuer: str = "") -> Redirect:
+def parse_redirect(
+    url: str, expected_state: str, expected_issuer: str = "", require_issuer: bool = False
+) -> Redirect:
     """Read a redirect URL (captured, or pasted from a browser); check its ``state`` and,
     when it carries one, its ``iss`` (RFC 9207).
 
@@ -87,6 +89,11 @@ def parse_redirect(url: str, expected_state: str, expected_issuer: str = "") -> 
             "(a forged or stale redirect, RFC 6749 §10.12); start the flow again."
         )
     issuer = values.get("iss")
+    if issuer is None and require_issuer:
+        raise IssuerMismatch(
+            "No iss in the redirect, though the server says it sends one (RFC 9207 §2.4): "
+            "the code is not used (a mix-up attack?); start the flow again."
+        )
     # Compared as RFC 9207 §2.4 says: simple string comparison, no normalisation (the
     # expected issuer is the metadata's own spelling, trailing slash and all).
     if issuer is not None and expected_issuer and issuer != expected_issuer:

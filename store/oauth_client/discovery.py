@@ -52,6 +52,9 @@ class Target:
     """OIDC ``userinfo_endpoint``; empty when unknown."""
     auth_methods: tuple[str, ...] = ()
     """``token_endpoint_auth_methods_supported``; empty: not said (RFC 8414: basic)."""
+    iss_required: bool = False
+    """It says it sends ``iss`` with every authorization response (RFC 9207 §3), so a
+    redirect without one is refused (§2.4)."""
 
     @property
     def issuer(self) -> str:
@@ -88,6 +91,8 @@ class Target:
             for attr, key in names.items()
             if isinstance(value := metadata.get(key), str) and _is_http_url(value)
         }
+        if metadata.get("authorization_response_iss_parameter_supported") is True:
+            found["iss_required"] = True
         methods = metadata.get("token_endpoint_auth_methods_supported")
         if isinstance(methods, list):
             found["auth_methods"] = tuple(m for m in methods if isinstance(m, str) and m)

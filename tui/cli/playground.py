@@ -383,7 +383,9 @@ def _code_exchange(
             except TimeoutError as exc:
                 raise TryError(str(exc)) from None
             try:
-                redirect = oc.parse_redirect(location, pkce.state, target.issuer)
+                redirect = oc.parse_redirect(
+                    location, pkce.state, target.issuer, target.iss_required
+                )
             except oc.StateMismatch as exc:
                 # Any local process can reach the catcher: a forged redirect is reported
                 # and the real one still awaited.

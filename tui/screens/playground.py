@@ -302,7 +302,8 @@ class PlaygroundScreen(DeviceGrantActions, RealServerActions, ConsoleScreen[None
 
     def use_redirect(self, location: str, *, exchange_code: bool) -> None:
         """Read a redirect, check its state, show the code; exchange it when asked."""
-        reading = self.code_flow.use_redirect(location, self.target.issuer)
+        target = self.target
+        reading = self.code_flow.use_redirect(location, target.issuer, target.iss_required)
         self.view.say(reading.message, reading.hint, error=reading.error)
         if reading.code and exchange_code:
             self.action_send()

@@ -124,12 +124,13 @@ class RealServerActions:
             "client (any port: RFC 8252 §7.3).",
         )
         state, issuer, app = self.pkce.state, self.target.issuer, self.app
+        required = self.target.iss_required
 
         def body() -> None:
             while True:
                 try:
                     location = catcher.wait(CATCH_SECONDS)
-                    oc.parse_redirect(location, state, issuer)
+                    oc.parse_redirect(location, state, issuer, required)
                 except oc.StateMismatch as exc:
                     # Any local process can reach the catcher: report it, wait on.
                     message = str(exc)

@@ -49,3 +49,19 @@ def test_a_real_authorization_response_names_the_embedded_endpoint(store: Store)
     assert redirect.code
     with pytest.raises(oc.IssuerMismatch):
         oc.parse_redirect(location, pkce.state, "http://127.0.0.1:1")
+
+
+def test_a_server_that_says_it_sends_iss_must_send_it() -> None:
+    """RFC 9207 §2.4: with ``authorization_response_iss_parameter_supported`` a response
+    without ``iss`` is refused (a mix-up attacker's server would leave it out)."""
+    issuer = "https://auth.example.com"
+    target = oc.Target.from_base(issuer).with_metadata(
+        {"issuer": issuer, "authorization_response_iss_parameter_supported": True}
+    )
+    assert target.iss_required
+    with pytest.raises(oc.IssuerMismatch, match="RFC 9207"):
+        oc.parse_redirect("https://app/cb?code=c&state=st", "st", issuer, target.iss_required)
+    ok = oc.parse_redirect(f"https://app/cb?code=c&state=st&iss={issuer}", "st", issuer, True)
+    assert ok.code == "c"
+    # A server that does not say so may leave it out.
+    assert not oc.Target.from_base(issuer).with_metadata({"issuer": issuer}).iss_required

@@ -19,11 +19,13 @@ class RedirectReading:
     """The state did not match: a code shown before must not be used either."""
 
 
-def read_redirect(location: str, state: str, issuer: str = "") -> RedirectReading:
+def read_redirect(
+    location: str, state: str, issuer: str = "", require_issuer: bool = False
+) -> RedirectReading:
     """Read a redirect (captured, or pasted from a browser) and check its ``state`` and,
     when present, its ``iss`` against ``issuer`` (RFC 9207)."""
     try:
-        redirect = oc.parse_redirect(location, state, issuer)
+        redirect = oc.parse_redirect(location, state, issuer, require_issuer)
     except oc.StateMismatch as exc:
         return RedirectReading("", str(exc), error=True, clear_code=True)
     except ValueError as exc:

@@ -126,10 +126,12 @@ class CodeFlowForm(Vertical):
     def _inputs_changed(self) -> None:
         self.show()
 
-    def use_redirect(self, location: str, issuer: str = "") -> RedirectReading:
+    def use_redirect(
+        self, location: str, issuer: str = "", require_issuer: bool = False
+    ) -> RedirectReading:
         """Read a redirect, check its state (and its issuer), and put its code in (or clear a
         stale one)."""
-        reading = read_redirect(location, self.pkce.state, issuer)
+        reading = read_redirect(location, self.pkce.state, issuer, require_issuer)
         if reading.code or reading.clear_code:
             # From another server's redirect: Input would draw an escape in it raw.
             self.query_one("#pg-code", Input).value = printable(reading.code)
