@@ -19,6 +19,7 @@ from authclients.tui.screens.base import ConsoleScreen
 from authclients.tui.screens.confirm import ConfirmScreen
 from authclients.tui.screens.stale_edit import StaleChoice, StaleEditScreen, user_stale_rows
 from authclients.tui.screens.user_form import UserFormScreen
+from authclients.tui.screens.user_profile import UserProfileScreen
 from authclients.tui.widgets.console_footer import ConsoleFooter
 from authclients.tui.widgets.console_header import ConsoleHeader
 from authclients.tui.widgets.list_table import ListTable
@@ -41,6 +42,14 @@ class UsersScreen(ConsoleScreen[None]):
         Binding("escape", "back", "Back", id="users.back"),
         Binding("a", "add", "Add", id="users.add", tooltip="Add a user"),
         Binding("p", "password", "Password", id="users.password", tooltip="Set a new password"),
+        Binding(
+            "e",
+            "profile",
+            "Email/name",
+            id="users.profile",
+            show=False,
+            tooltip="The email and name claims of ID tokens",
+        ),
         Binding("x", "toggle_active", "(De)activate", id="users.toggle"),
         Binding("d", "delete", "Delete", id="users.delete", tooltip="Delete; revokes tokens"),
         Binding(
@@ -51,6 +60,7 @@ class UsersScreen(ConsoleScreen[None]):
     PALETTE = (
         ("user: Add", "add", "Add a user (a)"),
         ("user: Set password", "password", "Set the highlighted user's password (p)"),
+        ("user: Email and name", "profile", "The OpenID Connect claims of the user (e)"),
         ("user: Deactivate / activate", "toggle_active", "Deactivating revokes tokens (x)"),
         ("user: Delete", "delete", "Delete the user and revoke their tokens (d)"),
         ("user: Unlock", "unlock", "Let a user locked by failed sign-ins sign in again (u)"),
@@ -147,6 +157,18 @@ class UsersScreen(ConsoleScreen[None]):
                 self.load(select=result.username)
 
         self.app.push_screen(UserFormScreen(user), saved)
+
+    def action_profile(self) -> None:
+        user = self._current()
+        if user is None:
+            return
+
+        def saved(result: UserInfo | None) -> None:
+            if result:
+                self.notify(f"Saved the email and name of {result.username}.")
+                self.load(select=result.username)
+
+        self.app.push_screen(UserProfileScreen(user), saved)
 
     def _ask_ending(
         self,
