@@ -50,7 +50,8 @@ class _Realm(BaseHTTPRequestHandler):
         body = json.dumps(
             {
                 "issuer": self.server.issuer_override or issuer,  # type: ignore[attr-defined]
-                "token_endpoint": f"{issuer}/protocol/openid-connect/token",
+                "token_endpoint": getattr(self.server, "token_endpoint", "")
+                or f"{issuer}/protocol/openid-connect/token",
                 "authorization_endpoint": f"{issuer}/protocol/openid-connect/auth",
                 "jwks_uri": f"{issuer}/protocol/openid-connect/certs",
                 "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"],
@@ -261,3 +262,20 @@ async def test_a_saved_target_comes_back_in_a_later_run_with_its_keyring_secret(
         assert screen.query_one("#pg-scope-client", Input).value == "read"
         # And its endpoints discovered again.
         assert screen.query_one("#pg-url-token", Input).value.endswith("openid-connect/token")
+
+
+async def test_a_token_endpoint_on_another_host_is_used_and_named(
+    app: AuthClientsApp, web: CreatedClient, realm: ThreadingHTTPServer
+) -> None:
+    """Allowed (Google's is), but the secret goes there: the outcome line says where."""
+    realm.token_endpoint = "https://tokens.example.net/token"  # type: ignore[attr-defined]
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_playground(pilot, web)
+        screen.query_one("#pg-target-kind", Select).value = "custom"
+        await pilot.pause()
+        fill(screen, base_url=f"{_origin(realm)}/realms/dev")
+        await pilot.click("#pg-discover")
+        await idle(pilot)
+        assert screen.query_one("#pg-url-token", Input).value == "https://tokens.example.net/token"
+        outcome = str(screen.query_one("#pg-outcome").render())
+        assert "on another host: https://tokens.example.net/token" in outcome

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from authclients.store import oauth_client as oc
+from authclients.store.oauth_client.discovery import elsewhere
 from authclients.store.oauth_client.saved_targets import (
     SavedTarget,
     SavedTargetError,
@@ -88,7 +89,12 @@ class RealServerActions:
         self.target = self.picker.apply_discovery(found)
         self.query_one(ClientPicker).offer_methods(self.target.auth_methods)
         self._show_authorize_url()
-        self.view.say(f"Endpoints read from {found.kind} at {found.url}.")
+        away = elsewhere(self.target)
+        # Allowed (Google does it), but the client's secret goes there: say where.
+        hint = "; ".join(f"the {name} is on another host: {url}" for name, url in away)
+        self.view.say(
+            f"Endpoints read from {found.kind} at {found.url}.", hint[:1].upper() + hint[1:]
+        )
 
     def action_key_pair(self) -> None:
         """Make (once per run) the key pair ``private_key_jwt`` signs with; show its JWKS."""
