@@ -160,6 +160,8 @@ class GroupCommitter:
         self.stats.loop_tokens += len(jobs)
         self.stats.loop_seconds += elapsed
         self.stats.loop_max_seconds = max(self.stats.loop_max_seconds, elapsed)
+        if self.stats.durations is not None:
+            self.stats.durations.append(elapsed)
         return True
 
     @property
@@ -398,6 +400,7 @@ class CommitStats:
     """Where the loop's batches were committed, and how long the loop spent committing."""
 
     __slots__ = (
+        "durations",
         "handed_to_writer",
         "loop_batches",
         "loop_busy",
@@ -414,6 +417,8 @@ class CommitStats:
         self.loop_busy = 0
         """Loop commits another process's write lock sent to the writer."""
         self.handed_to_writer = 0
+        self.durations: list[float] | None = None
+        """Each loop commit's seconds, when a benchmark sets a list here (None: not kept)."""
 
 
 def _is_busy(exc: pw.OperationalError) -> bool:
