@@ -134,6 +134,11 @@ class GroupCommitter:
         if lock is None or not lock.acquire(blocking=False):
             return False
         db = self._store.db
+        if db.in_transaction():
+            # The lock is re-entrant: were this thread inside a transaction of its own,
+            # the batch would be a savepoint, answered before anything is committed.
+            lock.release()
+            return False
         started = time.perf_counter()
         try:
             try:

@@ -257,3 +257,26 @@ def test_over_http_the_loop_commits_and_answers_only_after(
         assert found is not None and found.state == STATE_ACTIVE
     finally:
         endpoint.stop()
+
+
+@LOOPS
+def test_a_batch_flushed_inside_a_transaction_of_the_loops_own_goes_to_the_writer(
+    store: Store, hot: HotPath, uvloop: bool
+) -> None:
+    # The writer lock is re-entrant: committing there would only be a savepoint of the
+    # open transaction, and the answers would go out before anything was durable.
+    client = store.clients.create("svc", client_credentials=True).client
+
+    async def issue() -> tuple[list[str], bool]:
+        with store.atomic():
+            with deferring_commits() as pending:
+                issued = [hot.issue_client_token(client, "client_credentials", ())]
+            await asyncio.sleep(0.2)  # the flush runs while the transaction is open
+            waiting = not any(f.done() for f in pending)
+        await asyncio.wait_for(asyncio.gather(*pending), 10)
+        return [i.access_token for i in issued], waiting
+
+    tokens, waited = _run(uvloop, issue)  # type: ignore[misc]
+    stats = hot.committer.stats
+    assert waited and stats.loop_batches == 0 and stats.handed_to_writer == 1
+    assert store.tokens.find(tokens[0]) is not None
