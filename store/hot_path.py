@@ -260,7 +260,7 @@ class HotPath:
         deferred = _deferred.get()
         if deferred is not None and self.committer.running:
             # On the event loop: queue the INSERT; the caller awaits its commit (the
-            # writer checks the client inside that transaction) before answering, so
+            # batch checks the client inside its transaction) before answering, so
             # the id is not known yet (the answer never shows it).
             deferred.append(self.committer.submit(params, check=(client.id, client.version)))
             token_id = 0

@@ -125,7 +125,7 @@ class EndpointApplication:
         A future chained by a callback, not a coroutine awaiting ``gather``: the
         common case (one token) then costs no Task and no gathering future on the
         loop. Cancelling the answer (its client went away) leaves the commit alone,
-        as the writer commits a queued token anyway.
+        as a queued token is committed with its batch anyway.
         """
         answer: asyncio.Future[Response] = commit.get_loop().create_future()
 

@@ -31,15 +31,16 @@ def sqlite_only(backend: str) -> None:
 
 
 def _batches(committer: GroupCommitter, monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Record the size of every batch the writer commits (the real commit still runs)."""
+    """Record the size of every batch committed, by the loop or the writer (the real
+    commit still runs)."""
     sizes: list[int] = []
-    real: Callable[..., None] = committer._commit
+    real: Callable[..., None] = committer._write
 
-    def counting(db: object, batch: list) -> None:  # type: ignore[type-arg]
+    def counting(batch: list) -> None:  # type: ignore[type-arg]
         sizes.append(len(batch))
-        real(db, batch)
+        real(batch)
 
-    monkeypatch.setattr(committer, "_commit", counting)
+    monkeypatch.setattr(committer, "_write", counting)
     return sizes
 
 

@@ -6,8 +6,11 @@ from __future__ import annotations
 import http.client
 import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import peewee as pw
 import psycopg2
@@ -15,6 +18,7 @@ import pytest
 
 from authclients.store import Store
 from authclients.store.models import AccessToken, Client, RefreshToken
+from authclients.store.oauth.authorization_server import AuthorizationServer
 from authclients.store.records import CreatedClient, UserInfo
 from tests.backends import POSTGRESQL, SQLITE
 from tests.endpoint.conftest import PASSWORD, serving
@@ -148,3 +152,65 @@ def test_serve_reconnects_when_postgresql_drops_its_connections(
             client.close()
     # The test's own store, whose connection was dropped too, carries on as well.
     assert live.clients.get(web.client.id).active_tokens == 3
+
+
+_KILLED_MID_BATCH = """
+import asyncio, os, signal, sys, threading
+from authclients.store import Store
+from authclients.store.hot_path import deferring_commits
+from authclients.store.oauth.authorization_server import AuthorizationServer
+
+store = Store.open(sys.argv[1])
+client = store.clients.create("svc", client_credentials=True).client
+hot = AuthorizationServer(store).hot_path
+hot.committer.start()
+
+def crash(inserts):
+    # Inside the batch's transaction, its rows INSERTed, before COMMIT: a real crash.
+    print("thread", threading.current_thread() is threading.main_thread(), flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+hot.committer._revoke_if_clients_changed = crash
+
+async def issue():
+    with deferring_commits() as pending:
+        issued = [hot.issue_client_token(client, "client_credentials", ()) for _ in range(10)]
+    for token in issued:
+        print("token", token.access_token, flush=True)
+    await asyncio.gather(*pending)
+    print("answered", flush=True)  # never: the process dies before the commit
+
+asyncio.run(issue())
+"""
+
+
+@pytest.mark.parametrize("backend", [SQLITE], indirect=True)
+def test_a_crash_in_the_middle_of_the_loops_own_batch_keeps_none_of_it(
+    backend: str, db_path: Path
+) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILLED_MID_BATCH, str(db_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    lines = proc.stdout.splitlines()
+    tokens = [line.split()[1] for line in lines if line.startswith("token ")]
+    assert len(tokens) == 10
+    # The loop (the main thread here) was committing the batch itself when it died.
+    assert "thread True" in lines and "answered" not in lines
+    with sqlite3.connect(db_path) as raw:
+        assert raw.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    store = Store.open(str(db_path))
+    try:
+        # None of the batch is there, the client created before it is, and the file's
+        # write lock died with the process: the next writer commits at once.
+        assert all(store.tokens.find(t) is None for t in tokens)
+        client = store.clients.list().items[0]
+        assert client.name == "svc"
+        hot = AuthorizationServer(store).hot_path
+        after = hot.issue_client_token(client, "client_credentials", ())
+        assert store.tokens.find(after.access_token) is not None
+    finally:
+        store.close()
