@@ -13,8 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
-from authclients.store.browser_sessions import BrowserSessionStore, LiveSession, SessionsFull
+from authclients.store.browser_sessions import BrowserSessionStore, LiveSession
 from authclients.store.endpoint import form_tokens, pages
+from authclients.store.endpoint.browser_sign_in import (
+    SignInRefused,
+    check_sign_in,
+    cookie_values,
+    form_binding,
+    start_session,
+)
 from authclients.store.endpoint.http import (
     Request,
     Response,
@@ -32,20 +39,13 @@ from authclients.store.oauth.authorize import (
     AuthorizeRedirectError,
 )
 from authclients.store.oauth.errors import (
-    AccountLocked,
     ConsentRequired,
-    InvalidGrant,
     InvalidRequest,
     LoginRequired,
     OAuthError,
-    SlowDown,
 )
 
 COOKIE_NAME = SESSION_COOKIE
-MAX_SAME_NAME = 4
-"""Cookies of one name looked at per request; more are ignored."""
-FORM_COOKIE_AGE = 24 * 3600
-"""Seconds the browser keeps its form binding (it names nothing on the server)."""
 
 
 class AuthorizeFlow:
@@ -146,7 +146,7 @@ class AuthorizeFlow:
                 form_tokens.check(
                     key, form_tokens.PURPOSE_SIGN_IN, binding, kept, params.get("form_token", "")
                 )
-                for binding in _cookie_values(request, site.cookie_name(FORM_COOKIE))
+                for binding in cookie_values(request, site.cookie_name(FORM_COOKIE))
             )
             if not signed:
                 return _csrf_failed()
@@ -204,7 +204,7 @@ class AuthorizeFlow:
 
     def _session(self, request: Request, site: PublicSite) -> LiveSession | None:
         """The live session among the browser's session cookies, if any."""
-        for value in _cookie_values(request, site.cookie_name(SESSION_COOKIE)):
+        for value in cookie_values(request, site.cookie_name(SESSION_COOKIE)):
             session = self.sessions.find(value)
             if session is not None:
                 return session
@@ -236,16 +236,7 @@ class AuthorizeFlow:
         username: str = "",
         headers: Iterable[tuple[str, str]] = (),
     ) -> Response:
-        bindings = [
-            value
-            for value in _cookie_values(request, site.cookie_name(FORM_COOKIE))
-            if form_tokens.BINDING.fullmatch(value)
-        ]
-        binding = bindings[0] if len(bindings) == 1 else None
-        cookies: list[tuple[str, str]] = []
-        if binding is None:
-            binding = form_tokens.new_binding()
-            cookies.append(site.cookie(FORM_COOKIE, binding, FORM_COOKIE_AGE))
+        binding, cookies = form_binding(request, site)
         token, _nonce = form_tokens.issue(
             self.sessions.form_key(), form_tokens.PURPOSE_SIGN_IN, binding, kept
         )
@@ -300,31 +291,13 @@ class AuthorizeFlow:
                 headers=headers,
             )
 
-        if not username or not password:
-            return again(400, "Enter your username and password.")
-        if len(username) > 150 or len(password) > 1024:
-            return again(400, "The username or password is too long.")
-        try:
-            user = self.authorization.sign_in(username, password)
-        except SlowDown as exc:
-            return again(429, exc.description, exc.headers.items())
-        except AccountLocked as exc:
-            return again(403, exc.description)
-        except InvalidGrant:
-            return again(401, "The username or password is incorrect.")
-        generation = self.authorization.store.users.session_generation(user.id)
-        if generation is None:  # deactivated between the password check and now
-            return again(401, "The username or password is incorrect.")
-        # Always a new session id after sign-in: a cookie planted before it is worthless
-        # (fixation), and the browser's previous session ends here.
-        for old in _cookie_values(request, site.cookie_name(SESSION_COOKIE)):
-            self.sessions.end(old)
-        try:
-            value = self.sessions.start(user.id, generation, request.address or "unknown")
-        except SessionsFull as exc:
-            return page_response(
-                503, pages.error_page(str(exc), "temporarily_unavailable"), [("Retry-After", "60")]
-            )
+        checked = check_sign_in(self.authorization, username, password)
+        if isinstance(checked, SignInRefused):
+            return again(checked.status, checked.message, checked.headers)
+        user, generation = checked
+        value = start_session(self.sessions, request, site, user, generation)
+        if isinstance(value, Response):
+            return value
         session = LiveSession(
             self.sessions.key_of(value),
             user.id,
@@ -333,19 +306,6 @@ class AuthorizeFlow:
             self.authorization.store.clock.now(),
         )
         return self._consent(authorize, kept, session, site, [site.cookie(SESSION_COOKIE, value)])
-
-
-def _cookie_values(request: Request, name: str) -> list[str]:
-    """The named cookie's values, at most ``MAX_SAME_NAME`` of them (a browser sends one per
-    path and domain it holds: a sibling host may have planted another)."""
-    found: list[str] = []
-    for header in request.headers.get_all("Cookie") or []:
-        for part in header.split(";"):
-            cookie_name, _, value = part.strip().partition("=")
-            value = value.strip()
-            if cookie_name == name and 0 < len(value) <= 128 and value not in found:
-                found.append(value)
-    return found[:MAX_SAME_NAME]
 
 
 def _same_origin(request: Request, site: PublicSite) -> bool:

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from authclients.store.browser_sessions import BrowserSessionStore, LiveSession, SessionsFull
+from authclients.store.browser_sessions import BrowserSessionStore, LiveSession
 from authclients.store.endpoint import device_pages, form_tokens, pages
-from authclients.store.endpoint.authorize_flow import (
-    FORM_COOKIE_AGE,
-    _cookie_values,
-    _csrf_failed,
-    _same_origin,
+from authclients.store.endpoint.authorize_flow import _csrf_failed, _same_origin
+from authclients.store.endpoint.browser_sign_in import (
+    SignInRefused,
+    check_sign_in,
+    cookie_values,
+    form_binding,
+    start_session,
 )
 from authclients.store.endpoint.http import (
     Request,
@@ -30,7 +32,7 @@ from authclients.store.endpoint.http import (
 from authclients.store.endpoint.public_url import FORM_COOKIE, SESSION_COOKIE, PublicSite
 from authclients.store.oauth.authorization_server import AuthorizationServer
 from authclients.store.oauth.device import DEVICE_PATH, UserCodeRefused
-from authclients.store.oauth.errors import AccountLocked, InvalidGrant, InvalidRequest, SlowDown
+from authclients.store.oauth.errors import InvalidRequest, SlowDown
 from authclients.store.records import DeviceInfo
 
 PURPOSE_SIGN_IN = "device_sign_in"
@@ -89,7 +91,7 @@ class DeviceFlow:
         if action == "sign_in":
             signed = any(
                 form_tokens.check(key, PURPOSE_SIGN_IN, binding, _NO_PARAMS, token)
-                for binding in _cookie_values(request, site.cookie_name(FORM_COOKIE))
+                for binding in cookie_values(request, site.cookie_name(FORM_COOKIE))
             )
             if not signed:
                 return _csrf_failed()
@@ -142,30 +144,13 @@ class DeviceFlow:
                 headers=headers,
             )
 
-        if not username or not password:
-            return again(400, "Enter your username and password.")
-        if len(username) > 150 or len(password) > 1024:
-            return again(400, "The username or password is too long.")
-        try:
-            user = self.authorization.sign_in(username, password)
-        except SlowDown as exc:
-            return again(429, exc.description, exc.headers.items())
-        except AccountLocked as exc:
-            return again(403, exc.description)
-        except InvalidGrant:
-            return again(401, "The username or password is incorrect.")
-        generation = self.authorization.store.users.session_generation(user.id)
-        if generation is None:
-            return again(401, "The username or password is incorrect.")
-        # A new session id at every sign-in (no fixation); the browser's old one ends.
-        for old in _cookie_values(request, site.cookie_name(SESSION_COOKIE)):
-            self.sessions.end(old)
-        try:
-            value = self.sessions.start(user.id, generation, request.address or "unknown")
-        except SessionsFull as exc:
-            return page_response(
-                503, pages.error_page(str(exc), "temporarily_unavailable"), [("Retry-After", "60")]
-            )
+        checked = check_sign_in(self.authorization, username, password)
+        if isinstance(checked, SignInRefused):
+            return again(checked.status, checked.message, checked.headers)
+        user, generation = checked
+        value = start_session(self.sessions, request, site, user, generation)
+        if isinstance(value, Response):
+            return value
         session = LiveSession(self.sessions.key_of(value), user.id, user.username, ())
         cookie = [site.cookie(SESSION_COOKIE, value)]
         if not params.get("user_code", "").strip():
@@ -212,16 +197,7 @@ class DeviceFlow:
         user_code: str = "",
         headers: Iterable[tuple[str, str]] = (),
     ) -> Response:
-        bindings = [
-            value
-            for value in _cookie_values(request, site.cookie_name(FORM_COOKIE))
-            if form_tokens.BINDING.fullmatch(value)
-        ]
-        binding = bindings[0] if len(bindings) == 1 else None
-        cookies: list[tuple[str, str]] = []
-        if binding is None:
-            binding = form_tokens.new_binding()
-            cookies.append(site.cookie(FORM_COOKIE, binding, FORM_COOKIE_AGE))
+        binding, cookies = form_binding(request, site)
         token, _nonce = form_tokens.issue(
             self.sessions.form_key(), PURPOSE_SIGN_IN, binding, _NO_PARAMS
         )
@@ -275,7 +251,7 @@ class DeviceFlow:
         return page_response(200, page, list(headers))
 
     def _session(self, request: Request, site: PublicSite) -> LiveSession | None:
-        for value in _cookie_values(request, site.cookie_name(SESSION_COOKIE)):
+        for value in cookie_values(request, site.cookie_name(SESSION_COOKIE)):
             session = self.sessions.find(value)
             if session is not None:
                 return session
