@@ -4,12 +4,15 @@ Under load many requests wait for the database at once; committing them
 together writes each touched page once per batch instead of once per token.
 A request thread waits on a lock; a request on the event loop awaits a
 future. On SQLite the loop commits its own batch (the jobs gathered in one
-turn of the loop) when this process's writer lock is free at once and no
-other process holds SQLite's: no thread hand-off. Otherwise the loop hands
+turn of the loop), on its own connection (``store.loop_connection``), when
+this process's writer lock is free at once and no other process holds
+SQLite's: no thread hand-off. Otherwise the loop hands
 the writer its jobs as one list per batch: while a batch of the loop's is
 being committed, the next one gathers on the loop, and the writer settles
 every future of a batch with one ``call_soon_threadsafe``. Besides new
-tokens, a batch records tokens' last use (``touch``).
+tokens, a batch records tokens' last use (``touch``). The loop's connection
+never checkpoints the WAL itself: every ``CHECKPOINT_EVERY`` of its commits
+the writer thread runs a passive checkpoint.
 """
 
 from __future__ import annotations
@@ -20,12 +23,15 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
+from typing import Any, Protocol
 
 import peewee as pw
 
 from authclients.store.context import StoreContext
-from authclients.store.db import SQLITE_PRAGMAS
+from authclients.store.loop_connection import LoopConnection
 from authclients.store.models import UTCDateTimeField
 from authclients.store.writer_lock import writer_lock
 
@@ -36,12 +42,34 @@ MAX_BATCH = 128
 """Tokens committed together at most; a batch is whatever queued while the last one committed."""
 
 _STOPPING = "the endpoint is stopping"
-_RESTORE_BUSY_TIMEOUT = f"PRAGMA busy_timeout = {SQLITE_PRAGMAS['busy_timeout']}"
+
+CHECKPOINT_EVERY = 32
+"""The loop's commits between two passive WAL checkpoints run by the writer thread.
+A loop batch writes ~5-60 pages: SQLite's own trigger (1,000 pages) comes about as often."""
+
+_CHECKPOINT = object()
+"""Queued to the writer: checkpoint the WAL (passive: it waits for nobody)."""
 
 LOOP_LISTS_IN_FLIGHT = 2
 """Lists of the loop's handed to the writer at once. With one, the writer sat idle after
 each commit until the loop thread was scheduled again to hand over the next; with two,
 the next list is already queued when a commit ends (the writer drains both if both wait)."""
+
+
+class _Connection(Protocol):
+    """Where a batch is written: the writer thread's Peewee connection, or the loop's own."""
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> Any: ...
+
+    def transaction(self) -> AbstractContextManager[None]: ...
+
+
+class _StoreConnection:
+    """The writer thread's side: its Peewee connection, in the store's transaction."""
+
+    def __init__(self, store: StoreContext) -> None:
+        self.execute: Callable[..., Any] = store.db.execute_sql
+        self.transaction = store.atomic
 
 
 class _Job:
@@ -103,7 +131,7 @@ class GroupCommitter:
         )
         self._param = p
         self._batch_sql: dict[int, str] = {}
-        self._queue: queue.SimpleQueue[_Job | list[_Job] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lifecycle = threading.Lock()
         # The loop's side (touched only on the loop thread). Handing the writer each
@@ -120,7 +148,26 @@ class GroupCommitter:
         # each waiting its turn for a core on a busy machine; the commit itself is
         # ~0.3-1 ms. PostgreSQL has no writer lock and blocks in psycopg2: the writer.
         self._writer_lock = writer_lock(store.db)
+        self._on_store = _StoreConnection(store)
+        self._loop_connection: LoopConnection | None = None
+        self._loop_connection_failed = False
+        self._loop_commits = 0
+        """The loop's commits since the last checkpoint was asked of the writer."""
         self.stats = CommitStats()
+
+    def loop_connection(self) -> LoopConnection | None:
+        """On the loop: its own connection (opened on first use), or None (not a SQLite file)."""
+        connection = self._loop_connection
+        if connection is not None or self._loop_connection_failed:
+            return connection
+        try:
+            connection = LoopConnection.open_beside(self._store.db)
+        except Exception as exc:
+            log.warning("the event loop commits through the writer thread: %s", exc)
+            connection = None
+        self._loop_connection_failed = connection is None
+        self._loop_connection = connection
+        return connection
 
     def _commit_on_loop(self, jobs: list[_Job]) -> bool:
         """On the loop: commit ``jobs`` here if the write lock is free at once.
@@ -133,22 +180,18 @@ class GroupCommitter:
         lock = self._writer_lock
         if lock is None or not lock.acquire(blocking=False):
             return False
-        db = self._store.db
-        if db.in_transaction():
+        connection = self.loop_connection()
+        if connection is None or self._store.db.in_transaction():
             # The lock is re-entrant: were this thread inside a transaction of its own,
-            # the batch would be a savepoint, answered before anything is committed.
+            # it would hold SQLite's lock against the loop's connection.
             lock.release()
             return False
         started = time.perf_counter()
         try:
             try:
-                # The loop never sleeps in SQLite's busy handler: another process
-                # writing sends this batch to the writer, which may wait.
-                db.execute_sql("PRAGMA busy_timeout = 0").close()
-                try:
-                    self._write(jobs)
-                finally:
-                    db.execute_sql(_RESTORE_BUSY_TIMEOUT).close()
+                # Its busy timeout is 0: another process writing sends this batch to
+                # the writer, which may wait; the loop never sleeps in SQLite.
+                self._write(jobs, connection)
             except pw.OperationalError as exc:
                 if _is_busy(exc):
                     self.stats.loop_busy += 1
@@ -160,6 +203,10 @@ class GroupCommitter:
                 _fail(jobs, exc)
         finally:
             lock.release()
+        self._loop_commits += 1
+        if self._loop_commits >= CHECKPOINT_EVERY:
+            self._loop_commits = 0
+            self._queue.put(_CHECKPOINT)
         elapsed = time.perf_counter() - started
         self.stats.loop_batches += 1
         self.stats.loop_tokens += len(jobs)
@@ -184,9 +231,13 @@ class GroupCommitter:
     def stop(self) -> None:
         with self._lifecycle:
             thread, self._thread = self._thread, None
+            connection, self._loop_connection = self._loop_connection, None
+            self._loop_connection_failed = False
         if thread is not None:
             self._queue.put(None)
             thread.join(timeout=2.0)
+        if connection is not None:
+            connection.close()
 
     def insert(self, params: tuple[object, ...]) -> int:
         """Queue one INSERT ... RETURNING id and wait for the commit; returns the id."""
@@ -288,9 +339,12 @@ class GroupCommitter:
                 item = self._queue.get()
                 if item is None:
                     return
+                if item is _CHECKPOINT:
+                    self._checkpoint(db)
+                    continue
                 batch: list[_Job] = []
                 lists: list[list[_Job]] = []
-                stop = False
+                stop = checkpoint = False
                 while True:
                     if isinstance(item, list):
                         lists.append(item)
@@ -305,10 +359,15 @@ class GroupCommitter:
                     if item is None:
                         stop = True
                         break
+                    if item is _CHECKPOINT:
+                        checkpoint = True
+                        break
                 self._commit(db, [*batch, *(job for jobs in lists for job in jobs)])
                 _answer(batch)
                 for jobs in lists:
                     self._hand_back(jobs)
+                if checkpoint:
+                    self._checkpoint(db)
                 if stop:
                     return
         finally:
@@ -318,6 +377,8 @@ class GroupCommitter:
                     left = self._queue.get_nowait()
                 except queue.Empty:
                     break
+                if left is _CHECKPOINT:
+                    continue
                 if isinstance(left, list):
                     for job in left:
                         job.error = RuntimeError(_STOPPING)
@@ -327,21 +388,33 @@ class GroupCommitter:
                     _answer([left])
             self._store.close()
 
+    def _checkpoint(self, db: pw.Database) -> None:
+        """Copy the WAL back into the file as far as no reader needs it (waits for nobody).
+
+        The loop's connection never does (``wal_autocheckpoint = 0``); here the
+        GIL is released while SQLite copies and syncs, so the loop keeps serving.
+        """
+        try:
+            db.execute_sql("PRAGMA wal_checkpoint(PASSIVE)").close()
+        except pw.DatabaseError as exc:
+            log.warning("a WAL checkpoint failed: %s", exc)
+        self.stats.checkpoints += 1
+
     def _commit(self, db: object, batch: list[_Job]) -> None:
         try:
-            self._write(batch)
+            self._write(batch, self._on_store)
         except Exception as exc:
             log.error("a batch of %d token writes failed: %s", len(batch), type(exc).__name__)
             _fail(batch, exc)
 
-    def _write(self, batch: list[_Job]) -> None:
+    def _write(self, batch: list[_Job], db: _Connection) -> None:
         """One transaction for ``batch`` (BEGIN IMMEDIATE on SQLite); raises on failure."""
         inserts = [job for job in batch if not job.touch]
-        with self._store.atomic():
+        with db.transaction():
             if inserts:
                 params = [value for job in inserts for value in job.params]
                 if any(job.future is None for job in inserts):
-                    cursor = self._store.db.execute_sql(self._sql_for(len(inserts)), params)
+                    cursor = db.execute(self._sql_for(len(inserts)), params)
                     # RETURNING lists rows in no promised order: match them by digest.
                     ids = {digest: row_id for row_id, digest in cursor.fetchall()}
                     cursor.close()
@@ -353,11 +426,11 @@ class GroupCommitter:
                     # waits to take it back from the loop (py-spy: the writer's main
                     # wait). One step for the whole batch.
                     sql = self._sql_for(len(inserts), returning=False)
-                    self._store.db.execute_sql(sql, params).close()
-                self._revoke_if_clients_changed(inserts)
+                    db.execute(sql, params).close()
+                self._revoke_if_clients_changed(inserts, db)
             for job in batch:
                 if job.touch:
-                    self._store.db.execute_sql(self._touch_sql, job.params).close()
+                    db.execute(self._touch_sql, job.params).close()
 
     def _hand_back(self, jobs: list[_Job]) -> None:
         """One of the loop's lists is done: settle it, and let the loop hand over the next."""
@@ -366,7 +439,7 @@ class GroupCommitter:
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(self._loop_batch_done, jobs)
 
-    def _revoke_if_clients_changed(self, inserts: list[_Job]) -> None:
+    def _revoke_if_clients_changed(self, inserts: list[_Job], db: _Connection) -> None:
         """Inside the batch's transaction: revoke each token whose client changed.
 
         The write lock is held, so a change committed before this transaction
@@ -379,16 +452,14 @@ class GroupCommitter:
             return
         ids = sorted({job.check[0] for job in checked})  # type: ignore[index]
         marks = ", ".join([self._param] * len(ids))
-        cursor = self._store.db.execute_sql(
-            f"SELECT id, version, revoked FROM client WHERE id IN ({marks})", ids
-        )
+        cursor = db.execute(f"SELECT id, version, revoked FROM client WHERE id IN ({marks})", ids)
         current = {row[0]: (int(row[1]), bool(row[2])) for row in cursor.fetchall()}
         cursor.close()
         for job in checked:
             client_id, version = job.check  # type: ignore[misc]
             now = current.get(client_id)
             if now is None or now[0] != version or now[1]:
-                self._store.db.execute_sql(self._revoke_sql, (True, job.params[0])).close()
+                db.execute(self._revoke_sql, (True, job.params[0])).close()
 
     def _sql_for(self, rows: int, *, returning: bool = True) -> str:
         """One multi-row INSERT for the whole batch: one statement to run, not ``rows``."""
@@ -405,6 +476,7 @@ class CommitStats:
     """Where the loop's batches were committed, and how long the loop spent committing."""
 
     __slots__ = (
+        "checkpoints",
         "durations",
         "handed_to_writer",
         "loop_batches",
@@ -422,6 +494,8 @@ class CommitStats:
         self.loop_busy = 0
         """Loop commits another process's write lock sent to the writer."""
         self.handed_to_writer = 0
+        self.checkpoints = 0
+        """Passive WAL checkpoints the writer thread ran for the loop's connection."""
         self.durations: list[float] | None = None
         """Each loop commit's seconds, when a benchmark sets a list here (None: not kept)."""
 

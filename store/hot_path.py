@@ -15,10 +15,11 @@ import contextlib
 import contextvars
 import dataclasses
 import logging
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Iterable, Iterator, Set
 from datetime import datetime, timedelta
 
 from authclients.store import crypto
+from authclients.store import scopes as scope_table
 from authclients.store.context import StoreContext
 from authclients.store.group_commit import GroupCommitter
 from authclients.store.jwt_tokens import new_access_token, token_format_of
@@ -33,6 +34,7 @@ from authclients.store.records import (
     IssuedToken,
     TokenInfo,
 )
+from authclients.store.stable_reads import StableReads
 
 _UTC = UTCDateTimeField()
 log = logging.getLogger("authclients.endpoint")
@@ -94,6 +96,33 @@ class HotPath:
             f'LEFT OUTER JOIN "user" u ON u.id = a.user_id WHERE a.token_hash = {p}'
         )
         self._touch_sql = f"UPDATE access_token SET last_used_at = {p} WHERE id = {p}"
+        self._stable_reads: StableReads | None = None
+        self._stable_reads_of: object = None
+
+    def stable_reads(self) -> StableReads | None:
+        """On the event loop over a SQLite file: the reads it keeps until another commit.
+
+        None elsewhere (a pool thread, PostgreSQL, no endpoint running): read each time.
+        """
+        if _deferred.get() is None or not self.committer.running:
+            return None
+        connection = self.committer.loop_connection()
+        if connection is None:
+            return None
+        if self._stable_reads_of is not connection:
+            self._stable_reads = StableReads(connection.data_version)
+            self._stable_reads_of = connection
+        return self._stable_reads
+
+    def defined_scopes(self, names: Iterable[str]) -> Set[str]:
+        """Which of ``names`` are defined scopes (``store.scopes.defined``), kept on the loop."""
+        reads = self.stable_reads()
+        if reads is None:
+            return scope_table.defined(names)
+        wanted = frozenset(names)
+        return reads.get(
+            ("scopes", wanted), lambda: frozenset(scope_table.defined(wanted)), keep=_always
+        )
 
     def access_token(self, token: str) -> TokenInfo | None:
         """The access token presented, in any state: one read by its digest's unique index.
@@ -188,8 +217,20 @@ class HotPath:
         """The active client ``key``, its secret digest and its failures in ``window``.
 
         One indexed read where ``Clients.authenticate`` plus a rate-limit check
-        would take two statements and ~450 µs of query building.
+        would take two statements and ~450 µs of query building; on the loop,
+        none while nothing was committed since (``stable_reads``). A client with
+        recent failures is read each time: its count falls as the window slides.
         """
+        reads = self.stable_reads()
+        if reads is None:
+            return self._read_client(key, window)
+        return reads.get(
+            ("client", key), lambda: self._read_client(key, window), keep=_without_failures
+        )
+
+    def _read_client(
+        self, key: str, window: timedelta
+    ) -> tuple[ClientInfo, str | None, int] | None:
         since = _UTC.db_value(self._store.clock.now() - window)
         row = self._store.db.execute_sql(
             self._client_sql, (KIND_CLIENT, key, since, int(key), False)
@@ -325,6 +366,14 @@ class HotPath:
                 f"UPDATE access_token SET revoked = {p}, revoked_at = {p} WHERE id = {p}",
                 (True, _UTC.db_value(now), token_id),
             )
+
+
+def _always(_value: object) -> bool:
+    return True
+
+
+def _without_failures(found: tuple[ClientInfo, str | None, int] | None) -> bool:
+    return found is not None and found[2] == 0
 
 
 def _as_datetime(value: int | datetime) -> datetime:

@@ -36,9 +36,9 @@ def _batches(committer: GroupCommitter, monkeypatch: pytest.MonkeyPatch) -> list
     sizes: list[int] = []
     real: Callable[..., None] = committer._write
 
-    def counting(batch: list) -> None:  # type: ignore[type-arg]
+    def counting(batch: list, db: object) -> None:  # type: ignore[type-arg]
         sizes.append(len(batch))
-        real(batch)
+        real(batch, db)
 
     monkeypatch.setattr(committer, "_write", counting)
     return sizes

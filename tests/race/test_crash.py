@@ -165,7 +165,7 @@ client = store.clients.create("svc", client_credentials=True).client
 hot = AuthorizationServer(store).hot_path
 hot.committer.start()
 
-def crash(inserts):
+def crash(inserts, *rest):
     # Inside the batch's transaction, its rows INSERTed, before COMMIT: a real crash.
     print("thread", threading.current_thread() is threading.main_thread(), flush=True)
     os.kill(os.getpid(), signal.SIGKILL)

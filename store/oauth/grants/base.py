@@ -75,7 +75,9 @@ class Grant:
         raw = self.params.get("scope", "")
         if not raw:
             return within if within is not None else ()
-        return check_scopes(raw, self.client, within=within)
+        return check_scopes(
+            raw, self.client, within=within, defined=self.server.hot_path.defined_scopes
+        )
 
 
 class GrantRegistry:
