@@ -98,21 +98,29 @@ class HotPath:
         self._touch_sql = f"UPDATE access_token SET last_used_at = {p} WHERE id = {p}"
         self._stable_reads: StableReads | None = None
         self._stable_reads_of: object = None
+        self._checked_for: object = None
 
     def stable_reads(self) -> StableReads | None:
         """On the event loop over a SQLite file: the reads it keeps until another commit.
 
         None elsewhere (a pool thread, PostgreSQL, no endpoint running): read each time.
         """
-        if _deferred.get() is None or not self.committer.running:
+        pending = _deferred.get()
+        if pending is None or not self.committer.running:
             return None
         connection = self.committer.loop_connection()
         if connection is None:
             return None
-        if self._stable_reads_of is not connection:
-            self._stable_reads = StableReads(connection.data_version)
+        reads = self._stable_reads
+        if reads is None or self._stable_reads_of is not connection:
+            reads = self._stable_reads = StableReads(connection.data_version)
             self._stable_reads_of = connection
-        return self._stable_reads
+        if self._checked_for is not pending:
+            # Once per request (its list of pending commits tells requests apart):
+            # a change committed while one request is answered is seen by the next.
+            reads.recheck()
+            self._checked_for = pending
+        return reads
 
     def defined_scopes(self, names: Iterable[str]) -> Set[str]:
         """Which of ``names`` are defined scopes (``store.scopes.defined``), kept on the loop."""
@@ -121,7 +129,10 @@ class HotPath:
             return scope_table.defined(names)
         wanted = frozenset(names)
         return reads.get(
-            ("scopes", wanted), lambda: frozenset(scope_table.defined(wanted)), keep=_always
+            ("scopes", wanted),
+            lambda: frozenset(scope_table.defined(wanted)),
+            keep=_always,
+            recheck=False,
         )
 
     def access_token(self, token: str) -> TokenInfo | None:
@@ -225,7 +236,10 @@ class HotPath:
         if reads is None:
             return self._read_client(key, window)
         return reads.get(
-            ("client", key), lambda: self._read_client(key, window), keep=_without_failures
+            ("client", key),
+            lambda: self._read_client(key, window),
+            keep=_without_failures,
+            recheck=False,
         )
 
     def _read_client(

@@ -36,16 +36,22 @@ class StableReads:
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: Hashable, read: Callable[[], T], *, keep: Callable[[T], bool]) -> T:
+    def get(
+        self,
+        key: Hashable,
+        read: Callable[[], T],
+        *,
+        keep: Callable[[T], bool],
+        recheck: bool = True,
+    ) -> T:
         """The value kept for ``key`` if nothing was committed since; else ``read()``.
 
         ``keep`` says whether a value read may be kept: a value that goes stale
         without a commit (a count over a sliding window) must not be.
+        ``recheck=False`` trusts the last ``recheck()`` (made for the same request).
         """
-        version = self._version()
-        if version != self._seen:
-            self._values.clear()
-            self._seen = version
+        if recheck:
+            self.recheck()
         value = self._values.get(key, _MISSING)
         if value is not _MISSING:
             self.hits += 1
@@ -57,6 +63,13 @@ class StableReads:
                 self._values.clear()
             self._values[key] = value
         return value
+
+    def recheck(self) -> None:
+        """Forget everything if another connection has committed since the last look."""
+        version = self._version()
+        if version != self._seen:
+            self._values.clear()
+            self._seen = version
 
     def clear(self) -> None:
         self._values.clear()

@@ -97,7 +97,8 @@ class EventLoopServer:
     @property
     def port(self) -> int:
         """The bound port (the real one once started on port 0)."""
-        return self._sock.getsockname()[1] if self._sock is not None else self._port
+        # Kept at bind: the issuer is built from it for every token (a syscall each).
+        return self._bound_port if self._sock is not None else self._port
 
     @property
     def url(self) -> str:
@@ -246,6 +247,7 @@ class EventLoopServer:
             (self.host, self._port), family=family, backlog=BACKLOG, reuse_port=self._reuse_port
         )
         sock.setblocking(False)
+        self._bound_port: int = sock.getsockname()[1]
         self._sock = sock
         return sock
 

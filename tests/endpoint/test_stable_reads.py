@@ -1,0 +1,140 @@
+"""The event loop keeps its client and scope reads until another connection commits.
+
+Every test warms the loop's reads with a granted request first, so what it
+checks is a kept read being thrown away: a change committed by the console (a
+thread of this process), by another process (the CLI), or a failure recorded
+by the loop itself, is seen by the very next request. Real SQLite file, real
+HTTP on 127.0.0.1, the real endpoint.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from authclients.store import Store
+from authclients.store.endpoint import TokenEndpoint
+from authclients.store.stable_reads import MAX_ENTRIES, StableReads
+from tests.endpoint.conftest import AUTHCLIENTS, basic
+
+CC = {"grant_type": "client_credentials", "scope": "read"}
+
+
+@pytest.fixture
+def sqlite_endpoint(store: Store, backend: str) -> Iterator[TokenEndpoint]:
+    if backend != "sqlite":
+        pytest.skip("SQLite only: on PostgreSQL every read runs on the pool, nothing is kept")
+    ep = TokenEndpoint(store, port=0)
+    ep.start()
+    yield ep
+    ep.stop()
+
+
+def _token(ep: TokenEndpoint, auth: tuple[str, str], **extra: str) -> requests.Response:
+    return requests.post(f"{ep.url}/oauth/token", data={**CC, **extra}, auth=auth, timeout=10)
+
+
+def _kept(ep: TokenEndpoint) -> StableReads:
+    reads = ep.authorization.hot_path._stable_reads
+    assert reads is not None, "the loop kept nothing"
+    return reads
+
+
+@pytest.fixture
+def warm(store: Store, sqlite_endpoint: TokenEndpoint):  # type: ignore[no-untyped-def]
+    """A client_credentials client whose reads the loop has kept (a hit proves it)."""
+    created = store.clients.create("svc", client_credentials=True, scopes="read write")
+    for _ in range(3):
+        assert _token(sqlite_endpoint, basic(created)).status_code == 200
+    assert _kept(sqlite_endpoint).hits >= 2
+    return created
+
+
+def test_a_secret_rotated_in_the_console_is_refused_on_the_next_request(
+    store: Store, sqlite_endpoint: TokenEndpoint, warm
+) -> None:  # type: ignore[no-untyped-def]
+    rotated = store.clients.rotate_secret(warm.client.id)
+    refused = _token(sqlite_endpoint, basic(warm))
+    assert refused.status_code == 401, refused.text
+    assert refused.json()["error"] == "invalid_client"
+    assert _token(sqlite_endpoint, basic(rotated)).status_code == 200
+
+
+def test_a_secret_rotated_by_another_process_is_refused_on_the_next_request(
+    store: Store, sqlite_endpoint: TokenEndpoint, warm, db_path
+) -> None:  # type: ignore[no-untyped-def]
+    done = subprocess.run(
+        [AUTHCLIENTS, "clients", "rotate-secret", str(warm.client.id), "--yes", "--json"],
+        env={"AUTHCLIENTS_DB": str(db_path), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    refused = _token(sqlite_endpoint, basic(warm))
+    assert refused.status_code == 401, refused.text
+
+
+def test_a_client_disabled_deleted_or_without_the_grant_gets_nothing_more(
+    store: Store, sqlite_endpoint: TokenEndpoint, warm
+) -> None:  # type: ignore[no-untyped-def]
+    store.clients.set_disabled(warm.client.id, True)
+    assert _token(sqlite_endpoint, basic(warm)).json()["error"] == "invalid_client"
+    store.clients.set_disabled(warm.client.id, False)
+    assert _token(sqlite_endpoint, basic(warm)).status_code == 200
+    store.clients.update(
+        warm.client.id,
+        client_credentials=False,
+        authorization_code=True,
+        redirect_uris=["https://app.example.com/cb"],
+    )
+    assert _token(sqlite_endpoint, basic(warm)).json()["error"] == "unauthorized_client"
+    store.clients.delete(warm.client.id)
+    assert _token(sqlite_endpoint, basic(warm)).json()["error"] == "invalid_client"
+
+
+def test_a_scope_deleted_is_refused_on_the_next_request(
+    store: Store, sqlite_endpoint: TokenEndpoint
+) -> None:
+    # No scope list of its own: any defined scope, as the scope table says now.
+    store.scopes.add("reports")
+    anything = store.clients.create("any", client_credentials=True)
+    for _ in range(2):
+        assert _token(sqlite_endpoint, basic(anything), scope="reports").status_code == 200
+    assert _kept(sqlite_endpoint).hits >= 1
+    store.scopes.delete("reports")
+    refused = _token(sqlite_endpoint, basic(anything), scope="reports")
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["error"] == "invalid_scope"
+
+
+def test_wrong_secrets_still_lock_a_client_whose_reads_were_kept(
+    store: Store, sqlite_endpoint: TokenEndpoint, warm
+) -> None:  # type: ignore[no-untyped-def]
+    limit = sqlite_endpoint.authorization.limiter.limit
+    wrong = (str(warm.client.id), "not-the-secret")
+    for _ in range(limit):
+        assert _token(sqlite_endpoint, wrong).status_code == 401
+    # The right secret now waits: the failures were counted, not a kept count of 0.
+    locked = _token(sqlite_endpoint, basic(warm))
+    assert locked.status_code == 429, locked.text
+    assert "Retry-After" in locked.headers
+
+
+def test_what_is_kept_is_bounded() -> None:
+    version = [0]
+    reads = StableReads(lambda: version[0])
+    for n in range(MAX_ENTRIES * 3):
+        assert reads.get(n, lambda n=n: n * 2, keep=lambda _v: True) == n * 2
+    assert len(reads._values) <= MAX_ENTRIES
+    # A value that may not be kept is read every time; a new version forgets the rest.
+    calls: list[int] = []
+    reads.get("x", lambda: calls.append(1) or 1, keep=lambda _v: False)
+    reads.get("x", lambda: calls.append(1) or 1, keep=lambda _v: False)
+    assert len(calls) == 2
+    reads.get("y", lambda: "old", keep=lambda _v: True)
+    version[0] += 1
+    assert reads.get("y", lambda: "new", keep=lambda _v: True) == "new"
