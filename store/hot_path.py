@@ -11,11 +11,10 @@ Plain SQL-92 plus ``RETURNING`` (SQLite 3.35+, PostgreSQL), so it runs on both.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import dataclasses
 import logging
-from collections.abc import Awaitable, Iterable, Iterator, Set
+from collections.abc import Awaitable, Iterable, Set
 from datetime import datetime, timedelta
 
 from authclients.store import crypto
@@ -48,20 +47,25 @@ _deferred: contextvars.ContextVar[list[Awaitable[int]] | None] = contextvars.Con
 )
 
 
-@contextlib.contextmanager
-def deferring_commits() -> Iterator[list[Awaitable[int]]]:
+class deferring_commits:
     """On the event loop: token writes made inside are queued, not waited for.
 
     Yields the list that receives one future per queued write (a new client
     token, a token's last use); the caller must await them all before it
-    answers (every token is committed before its answer).
+    answers (every token is committed before its answer). A class, not a
+    generator: it wraps every request on the loop, where a generator's
+    context manager cost ~3 µs.
     """
-    pending: list[Awaitable[int]] = []
-    reset = _deferred.set(pending)
-    try:
-        yield pending
-    finally:
-        _deferred.reset(reset)
+
+    __slots__ = ("_pending", "_reset")
+
+    def __enter__(self) -> list[Awaitable[int]]:
+        self._pending: list[Awaitable[int]] = []
+        self._reset = _deferred.set(self._pending)
+        return self._pending
+
+    def __exit__(self, *exc: object) -> None:
+        _deferred.reset(self._reset)
 
 
 class HotPath:

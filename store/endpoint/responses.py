@@ -16,6 +16,10 @@ NO_STORE = (("Cache-Control", "no-store"), ("Pragma", "no-cache"))
 """RFC 6749 §5.1: token responses (and, here, every response) are never cached."""
 
 
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True).encode
+"""``json.dumps`` with these options builds a new encoder per call."""
+
+
 @dataclass(frozen=True, slots=True)
 class Response:
     """One answer, before it is serialised.
@@ -39,8 +43,10 @@ def json_response(
     status: int, value: object, headers: Iterable[tuple[str, str]] = (), *, close: bool = False
 ) -> Response:
     """``value`` as compact ASCII JSON, never cached."""
-    body = json.dumps(value, separators=(",", ":"), ensure_ascii=True).encode("ascii")
-    return Response(status, body, JSON_TYPE, (*NO_STORE, *headers), close)
+    body = _JSON(value).encode("ascii")
+    # The same tuple when nothing is added: ``serialise`` has its lines ready.
+    extra = tuple(headers)
+    return Response(status, body, JSON_TYPE, (*NO_STORE, *extra) if extra else NO_STORE, close)
 
 
 def error_response(
@@ -63,6 +69,7 @@ def refusal_response(error: ParseError) -> Response:
 
 
 _PHRASES = {status.value: status.phrase for status in HTTPStatus}
+_NO_STORE_LINES = "\r\n".join(f"{name}: {value}" for name, value in NO_STORE)
 _date_cache: tuple[int, str] = (0, "")
 
 
@@ -86,16 +93,19 @@ def serialise(response: Response, *, head_only: bool = False, close: bool = Fals
     """
     status = response.status
     lines = [
-        f"HTTP/1.1 {status} {_PHRASES.get(status, 'Unknown')}",
-        f"Date: {http_date()}",
-        "Server: authclients",
-        "X-Content-Type-Options: nosniff",
+        f"HTTP/1.1 {status} {_PHRASES.get(status, 'Unknown')}\r\n"
+        f"Date: {http_date()}\r\nServer: authclients\r\nX-Content-Type-Options: nosniff"
     ]
     if response.content_type:
         lines.append(f"Content-Type: {response.content_type}")
     lines.append(f"Content-Length: {len(response.body)}")
-    lines.extend(f"{name}: {value}" for name, value in response.headers)
+    headers = response.headers
+    if headers is NO_STORE:
+        lines.append(_NO_STORE_LINES)
+    elif headers:
+        lines.extend([f"{name}: {value}" for name, value in headers])
     if close:
         lines.append("Connection: close")
-    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+    lines.append("\r\n")
+    head = "\r\n".join(lines).encode("latin-1", "replace")
     return head if head_only else head + response.body

@@ -107,11 +107,14 @@ class Router:
         """The answer to ``request``, whatever happens: every failure is a JSON error."""
         # The address behind a trusted proxy (else the peer) is what the brute-force
         # limits, the session caps and the request log see.
-        request.address = self.proxies.client_address(
-            request.source or None,
-            request.headers.get_all("Forwarded") or [],
-            request.headers.get_all("X-Forwarded-For") or [],
-        )
+        if self.proxies.networks:
+            request.address = self.proxies.client_address(
+                request.source or None,
+                request.headers.get_all("Forwarded") or [],
+                request.headers.get_all("X-Forwarded-For") or [],
+            )
+        else:  # no --trust-proxy: the peer, whatever the headers say
+            request.address = request.source or None
         try:
             route = self.routes.get(request.path)
             if route is None:
