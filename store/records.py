@@ -61,6 +61,10 @@ class ClientLifetimes:
         )
 
 
+_GRANT_NAMES = frozenset(grant.name for grant in CLIENT_GRANTS)
+"""The grants a client switches on or off: each is a field of ``ClientInfo``."""
+
+
 @dataclass(frozen=True)
 class ClientInfo:
     """A client as the admin sees it: never its secret, only the hint."""
@@ -103,7 +107,7 @@ class ClientInfo:
             return self.authorization_code or self.password or self.device
         if grant_type == GRANT_DEVICE_CODE:
             grant_type = GRANT_DEVICE
-        return grant_type in self.grant_types
+        return grant_type in _GRANT_NAMES and bool(getattr(self, grant_type))
 
 
 @dataclass(frozen=True)
