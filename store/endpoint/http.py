@@ -11,7 +11,7 @@ import base64
 import binascii
 import re
 from collections.abc import Iterable, Mapping
-from urllib.parse import parse_qsl, unquote_plus
+from urllib.parse import unquote_plus
 
 from authclients.store.endpoint.http11 import Headers, Request
 from authclients.store.endpoint.responses import NO_STORE, Response, json_response
@@ -105,14 +105,7 @@ def parse_form(data: bytes | str, *, where: str = "body") -> dict[str, str]:
     if _BAD_PERCENT.search(text):
         raise InvalidRequest(f"The {where} has a broken percent-encoding (% not followed by hex).")
     try:
-        pairs = parse_qsl(
-            text,
-            keep_blank_values=True,
-            strict_parsing=bool(text),
-            encoding="utf-8",
-            errors="strict",
-            max_num_fields=MAX_FIELDS,
-        )
+        pairs = form_pairs(text)
     except UnicodeDecodeError:
         raise InvalidRequest(f"A parameter of the {where} is not valid UTF-8.") from None
     except ValueError:
@@ -141,6 +134,32 @@ def parse_form(data: bytes | str, *, where: str = "body") -> dict[str, str]:
             )
         params[name] = value
     return params
+
+
+def form_pairs(text: str) -> list[tuple[str, str]]:
+    """``parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text), errors="strict",
+    max_num_fields=MAX_FIELDS)``, without decoding what holds no ``%`` or ``+``.
+
+    The same pairs and the same errors (``ValueError``, ``UnicodeDecodeError``):
+    ``tests/endpoint/test_form_pairs.py`` compares them. Every token request is
+    parsed here; ``parse_qsl`` decoded each name and value, escaped or not.
+    """
+    if not text:
+        return []
+    fields = text.split("&")
+    if len(fields) > MAX_FIELDS:
+        raise ValueError("too many fields")
+    pairs = []
+    for field in fields:
+        name, equals, value = field.partition("=")
+        if not equals:
+            raise ValueError("a field without '='")
+        if "%" in name or "+" in name:
+            name = unquote_plus(name, errors="strict")
+        if "%" in value or "+" in value:
+            value = unquote_plus(value, errors="strict")
+        pairs.append((name, value))
+    return pairs
 
 
 def safe_client_id(value: object) -> str | None:
