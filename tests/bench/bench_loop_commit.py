@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"batches on the loop {stats.loop_batches} ({stats.loop_tokens} tokens, "
         f"{stats.loop_tokens / max(1, stats.loop_batches):.1f} per batch); handed to the "
-        f"writer {stats.handed_to_writer} (busy {stats.loop_busy})"
+        f"writer {stats.handed_to_writer} (busy {stats.loop_busy}); WAL checkpoints by the "
+        f"writer thread {stats.checkpoints}"
     )
     print(
         "loop blocked per commit: "
