@@ -42,9 +42,10 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -60,6 +61,7 @@ from tests.bench.bench_compare import (  # noqa: E402
 )
 from tests.bench.bench_cpu_per_token import max_threads  # noqa: E402
 from tests.bench.bench_endpoint import (  # noqa: E402
+    BenchIds,
     count_tokens,
     request_for,
     run_wrk,
@@ -67,6 +69,8 @@ from tests.bench.bench_endpoint import (  # noqa: E402
     start_server,
     stop_server,
 )
+
+V = TypeVar("V")
 
 RATIO_TO_REFERENCE = 1.2
 """client_credentials tokens/s over oidc-provider's, in the same run."""
@@ -187,7 +191,9 @@ def judge(f: Figures) -> list[Verdict]:
     return rows
 
 
-def _row(target: str, value, show, test) -> Verdict:  # type: ignore[no-untyped-def]
+def _row(
+    target: str, value: V | None, show: Callable[[V], str], test: Callable[[V], bool]
+) -> Verdict:
     if value is None:
         return Verdict(target, "not measured", None)
     return Verdict(target, show(value), bool(test(value)))
@@ -233,7 +239,9 @@ def watching_threads(pid: int, phase: str, figures: Figures) -> Iterator[None]:
         figures.max_threads = max(figures.max_threads or 0, most)
 
 
-def compare(args: argparse.Namespace, target: str, pid: int, url: str, ids, figures: Figures):  # type: ignore[no-untyped-def]
+def compare(
+    args: argparse.Namespace, target: str, pid: int, url: str, ids: BenchIds, figures: Figures
+) -> bool:
     """Part a: the three scenarios against oidc-provider; returns whether a guarantee broke."""
     reference, info = start_reference()
     print(f"oidc-provider at {info['url']} (in memory)", flush=True)
@@ -278,8 +286,8 @@ def compare(args: argparse.Namespace, target: str, pid: int, url: str, ids, figu
 
 
 def password_load(
-    args: argparse.Namespace, target: str, pid: int, url: str, ids, figures: Figures
-) -> None:  # type: ignore[no-untyped-def]
+    args: argparse.Namespace, target: str, pid: int, url: str, ids: BenchIds, figures: Figures
+) -> None:
     """Part b: the password grant, whose bcrypt runs on the blocking pool (threads)."""
     with watching_threads(pid, "password", figures):
         before = count_tokens(target)
@@ -297,7 +305,9 @@ def password_load(
         figures.cc_committed &= stored >= answered
 
 
-def slow_clients(args: argparse.Namespace, pid: int, url: str, ids, figures: Figures) -> None:  # type: ignore[no-untyped-def]
+def slow_clients(
+    args: argparse.Namespace, pid: int, url: str, ids: BenchIds, figures: Figures
+) -> None:
     """Part c: wrk on client_credentials without, then with, the dribbling connections."""
     from tests.bench.bench_slow_clients import SlowClients, _describe
     from tests.bench.bench_slow_clients import run_wrk as wrk_t2
