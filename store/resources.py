@@ -11,7 +11,7 @@ import peewee as pw
 from authclients.store import crypto, validation
 from authclients.store.context import StoreContext
 from authclients.store.errors import NotFound, ValidationError
-from authclients.store.models import AccessToken, Client, RefreshToken, ResourceServer
+from authclients.store.models import Client, ResourceServer
 
 RESOURCES_PER_REQUEST = 10
 """More ``resource`` parameters than this in one request is not a real client."""
@@ -147,21 +147,25 @@ class ResourceServers:
         )
 
     def audience_of(self, token: str) -> tuple[str, ...]:
-        """The audience an access (or refresh) token is bound to; empty when none or unknown."""
+        """The audience an access (or refresh) token is bound to; empty when none or unknown.
+
+        Plain SQL by the tokens' unique digest indexes: introspection and ``users/me``
+        ask this on every request, and Peewee building the query cost ~100 µs, a third
+        of an introspection (the statements below run in a few µs).
+        """
+        db = self._store.db
+        p = db.param
         digest = crypto.digest(token or "")
-        value = (
-            AccessToken.select(AccessToken.audience)
-            .where(AccessToken.token_hash == digest)
-            .scalar()
-        )
-        if value is None:
-            value = (
-                AccessToken.select(AccessToken.audience)
-                .join(RefreshToken, on=RefreshToken.access_token == AccessToken.id)
-                .where(RefreshToken.token_hash == digest)
-                .scalar()
-            )
-        return tuple((value or "").split())
+        row = db.execute_sql(
+            f"SELECT audience FROM access_token WHERE token_hash = {p}", (digest,)
+        ).fetchone()
+        if row is None:
+            row = db.execute_sql(
+                "SELECT a.audience FROM access_token a JOIN refresh_token r "
+                f"ON r.access_token_id = a.id WHERE r.token_hash = {p}",
+                (digest,),
+            ).fetchone()
+        return tuple(((row[0] if row else None) or "").split())
 
 
 def _info(row: ResourceServer) -> ResourceInfo:

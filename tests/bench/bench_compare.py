@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.bench.bench_cpu_per_token import cpu_seconds  # noqa: E402
 from tests.bench.bench_endpoint import (  # noqa: E402
     Request,
     count_tokens,
@@ -100,6 +101,73 @@ def describe(label: str, result: dict[str, object]) -> str:
     )
 
 
+def run_scenario(
+    scenario: str,
+    servers: dict[str, tuple[str, Request]],
+    *,
+    runs: int,
+    seconds: int,
+    connections: int,
+    threads: int,
+    target: str,
+    pid: int | None = None,
+) -> tuple[dict[str, list[dict[str, object]]], bool]:
+    """Warm every server up, then ``runs`` interleaved runs each; every run printed.
+
+    ``servers`` maps a name to its base URL and request; ``"authclients"`` is ours,
+    on the SQLite file ``target``. With ``pid`` (ours) each of our runs also gets
+    ``cpu_us``: the process's CPU time per answer. Returns the runs per server,
+    and True when one of ours broke a guarantee (a non-2xx, a socket error, a
+    client_credentials answer whose token is not in the database).
+    """
+    failed = False
+    for base, request in servers.values():  # warm both up (JIT, caches, WAL)
+        run_wrk_request(base, request, 1, connections, threads=threads)
+    results: dict[str, list[dict[str, object]]] = {name: [] for name in servers}
+    for run in range(1, runs + 1):
+        for name, (base, request) in servers.items():
+            ours = name == "authclients"
+            before = count_tokens(target) if ours else 0
+            cpu_before = sum(cpu_seconds(pid)) if ours and pid else 0.0
+            result = run_wrk_request(base, request, seconds, connections, threads=threads)
+            line = describe(f"{scenario} {name} #{run}", result)
+            answered = int(result["requests"]) - int(result["non_2xx"])  # type: ignore[call-overload]
+            if ours and pid:
+                result["cpu_us"] = (sum(cpu_seconds(pid)) - cpu_before) / max(answered, 1) * 1e6
+                line += f"  CPU {result['cpu_us']:.0f} µs/answer"
+            if ours and scenario == "client_credentials":
+                stored = count_tokens(target) - before
+                line += f"  in db {stored} >= answered {answered}: {stored >= answered}"
+                result["committed"] = stored >= answered
+                failed |= stored < answered
+            if ours:
+                failed |= bool(result["non_2xx"] or result["socket_errors"])
+            print(f"{line}  load {os.getloadavg()[0]:.1f}", flush=True)
+            results[name].append(result)
+    return results, failed
+
+
+def medians(results: dict[str, list[dict[str, object]]]) -> dict[str, dict[str, float]]:
+    """Per server, the median of each of wrk's figures over its runs."""
+    return {
+        name: {
+            key: statistics.median(float(r[key]) for r in runs)  # type: ignore[arg-type]
+            for key in ("rps", "p50_ms", "p99_ms", "non_2xx", "socket_errors")
+        }
+        for name, runs in results.items()
+    }
+
+
+def print_medians(scenario: str, results: dict[str, list[dict[str, object]]]) -> float:
+    """Print each server's medians and return authclients' rate over oidc-provider's."""
+    median = medians(results)
+    for name, figures in median.items():
+        print(describe(f"{scenario} {name} MEDIAN", figures))  # type: ignore[arg-type]
+    ratio = median["authclients"]["rps"] / max(median["oidc-provider"]["rps"], 1.0)
+    print(f"{scenario}: authclients / oidc-provider = {ratio:.2f}x", flush=True)
+    return ratio
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=8)
@@ -132,36 +200,18 @@ def main(argv: list[str] | None = None) -> int:
                 "authclients": (url, request_for(scenario, ids)),
                 "oidc-provider": (info["url"], reference_request(scenario, info)),
             }
-            for base, request in servers.values():  # warm both up (JIT, caches, WAL)
-                run_wrk_request(base, request, 1, args.connections, threads=args.threads)
-            results: dict[str, list[dict[str, object]]] = {name: [] for name in servers}
-            for run in range(1, args.runs + 1):
-                for name, (base, request) in servers.items():
-                    before = count_tokens(target) if name == "authclients" else 0
-                    result = run_wrk_request(
-                        base, request, args.seconds, args.connections, threads=args.threads
-                    )
-                    line = describe(f"{scenario} {name} #{run}", result)
-                    if name == "authclients" and scenario == "client_credentials":
-                        stored = count_tokens(target) - before
-                        answered = int(result["requests"]) - int(result["non_2xx"])  # type: ignore[call-overload]
-                        line += f"  in db {stored} >= answered {answered}: {stored >= answered}"
-                        failed |= stored < answered
-                    if name == "authclients":
-                        failed |= bool(result["non_2xx"] or result["socket_errors"])
-                    print(f"{line}  load {os.getloadavg()[0]:.1f}", flush=True)
-                    results[name].append(result)
-            medians = {
-                name: {
-                    key: statistics.median(float(r[key]) for r in runs)  # type: ignore[arg-type]
-                    for key in ("rps", "p50_ms", "p99_ms", "non_2xx", "socket_errors")
-                }
-                for name, runs in results.items()
-            }
-            for name, median in medians.items():
-                print(describe(f"{scenario} {name} MEDIAN", median))  # type: ignore[arg-type]
-            ratio = medians["authclients"]["rps"] / max(medians["oidc-provider"]["rps"], 1.0)
-            print(f"{scenario}: authclients / oidc-provider = {ratio:.2f}x", flush=True)
+            results, broke = run_scenario(
+                scenario,
+                servers,
+                runs=args.runs,
+                seconds=args.seconds,
+                connections=args.connections,
+                threads=args.threads,
+                target=target,
+                pid=ours.pid,
+            )
+            failed |= broke
+            print_medians(scenario, results)
     finally:
         stop_server(ours)
         reference.terminate()
