@@ -95,7 +95,7 @@ class HotPath:
         self._token_sql = (
             "SELECT a.id, a.client_id, c.name, c.revoked, a.user_id, u.username, a.name, "
             "a.scopes, a.grant_type, a.created_at, a.expires_at, a.revoked, a.revoked_at, "
-            "a.last_used_at, a.token_hint, a.jti "
+            "a.last_used_at, a.token_hint, a.jti, a.audience "
             "FROM access_token a JOIN client c ON c.id = a.client_id "
             f'LEFT OUTER JOIN "user" u ON u.id = a.user_id WHERE a.token_hash = {p}'
         )
@@ -144,6 +144,12 @@ class HotPath:
 
         The same answer as ``Tokens.find``, without Peewee building the query.
         """
+        found = self.access_token_and_audience(token)
+        return found[0] if found is not None else None
+
+    def access_token_and_audience(self, token: str) -> tuple[TokenInfo, tuple[str, ...]] | None:
+        """``access_token`` and the resource servers it is bound to (RFC 8707), in the same
+        read (``ResourceServers.audience_of`` would be a second one)."""
         row = self._store.db.execute_sql(self._token_sql, (crypto.digest(token),)).fetchone()
         if row is None:
             return None
@@ -157,7 +163,7 @@ class HotPath:
             state = STATE_EXPIRED
         else:
             state = STATE_ACTIVE
-        return TokenInfo(
+        info = TokenInfo(
             id=row[0],
             client_id=row[1],
             client_name=row[2],
@@ -175,6 +181,7 @@ class HotPath:
             state=state,
             token_format=token_format_of(row[15]),
         )
+        return info, tuple((row[16] or "").split())
 
     def introspect(self, token: str) -> dict[str, object] | None:
         """RFC 7662 §2.2 claims of an access token, as ``Tokens.introspect`` gives them.
@@ -182,11 +189,19 @@ class HotPath:
         None when no access token has this digest: it may be a refresh token,
         which ``Tokens.introspect`` answers (rare enough to leave to the ORM).
         """
-        info = self.access_token(token)
-        if info is None:
+        found = self.introspect_with_audience(token)
+        return found[0] if found is not None else None
+
+    def introspect_with_audience(
+        self, token: str
+    ) -> tuple[dict[str, object], tuple[str, ...]] | None:
+        """``introspect``'s claims and the token's audience, from one read."""
+        found = self.access_token_and_audience(token)
+        if found is None:
             return None
+        info, audience = found
         if info.state != STATE_ACTIVE:
-            return {"active": False}
+            return {"active": False}, ()
         body: dict[str, object] = {
             "active": True,
             "scope": " ".join(info.scopes),
@@ -199,7 +214,7 @@ class HotPath:
         if info.username:
             body["username"] = info.username
             body["sub"] = str(info.user_id)
-        return body
+        return body, audience
 
     def authenticate_bearer(self, token: str) -> TokenInfo | None:
         """The active access token presented, its last use recorded; None if not active.
@@ -208,14 +223,20 @@ class HotPath:
         committer (awaited by the caller on the loop, see ``deferring_commits``)
         and skipped when the recorded use is less than ``TOUCH_RESOLUTION`` old.
         """
-        info = self.access_token(token)
-        if info is None or info.state != STATE_ACTIVE:
+        found = self.bearer_and_audience(token)
+        return found[0] if found is not None else None
+
+    def bearer_and_audience(self, token: str) -> tuple[TokenInfo, tuple[str, ...]] | None:
+        """``authenticate_bearer`` and the token's audience (RFC 8707), from one read."""
+        found = self.access_token_and_audience(token)
+        if found is None or found[0].state != STATE_ACTIVE:
             return None
+        info = found[0]
         now = self._store.clock.now()
         if info.last_used_at is not None and now - info.last_used_at < TOUCH_RESOLUTION:
             # Used within the last second already: a token called flat out would
             # otherwise cost a write per request for a column shown to the second.
-            return info
+            return found
         deferred = _deferred.get()
         if deferred is not None and self.committer.running:
             deferred.append(self.committer.submit_touch(info.id, now))
@@ -224,7 +245,7 @@ class HotPath:
         else:
             with self._store.writing():
                 self._store.db.execute_sql(self._touch_sql, (_UTC.db_value(now), info.id)).close()
-        return info
+        return found
 
     def client_for_auth(
         self, key: str, window: timedelta

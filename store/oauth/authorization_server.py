@@ -239,16 +239,15 @@ class AuthorizationServer:
         """
         if len(bearer) > BEARER_MAX:
             raise InvalidToken("The access token is malformed.")
-        info = self.hot_path.authenticate_bearer(bearer)
-        if info is None:
+        found = self.hot_path.bearer_and_audience(bearer)
+        if found is None:
             raise InvalidToken("The access token is unknown, expired or revoked.")
-        if issuer is not None:
-            audience = self.store.resources.audience_of(bearer)
-            if audience and not {issuer, issuer + "/api/1.0"} & set(audience):
-                raise InvalidToken(
-                    "The access token is for another resource server (its audience); ask for "
-                    "one without resource, or with this API's URL."
-                )
+        info, audience = found
+        if issuer is not None and audience and not {issuer, issuer + "/api/1.0"} & set(audience):
+            raise InvalidToken(
+                "The access token is for another resource server (its audience); ask for "
+                "one without resource, or with this API's URL."
+            )
         user = None
         if info.user_id is not None:
             user = {"id": info.user_id, "username": info.username}

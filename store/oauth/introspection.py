@@ -28,12 +28,14 @@ class IntrospectionEndpoint:
         if client.public:
             raise InvalidClient("A public client cannot use token introspection.")
         token = token_param(params)
-        body = self.server.hot_path.introspect(token)
-        if body is None:
+        found = self.server.hot_path.introspect_with_audience(token)
+        if found is None:
             # Not an access token: a refresh token, or nothing.
             body = self.server.store.tokens.introspect(token)
+            audience = self.server.store.resources.audience_of(token) if body.get("active") else ()
+        else:
+            body, audience = found
         if body.get("active"):
-            audience = self.server.store.resources.audience_of(token)
             mine = body.get("client_id") == str(client.id)
             if not mine and not self._serves(client.id, body, audience):
                 body = {"active": False}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from authclients.store import Store
+from authclients.store.hot_path import HotPath
 from authclients.store.records import ClientInfo, UserInfo
 
 API = "https://api.example.com"
@@ -32,3 +33,24 @@ def test_an_unbound_or_unknown_token_has_none(
     assert store.resources.audience_of(unbound.refresh_token or "") == ()
     assert store.resources.audience_of("no such token") == ()
     assert store.resources.audience_of("") == ()
+
+
+def test_the_hot_path_reads_the_same_audience_with_the_token(
+    store: Store, client: ClientInfo, alice: UserInfo
+) -> None:
+    """Introspection and ``users/me`` read the token and its audience in one statement."""
+    hot = HotPath(store)
+    bound = store.tokens.issue(client, grant_type="password", user_id=alice.id, audience=(API, MCP))
+    unbound = store.tokens.issue(client, grant_type="password", user_id=alice.id)
+    for issued in (bound, unbound):
+        expected = store.resources.audience_of(issued.access_token)
+        found = hot.access_token_and_audience(issued.access_token)
+        assert found is not None and found[1] == expected
+        claims = hot.introspect_with_audience(issued.access_token)
+        assert claims is not None and claims[1] == expected
+        assert claims[0] == store.tokens.introspect(issued.access_token)
+        bearer = hot.bearer_and_audience(issued.access_token)
+        assert bearer is not None and bearer[1] == expected
+    store.tokens.revoke(bound.info.id)
+    assert hot.introspect_with_audience(bound.access_token) == ({"active": False}, ())
+    assert hot.bearer_and_audience(bound.access_token) is None
