@@ -33,6 +33,7 @@ import peewee as pw
 from authclients.store.context import StoreContext
 from authclients.store.loop_connection import LoopConnection
 from authclients.store.models import UTCDateTimeField
+from authclients.store.off_loop_writes import OffLoopWrite
 from authclients.store.writer_lock import writer_lock
 
 _UTC = UTCDateTimeField()
@@ -283,6 +284,19 @@ class GroupCommitter:
         self._gather(_Job(params, future, check=check))
         return future
 
+    def submit_write(self, write: Callable[[], object]) -> asyncio.Future[int]:
+        """Run ``write`` on the writer thread, in queue order; the future settles after it.
+
+        Call on the loop thread: for writes that would otherwise wait on the loop
+        for SQLite's lock (``HotPath.write_off_loop``).
+        """
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        if self._thread is None:
+            future.set_exception(RuntimeError(_STOPPING))
+        else:
+            self._queue.put(OffLoopWrite(write, future, _STOPPING))
+        return future
+
     # -- the loop's side: one hand-over per batch --------------------------------------
 
     def _gather(self, job: _Job) -> None:
@@ -342,9 +356,13 @@ class GroupCommitter:
                 if item is _CHECKPOINT:
                     self._checkpoint(db)
                     continue
+                if isinstance(item, OffLoopWrite):
+                    item.run()
+                    continue
                 batch: list[_Job] = []
                 lists: list[list[_Job]] = []
                 stop = checkpoint = False
+                write: OffLoopWrite | None = None
                 while True:
                     if isinstance(item, list):
                         lists.append(item)
@@ -362,12 +380,17 @@ class GroupCommitter:
                     if item is _CHECKPOINT:
                         checkpoint = True
                         break
+                    if isinstance(item, OffLoopWrite):
+                        write = item  # after this batch: queue order is kept
+                        break
                 self._commit(db, [*batch, *(job for jobs in lists for job in jobs)])
                 _answer(batch)
                 for jobs in lists:
                     self._hand_back(jobs)
                 if checkpoint:
                     self._checkpoint(db)
+                if write is not None:
+                    write.run()
                 if stop:
                     return
         finally:
@@ -379,7 +402,9 @@ class GroupCommitter:
                     break
                 if left is _CHECKPOINT:
                     continue
-                if isinstance(left, list):
+                if isinstance(left, OffLoopWrite):
+                    left.stopped()
+                elif isinstance(left, list):
                     for job in left:
                         job.error = RuntimeError(_STOPPING)
                     self._hand_back(left)

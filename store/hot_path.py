@@ -11,10 +11,11 @@ Plain SQL-92 plus ``RETURNING`` (SQLite 3.35+, PostgreSQL), so it runs on both.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import dataclasses
 import logging
-from collections.abc import Awaitable, Iterable, Set
+from collections.abc import Awaitable, Callable, Iterable, Set
 from datetime import datetime, timedelta
 
 from authclients.store import crypto
@@ -125,6 +126,22 @@ class HotPath:
             reads.recheck()
             self._checked_for = pending
         return reads
+
+    def write_off_loop(self, write: Callable[[], object]) -> asyncio.Future[int] | None:
+        """Run ``write`` now, or on the event loop hand it to the writer thread.
+
+        On the loop the answer waits for the returned future (it is queued with the
+        request's other commits); None when ``write`` already ran here. The loop's
+        Peewee connection waits up to its busy timeout (10 s) for SQLite's lock, and
+        every connection of the loop would wait with it.
+        """
+        deferred = _deferred.get()
+        if deferred is None or not self.committer.running:
+            write()
+            return None
+        future = self.committer.submit_write(write)
+        deferred.append(future)
+        return future
 
     def defined_scopes(self, names: Iterable[str]) -> Set[str]:
         """Which of ``names`` are defined scopes (``store.scopes.defined``), kept on the loop."""

@@ -26,6 +26,7 @@ from authclients.store.oauth.errors import (
     InvalidClient,
     InvalidGrant,
     InvalidToken,
+    SlowDown,
     slowed_down,
 )
 from authclients.store.oauth.grants import GRANTS, GrantRegistry
@@ -70,6 +71,8 @@ class AuthorizationServer:
         self.limiter = limiter or RateLimiter(self.store)
         self.grants = grants
         self.hot_path = HotPath(self.store)
+        self._unsettled_failures: dict[str, int] = {}
+        """Wrong client secrets handed to the writer thread and not yet committed (loop only)."""
         self.authorize_endpoint = AuthorizationEndpoint(self)
         self.revocation = RevocationEndpoint(self)
         self.introspection = IntrospectionEndpoint(self)
@@ -121,17 +124,47 @@ class AuthorizationServer:
             raise InvalidClient(
                 f"Client {client.id} is confidential: authenticate it with its secret."
             )
+        # Failures the writer thread has not committed yet count too: guesses sent
+        # side by side must not all be compared while the first ones wait for the lock.
+        failures += self._unsettled_failures.get(key, 0)
         if failures >= self.limiter.limit:
             # Raises SlowDown with Retry-After; the secret is not even compared.
             with slowed_down():
                 self.limiter.check(KIND_CLIENT, key)
+            raise SlowDown(
+                "Too many failed client authentication attempts for this client; try again in 1 s.",
+                retry_after=1,
+            )
         if not crypto.matches_digest(secret, secret_hash):
-            self.limiter.record_failure(KIND_CLIENT, key)
+            self._record_client_failure(key)
             raise InvalidClient("Client authentication failed: unknown client or wrong secret.")
         if failures:
-            self.limiter.clear(KIND_CLIENT, key)
+            self.hot_path.write_off_loop(lambda: self.limiter.clear(KIND_CLIENT, key))
         _refuse_disabled(client)
         return client
+
+    def _record_client_failure(self, key: str) -> None:
+        """Count a wrong secret; on the event loop the writer thread commits it.
+
+        Until that commit the failure is counted here (on the loop thread only),
+        so the limit holds for guesses answered meanwhile.
+        """
+        pending = self.hot_path.write_off_loop(
+            lambda: self.limiter.record_failure(KIND_CLIENT, key)
+        )
+        if pending is None:
+            return
+        unsettled = self._unsettled_failures
+        unsettled[key] = unsettled.get(key, 0) + 1
+
+        def settled(_done: object) -> None:
+            left = unsettled.get(key, 0) - 1
+            if left > 0:
+                unsettled[key] = left
+            else:
+                unsettled.pop(key, None)
+
+        pending.add_done_callback(settled)
 
     # -- the token endpoint (RFC 6749 §3.2) -------------------------------------
 
