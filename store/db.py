@@ -17,6 +17,7 @@ from playhouse.shortcuts import ReconnectMixin
 from authclients.store.errors import MissingDatabase, StoreError
 from authclients.store.migrations import CURRENT_VERSION, migrate, schema_version
 from authclients.store.models import database
+from authclients.store.pinned_sqlite import PinnedSqliteDatabase
 
 ENV_VAR = "AUTHCLIENTS_DB"
 DEFAULT_FILENAME = "authclients.db"
@@ -140,7 +141,7 @@ def open_database(target: str | None = None, *, existing: bool = False) -> pw.Da
                 return _open_read_only(Path(path))
         if path != ":memory:":
             _prepare_file(Path(path))
-        db = pw.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=10, lock_type="IMMEDIATE")
+        db = PinnedSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=10, lock_type="IMMEDIATE")
     database.initialize(db)
     if not isinstance(db, pw.SqliteDatabase):
         db.connect(reuse_if_open=True)
@@ -150,6 +151,7 @@ def open_database(target: str | None = None, *, existing: bool = False) -> pw.Da
         db.connect(reuse_if_open=True)
         if path != ":memory:":
             _refuse_swapped(db, Path(path))
+            db.pin()  # every other thread's connection must open this same file
             _ensure_wal(db)
         migrate(db)
     except pw.DatabaseError as exc:

@@ -28,6 +28,7 @@ from collections.abc import Iterator, Sequence
 import peewee as pw
 
 from authclients.store.db import SQLITE_PRAGMAS
+from authclients.store.pinned_sqlite import PinnedSqliteDatabase
 
 _PRAGMAS = (
     "PRAGMA busy_timeout = 0",
@@ -68,7 +69,17 @@ class LoopConnection:
         uri = bool(db.connect_params.get("uri"))
         if uri and "mode=memory" in db.database:
             return None
-        opened = cls(db.database, uri=uri)
+        if isinstance(db, PinnedSqliteDatabase) and db.pinned is not None:
+            # The file checked at opening, never created: the loop's own thread
+            # connection may have been opened (by name) after a swap.
+            opened = cls(db.pinned_uri(), uri=True)
+            try:
+                db.verify(opened._conn)
+            except BaseException:
+                opened.close()
+                raise
+        else:
+            opened = cls(db.database, uri=uri)
         try:
             theirs = db.execute_sql("PRAGMA database_list").fetchone()
             ours = opened._conn.execute("PRAGMA database_list").fetchone()
