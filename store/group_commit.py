@@ -422,9 +422,12 @@ class GroupCommitter:
         only when a write begins after a checkpoint that copied all of it, and
         with the loop committing during every checkpoint that never happened
         (the WAL grew by ~11 KiB per token, past 1 GB in 18 s, measured). The
-        loop's batches go to this thread meanwhile and wait for it (~ms).
+        loop's batches go to this thread meanwhile and wait for it, so the bulk is
+        copied first without the lock (after a long reader, hundreds of MB) and
+        only what the loop committed meanwhile under it.
         """
         try:
+            db.execute_sql("PRAGMA wal_checkpoint(PASSIVE)").close()
             with holding(self._writer_lock):
                 db.execute_sql("PRAGMA wal_checkpoint(PASSIVE)").close()
         except pw.DatabaseError as exc:

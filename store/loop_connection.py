@@ -36,6 +36,7 @@ _PRAGMAS = (
     f"PRAGMA synchronous = {SQLITE_PRAGMAS['synchronous']}",
     f"PRAGMA temp_store = {SQLITE_PRAGMAS['temp_store']}",
     "PRAGMA wal_autocheckpoint = 0",
+    f"PRAGMA journal_size_limit = {SQLITE_PRAGMAS['journal_size_limit']}",
 )
 
 

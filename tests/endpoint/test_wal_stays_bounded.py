@@ -11,6 +11,8 @@ file, real HTTP on 127.0.0.1, eight clients side by side.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,6 +22,7 @@ import requests
 
 from authclients.store import Store
 from authclients.store.endpoint import TokenEndpoint
+from authclients.store.records import CreatedClient
 from tests.endpoint.conftest import basic
 
 CLIENTS = 8
@@ -27,6 +30,8 @@ TOKENS_EACH = 800
 WAL_BOUND = 16 * 1024 * 1024
 """Bytes. SQLite's own trigger (1,000 pages) keeps a WAL near 4 MiB; growing with
 every token, 6,400 tokens wrote ~40 MiB."""
+CUT_BACK_TO = 32 * 1024 * 1024
+"""Bytes: ``journal_size_limit``, what a WAL that grew behind a long reader is cut back to."""
 
 
 @pytest.fixture
@@ -39,16 +44,14 @@ def sqlite_endpoint(store: Store, backend: str) -> Iterator[TokenEndpoint]:
     ep.stop()
 
 
-def test_the_wal_does_not_grow_with_every_token(
-    store: Store, sqlite_endpoint: TokenEndpoint, db_path: Path
-) -> None:
-    created = store.clients.create("svc", client_credentials=True)
-    url = f"{sqlite_endpoint.url}/oauth/token"
+def _issue(ep: TokenEndpoint, created: CreatedClient, tokens_each: int) -> int:
+    """Tokens answered 200 to ``CLIENTS`` keep-alive clients side by side."""
+    url = f"{ep.url}/oauth/token"
 
     def client(_n: int) -> int:
         ok = 0
         with requests.Session() as http:
-            for _ in range(TOKENS_EACH):
+            for _ in range(tokens_each):
                 r = http.post(
                     url, data={"grant_type": "client_credentials"}, auth=basic(created), timeout=30
                 )
@@ -56,9 +59,51 @@ def test_the_wal_does_not_grow_with_every_token(
         return ok
 
     with ThreadPoolExecutor(CLIENTS) as pool:
-        answered = sum(pool.map(client, range(CLIENTS)))
+        return sum(pool.map(client, range(CLIENTS)))
+
+
+def test_the_wal_does_not_grow_with_every_token(
+    store: Store, sqlite_endpoint: TokenEndpoint, db_path: Path
+) -> None:
+    created = store.clients.create("svc", client_credentials=True)
+    answered = _issue(sqlite_endpoint, created, TOKENS_EACH)
     assert answered == CLIENTS * TOKENS_EACH
     stats = sqlite_endpoint.authorization.hot_path.committer.stats
     assert stats.checkpoints >= 2, "too few loop commits to test the checkpoints"
     wal = os.path.getsize(f"{db_path}-wal")
     assert wal < WAL_BOUND, f"the WAL is {wal / 2**20:.1f} MiB after {answered} tokens"
+
+
+_READER = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN")
+db.execute("SELECT COUNT(*) FROM access_token").fetchone()
+print("reading", flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_a_wal_grown_behind_a_long_reader_is_cut_back_once_it_ends(
+    store: Store, sqlite_endpoint: TokenEndpoint, db_path: Path
+) -> None:
+    created = store.clients.create("svc", client_credentials=True)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", _READER, str(db_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout is not None and reader.stdout.readline().strip() == "reading"
+        # Nothing can be copied back past the reader's snapshot: the WAL grows meanwhile.
+        _issue(sqlite_endpoint, created, 500)
+        grown = os.path.getsize(f"{db_path}-wal")
+        assert grown > CUT_BACK_TO, f"only {grown} bytes: the test needs a WAL past the limit"
+    finally:
+        assert reader.stdin is not None
+        reader.stdin.close()
+        reader.wait(timeout=10)
+    _issue(sqlite_endpoint, created, 100)
+    wal = os.path.getsize(f"{db_path}-wal")
+    assert wal <= CUT_BACK_TO, f"the WAL kept {wal / 2**20:.0f} MiB after the reader ended"
