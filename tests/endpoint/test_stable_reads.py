@@ -138,3 +138,18 @@ def test_what_is_kept_is_bounded() -> None:
     reads.get("y", lambda: "old", keep=lambda _v: True)
     version[0] += 1
     assert reads.get("y", lambda: "new", keep=lambda _v: True) == "new"
+
+
+def test_a_request_naming_many_scopes_is_not_kept(
+    store: Store, sqlite_endpoint: TokenEndpoint
+) -> None:
+    # No scope list of its own: every name it asks for is looked up in the scope table.
+    anything = store.clients.create("any", client_credentials=True)
+    for n in range(40):
+        names = " ".join(f"s{n}x{i}" for i in range(300))
+        refused = _token(sqlite_endpoint, basic(anything), scope=names)
+        assert refused.json()["error"] == "invalid_scope", refused.text
+    kept = _kept(sqlite_endpoint)._values
+    held = sum(len(key[1]) for key in kept if isinstance(key, tuple) and key[0] == "scopes")
+    # 40 requests of 300 names each: none of them kept (a handful per request would be).
+    assert held <= 16 * 40, f"{held} scope names kept"
