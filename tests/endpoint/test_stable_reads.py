@@ -153,3 +153,33 @@ def test_a_request_naming_many_scopes_is_not_kept(
     held = sum(len(key[1]) for key in kept if isinstance(key, tuple) and key[0] == "scopes")
     # 40 requests of 300 names each: none of them kept (a handful per request would be).
     assert held <= 16 * 40, f"{held} scope names kept"
+
+
+def test_a_lifetime_or_token_format_changed_in_the_console_shapes_the_next_token(
+    store: Store, sqlite_endpoint: TokenEndpoint, warm
+) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    store.clients.update(warm.client.id, lifetimes={"access": timedelta(minutes=7)})
+    shorter = _token(sqlite_endpoint, basic(warm))
+    assert shorter.json()["expires_in"] == 7 * 60, shorter.text
+    store.clients.update(warm.client.id, token_format="jwt")
+    jwt = _token(sqlite_endpoint, basic(warm)).json()["access_token"]
+    assert jwt.count(".") == 2, "the kept client still said opaque"
+
+
+def test_wrong_secrets_counted_on_the_pool_lock_the_loops_kept_client(
+    store: Store, sqlite_endpoint: TokenEndpoint, warm
+) -> None:  # type: ignore[no-untyped-def]
+    # A password grant runs on the pool: its client authentication fails there.
+    limit = sqlite_endpoint.authorization.limiter.limit
+    for _ in range(limit):
+        refused = requests.post(
+            f"{sqlite_endpoint.url}/oauth/token",
+            data={"grant_type": "password", "username": "nobody", "password": "x"},
+            auth=(str(warm.client.id), "not-the-secret"),
+            timeout=10,
+        )
+        assert refused.status_code == 401, refused.text
+    locked = _token(sqlite_endpoint, basic(warm))
+    assert locked.status_code == 429, locked.text
