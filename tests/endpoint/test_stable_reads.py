@@ -183,3 +183,15 @@ def test_wrong_secrets_counted_on_the_pool_lock_the_loops_kept_client(
         assert refused.status_code == 401, refused.text
     locked = _token(sqlite_endpoint, basic(warm))
     assert locked.status_code == 429, locked.text
+
+
+def test_nothing_kept_outlives_a_stop_and_start_of_the_endpoint(
+    store: Store, sqlite_endpoint: TokenEndpoint, warm
+) -> None:  # type: ignore[no-untyped-def]
+    sqlite_endpoint.stop()
+    # Committed while the loop and its connection are gone: no data_version saw it.
+    rotated = store.clients.rotate_secret(warm.client.id)
+    sqlite_endpoint.start()
+    refused = _token(sqlite_endpoint, basic(warm))
+    assert refused.status_code == 401, refused.text
+    assert _token(sqlite_endpoint, basic(rotated)).status_code == 200
