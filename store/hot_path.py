@@ -145,7 +145,9 @@ class HotPath:
             write()
             return None
         future = self.committer.submit_write(write)
-        deferred.append(future)
+        # Shielded: a request cancelled (its client gone) must not settle what callers
+        # of the returned future count on before the write is done.
+        deferred.append(asyncio.shield(future))
         return future
 
     def defined_scopes(self, names: Iterable[str]) -> Set[str]:
