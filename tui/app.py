@@ -24,6 +24,7 @@ from authclients.store.listen_address import DEFAULT_HOST, DEFAULT_PORT
 from authclients.store.records import ClientInfo
 from authclients.tui.clipboard import Clipboard
 from authclients.tui.commands import ConsoleCommands
+from authclients.tui.foreground_hold import KeyHold
 from authclients.tui.key_order import move_focus, moves_focus_at_once
 from authclients.tui.live import ChangeWatcher, Stamp
 from authclients.tui.preferences import Preferences, PreferencesFile
@@ -131,8 +132,10 @@ class AuthClientsApp(App[None]):
         # The embedded endpoint's loop shares our GIL; it waits while we answer a key.
         application = getattr(endpoint, "application", None)
         self._foreground: Foreground | None = getattr(application, "foreground", None)
+        self._hold: KeyHold | None = None
         if self._foreground is not None:
             self._foreground.lower_priority(ENDPOINT_NICE)
+            self._hold = KeyHold(self._foreground)
         self._watcher = (
             ChangeWatcher(store, lambda stamp: self.post_message(DataChanged(stamp)), poll_interval)
             if poll_interval
@@ -154,18 +157,24 @@ class AuthClientsApp(App[None]):
             return
         # Busy from the key until the screen shows what it did: the endpoint's requests
         # wait meanwhile instead of taking turns at the GIL with us.
-        gate = self._foreground
-        if gate is None or not isinstance(event, _HOLDING_INPUT) or event.is_forwarded:
+        hold = self._hold
+        if hold is None or not isinstance(event, _HOLDING_INPUT) or event.is_forwarded:
             await super().on_event(event)
             return
-        gate.busy()
+        hold.pressed()
         await super().on_event(event)
         # The key went to the focused widget's queue (or the screen's); this follows it
-        # there, and runs after the screen update its handling asked for (at once if
-        # it changed nothing on screen).
+        # there. The frames it causes keep the hold (``_display``) until they stop.
         target = self.focused or self.screen
-        if not target.call_after_refresh(gate.idle):
-            gate.idle()
+        if not target.call_after_refresh(hold.dispatched):
+            hold.release()
+
+    def _display(self, screen: Screen[Any], renderable: Any) -> None:
+        # Every frame goes through here (Textual 8): the one place that knows a key's
+        # effect reached the terminal, and whether more frames follow it.
+        super()._display(screen, renderable)
+        if self._hold is not None and renderable is not None:
+            self._hold.drawn()
 
     # -- life ------------------------------------------------------------------
 
@@ -231,6 +240,8 @@ class AuthClientsApp(App[None]):
             self._write_theme()
         if self._watcher is not None:
             self._watcher.close()
+        if self._hold is not None and self._hold.holding:
+            self._hold.release()  # the loop that would have released it is ending
 
     def on_data_changed(self, message: DataChanged) -> None:
         """Reload what the admin sees: the top screen and those showing under its dialogs."""

@@ -7,6 +7,7 @@ at most ``WINDOW`` rows; moving the cursor past either end of the window posts
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -70,8 +71,10 @@ class ClientTable(DataTable[Text | str]):
             self.offset = offset
             self.cursor = cursor
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, on_move: Callable[[], None] | None = None) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, id=id)
+        self._on_move = on_move
+        """Called as soon as the cursor moves (see ``watch_cursor_coordinate``)."""
         self.match_count = 0
         """How many clients match the filter, from the last page shown."""
         self.window_start = 0
@@ -161,6 +164,14 @@ class ClientTable(DataTable[Text | str]):
 
     def action_last(self) -> None:
         self.go_to(self.match_count - 1)
+
+    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
+        super().watch_cursor_coordinate(old, new)
+        # At once, not on the RowHighlighted message: what the owner shows about the
+        # cursor (the screen's "row N" line) then joins the frame that draws the moved
+        # cursor, instead of costing a frame of its own one frame period later.
+        if old != new and self._on_move is not None:
+            self._on_move()
 
     # -- rendering ------------------------------------------------------------
 
