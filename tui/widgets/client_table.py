@@ -15,6 +15,7 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets._data_table import RowKey
 
@@ -204,6 +205,46 @@ class ClientTable(DataTable[Text | str]):
         return super()._render_line_in_row(  # type: ignore[arg-type]
             row_key, line_no, base_style, cursor_location, hover_location
         )
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        """Scrolling reuses the lines already drawn, moved, instead of drawing every line.
+
+        Textual repaints a scrolled widget whole: each visible line goes through
+        the widget's render and the styles pass again (about 10 ms of the UI
+        thread per ``down`` at the bottom of a 120x40 table, most of a key's
+        cost). A line's look does not depend on where it is on screen (zebra
+        stripes follow the row, not the line), so the lines that stay in view
+        keep their finished strips at their new place; only lines that scroll in,
+        or were marked for repaint (the cursor's old and new rows), are drawn.
+        """
+        moved = self._lines_after_scroll(round(new_value) - round(old_value))
+        super().watch_scroll_y(old_value, new_value)  # marks every line for repaint
+        if moved:
+            # Textual's per-widget line cache (``StylesCache``), keyed on the line's y.
+            lines = self._styles_cache
+            lines._cache.update(moved)
+            lines._dirty_lines.difference_update(moved)
+
+    def _lines_after_scroll(self, shift: int) -> dict[int, Strip]:
+        """The finished lines that stay in view after scrolling ``shift`` rows, at their new y."""
+        if not shift:
+            return {}
+        # In the cache's coordinates: the widget's, past its border and the header row.
+        fixed = self.get_row_height(self._header_row_key) if self.show_header else 0
+        fixed += sum(
+            self.get_row_height(self._row_locations.get_key(row)) for row in range(self.fixed_rows)
+        )
+        top = self.content_offset.y + fixed
+        bottom = self.content_offset.y + self.size.height
+        lines = self._styles_cache._cache
+        dirty = self._styles_cache._dirty_lines
+        moved: dict[int, Strip] = {}
+        for y in range(max(top, top - shift), min(bottom, bottom - shift)):
+            source = y + shift
+            strip = lines.get(source)
+            if strip is not None and source not in dirty:
+                moved[y] = strip
+        return moved
 
     # -- layout -------------------------------------------------------------
 
