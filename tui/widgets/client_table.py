@@ -91,12 +91,20 @@ class ClientTable(DataTable[Text | str]):
 
     def show_page(self, page: ClientPage, cursor: int) -> None:
         """Replace the window with ``page`` and put the cursor on absolute row ``cursor``."""
+        shown = self.items
+        same_rows = (
+            page.offset == self.window_start
+            and self.row_count == len(shown)
+            and [c.id for c in page.items] == [c.id for c in shown]
+        )
         self.match_count = page.total
         self.window_start = page.offset
         self.items = list(page.items)
         self._pending = None
         if self._compute_widths() != self._widths:
             self._build_columns()
+        elif same_rows:
+            self._update_rows(shown)
         else:
             self._fill()
         if self.items:
@@ -289,6 +297,22 @@ class ClientTable(DataTable[Text | str]):
         self._fill()
         if self.items:
             self.move_cursor(row=min(row, len(self.items) - 1), animate=False)
+
+    def _update_rows(self, shown: list[ClientInfo]) -> None:
+        """The same clients again (a reload): change only the rows whose client changed.
+
+        The console reloads its window whenever the store changes, every second
+        while the endpoint issues tokens. Rebuilding the window each time redrew
+        the whole table (tens of ms of the UI thread, in the way of any key) to
+        show, most often, exactly what was there.
+        """
+        columns = [column.key for column in self.ordered_columns]
+        for index, (before, after) in enumerate(zip(shown, self.items, strict=True)):
+            if before == after:
+                continue
+            row_key = self._row_locations.get_key(index)
+            for column, value in zip(columns, _cells(after), strict=True):
+                self.update_cell(row_key, column, value)
 
     def _fill(self) -> None:
         if not self.columns:
