@@ -199,7 +199,10 @@ class ClientsScreen(ConsoleScreen[None]):
             self.reload_to(self._select_id)
             return
         target = table.absolute_cursor
-        start = max(0, target - ClientTable.WINDOW // 2)
+        # The same window, not one re-centred on the cursor: a window that moved is
+        # rebuilt and redrawn whole, one that did not changes only the rows that
+        # changed (usually none), and under endpoint load this runs every second.
+        start = table.window_start if table.items else max(0, target - ClientTable.WINDOW // 2)
         self.load(start, target, follow=True)
 
     def reload_to(self, client_id: int) -> None:
