@@ -10,6 +10,7 @@ from textual import events
 from textual.app import App, ScreenStackError
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
+from textual.driver import Driver
 from textual.message import Message
 from textual.notifications import Notify, SeverityLevel
 from textual.reactive import reactive
@@ -24,7 +25,7 @@ from authclients.store.listen_address import DEFAULT_HOST, DEFAULT_PORT
 from authclients.store.records import ClientInfo
 from authclients.tui.clipboard import Clipboard
 from authclients.tui.commands import ConsoleCommands
-from authclients.tui.foreground_hold import KeyHold
+from authclients.tui.foreground_hold import HOLDING_INPUT, KeyHold, early_hold_driver
 from authclients.tui.key_order import move_focus, moves_focus_at_once
 from authclients.tui.live import ChangeWatcher, Stamp
 from authclients.tui.preferences import Preferences, PreferencesFile
@@ -60,10 +61,6 @@ class Foreground(Protocol):
     def idle(self) -> None: ...
 
     def lower_priority(self, nice: int) -> None: ...
-
-
-_HOLDING_INPUT = (events.Key, events.Paste, events.MouseDown, events.MouseUp)
-"""Input whose answer the admin waits to see; mouse moves and scrolls are not held for."""
 
 
 class DataChanged(Message):
@@ -144,6 +141,14 @@ class AuthClientsApp(App[None]):
 
     # -- the endpoint waits while a key is answered -----------------------------
 
+    @property
+    def foreground_gate(self) -> Foreground | None:
+        """The embedded endpoint's gate, or None (no endpoint, or a stand-in)."""
+        return self._foreground
+
+    def get_driver_class(self) -> type[Driver]:
+        return early_hold_driver(super().get_driver_class())
+
     async def on_event(self, event: events.Event) -> None:
         # A Tab read in one burst with the keys after it moves focus before they are
         # forwarded (see ``tui.key_order``): typed "user<Tab>password" fills two fields.
@@ -158,7 +163,7 @@ class AuthClientsApp(App[None]):
         # Busy from the key until the screen shows what it did: the endpoint's requests
         # wait meanwhile instead of taking turns at the GIL with us.
         hold = self._hold
-        if hold is None or not isinstance(event, _HOLDING_INPUT) or event.is_forwarded:
+        if hold is None or not isinstance(event, HOLDING_INPUT) or event.is_forwarded:
             await super().on_event(event)
             return
         hold.pressed()

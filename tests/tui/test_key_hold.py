@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from textual import events
+from textual.app import App
+from textual.driver import Driver
 from textual.widgets import Label
 
 from authclients.store import Store
 from authclients.tui.app import AuthClientsApp
-from authclients.tui.foreground_hold import KeyHold
+from authclients.tui.foreground_hold import KeyHold, early_hold_driver
 from authclients.tui.screens.clients import ClientsScreen
 from tests.tui.conftest import settle
 
@@ -78,3 +81,43 @@ async def test_the_row_line_changes_with_the_cursor_not_a_message_later(
             assert str(info.render()).startswith(f"row {row} ·")
         await settle(pilot)
         assert str(info.render()).startswith("row 25 · 1–30 of 30")
+
+
+class _App:
+    def __init__(self, gate: Gate | None) -> None:
+        self.foreground_gate = gate
+
+
+def test_the_driver_marks_the_gate_busy_as_soon_as_a_key_is_read() -> None:
+    class Base(Driver):
+        def __init__(self, app: object) -> None:
+            self._app = app
+            self.handed_over: list[object] = []
+
+        def process_message(self, message: object) -> None:
+            self.handed_over.append(message)
+
+        def write(self, data: str) -> None: ...
+        def start_application_mode(self) -> None: ...
+        def disable_input(self) -> None: ...
+        def stop_application_mode(self) -> None: ...
+
+    gate = Gate()
+    early = early_hold_driver(Base)
+    assert issubclass(early, Base)
+    driver = early(_App(gate))  # type: ignore[call-arg]
+    key, move = events.Key("down", None), events.MouseMove(None, 1, 1, 0, 0, 0, False, False, False)
+    driver.process_message(move)
+    assert gate.calls == []  # a mouse move is not waited for
+    driver.process_message(key)
+    assert gate.calls == ["busy"]
+    assert driver.handed_over == [move, key]  # every event still reaches the app
+    early(_App(None)).process_message(key)  # type: ignore[call-arg]  # no endpoint: no gate
+
+
+def test_the_console_uses_the_platform_driver_with_the_early_mark(
+    make_app: Callable[..., AuthClientsApp],
+) -> None:
+    app = make_app()
+    platform = App().driver_class
+    assert issubclass(app.driver_class, platform) and app.driver_class is not platform
