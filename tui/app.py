@@ -150,6 +150,14 @@ class AuthClientsApp(App[None]):
         return early_hold_driver(super().get_driver_class())
 
     async def on_event(self, event: events.Event) -> None:
+        # Busy from the key until the screen shows what it did: the endpoint's requests
+        # wait meanwhile instead of taking turns at the GIL with us. (The driver marked
+        # the gate busy when it read the key; from here on the hold releases it.)
+        hold = self._hold
+        if hold is not None and (not isinstance(event, HOLDING_INPUT) or event.is_forwarded):
+            hold = None
+        if hold is not None:
+            hold.pressed()
         # A Tab read in one burst with the keys after it moves focus before they are
         # forwarded (see ``tui.key_order``): typed "user<Tab>password" fills two fields.
         if (
@@ -160,13 +168,9 @@ class AuthClientsApp(App[None]):
             self.app_focus = True
             move_focus(self, event.key)
             return
-        # Busy from the key until the screen shows what it did: the endpoint's requests
-        # wait meanwhile instead of taking turns at the GIL with us.
-        hold = self._hold
-        if hold is None or not isinstance(event, HOLDING_INPUT) or event.is_forwarded:
+        if hold is None:
             await super().on_event(event)
             return
-        hold.pressed()
         await super().on_event(event)
         # The key went to the focused widget's queue (or the screen's); this follows it
         # there. The frames it causes keep the hold (``_display``) until they stop.

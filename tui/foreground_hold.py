@@ -2,10 +2,10 @@
 
 The endpoint's loop shares the console's GIL (``store.endpoint.foreground``).
 Releasing it once the key's handlers have run is too soon: Textual paints on
-its screen timer afterwards, and a key is often drawn in two frames (the
-table, then the status line that its message updates one frame later). A
-release before those frames left every paint to compete for the GIL with a
-loop that always wants it. So the hold lasts until the frames stop: each frame
+its screen timer afterwards, and some keys are drawn in more than one frame (a
+part of the screen that a message updates lands in the next one). A release
+before those frames left every paint to compete for the GIL with a loop that
+always wants it. So the hold lasts until the frames stop: each frame
 written re-arms a short quiet period, and the endpoint is released when it
 passes without another frame.
 """

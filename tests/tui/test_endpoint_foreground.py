@@ -81,6 +81,24 @@ async def test_a_key_holds_the_endpoint_until_the_screen_shows_it(
         assert gate.calls.count("busy") == 3 and not gate.held
 
 
+async def test_a_tab_that_moves_focus_at_once_is_held_and_released(
+    store: Store, endpoint: object, make_app: Callable[..., AuthClientsApp]
+) -> None:
+    store.clients.create("client", client_credentials=True)
+    gate: RecordingGate = endpoint.application.foreground  # type: ignore[attr-defined]
+    app = make_app(endpoint=endpoint)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.pause(2 * FRAME_QUIET)
+        gate.calls.clear()
+        focused = app.focused
+        await pilot.press("tab")  # handled by the app itself (``tui.key_order``)
+        await settle(pilot)
+        await pilot.pause(2 * FRAME_QUIET)
+        assert app.focused is not focused
+        assert gate.calls == ["busy", "idle"] and not gate.held
+
+
 async def test_the_hold_lasts_until_the_frame_is_written(
     store: Store, endpoint: object, make_app: Callable[..., AuthClientsApp]
 ) -> None:
