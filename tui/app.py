@@ -10,6 +10,7 @@ from textual import events
 from textual.app import App, ScreenStackError
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
+from textual.driver import Driver
 from textual.message import Message
 from textual.notifications import Notify, SeverityLevel
 from textual.reactive import reactive
@@ -24,6 +25,7 @@ from authclients.store.listen_address import DEFAULT_HOST, DEFAULT_PORT
 from authclients.store.records import ClientInfo
 from authclients.tui.clipboard import Clipboard
 from authclients.tui.commands import ConsoleCommands
+from authclients.tui.foreground_hold import HOLDING_INPUT, KeyHold, early_hold_driver
 from authclients.tui.key_order import move_focus, moves_focus_at_once
 from authclients.tui.live import ChangeWatcher, Stamp
 from authclients.tui.preferences import Preferences, PreferencesFile
@@ -59,10 +61,6 @@ class Foreground(Protocol):
     def idle(self) -> None: ...
 
     def lower_priority(self, nice: int) -> None: ...
-
-
-_HOLDING_INPUT = (events.Key, events.Paste, events.MouseDown, events.MouseUp)
-"""Input whose answer the admin waits to see; mouse moves and scrolls are not held for."""
 
 
 class DataChanged(Message):
@@ -131,8 +129,10 @@ class AuthClientsApp(App[None]):
         # The embedded endpoint's loop shares our GIL; it waits while we answer a key.
         application = getattr(endpoint, "application", None)
         self._foreground: Foreground | None = getattr(application, "foreground", None)
+        self._hold: KeyHold | None = None
         if self._foreground is not None:
             self._foreground.lower_priority(ENDPOINT_NICE)
+            self._hold = KeyHold(self._foreground)
         self._watcher = (
             ChangeWatcher(store, lambda stamp: self.post_message(DataChanged(stamp)), poll_interval)
             if poll_interval
@@ -141,7 +141,23 @@ class AuthClientsApp(App[None]):
 
     # -- the endpoint waits while a key is answered -----------------------------
 
+    @property
+    def foreground_gate(self) -> Foreground | None:
+        """The embedded endpoint's gate, or None (no endpoint, or a stand-in)."""
+        return self._foreground
+
+    def get_driver_class(self) -> type[Driver]:
+        return early_hold_driver(super().get_driver_class())
+
     async def on_event(self, event: events.Event) -> None:
+        # Busy from the key until the screen shows what it did: the endpoint's requests
+        # wait meanwhile instead of taking turns at the GIL with us. (The driver marked
+        # the gate busy when it read the key; from here on the hold releases it.)
+        hold = self._hold
+        if hold is not None and (not isinstance(event, HOLDING_INPUT) or event.is_forwarded):
+            hold = None
+        if hold is not None:
+            hold.pressed()
         # A Tab read in one burst with the keys after it moves focus before they are
         # forwarded (see ``tui.key_order``): typed "user<Tab>password" fills two fields.
         if (
@@ -152,20 +168,22 @@ class AuthClientsApp(App[None]):
             self.app_focus = True
             move_focus(self, event.key)
             return
-        # Busy from the key until the screen shows what it did: the endpoint's requests
-        # wait meanwhile instead of taking turns at the GIL with us.
-        gate = self._foreground
-        if gate is None or not isinstance(event, _HOLDING_INPUT) or event.is_forwarded:
+        if hold is None:
             await super().on_event(event)
             return
-        gate.busy()
         await super().on_event(event)
         # The key went to the focused widget's queue (or the screen's); this follows it
-        # there, and runs after the screen update its handling asked for (at once if
-        # it changed nothing on screen).
+        # there. The frames it causes keep the hold (``_display``) until they stop.
         target = self.focused or self.screen
-        if not target.call_after_refresh(gate.idle):
-            gate.idle()
+        if not target.call_after_refresh(hold.dispatched):
+            hold.release()
+
+    def _display(self, screen: Screen[Any], renderable: Any) -> None:
+        # Every frame goes through here (Textual 8): the one place that knows a key's
+        # effect reached the terminal, and whether more frames follow it.
+        super()._display(screen, renderable)
+        if self._hold is not None and renderable is not None:
+            self._hold.drawn()
 
     # -- life ------------------------------------------------------------------
 
@@ -231,6 +249,8 @@ class AuthClientsApp(App[None]):
             self._write_theme()
         if self._watcher is not None:
             self._watcher.close()
+        if self._hold is not None and self._hold.holding:
+            self._hold.release()  # the loop that would have released it is ending
 
     def on_data_changed(self, message: DataChanged) -> None:
         """Reload what the admin sees: the top screen and those showing under its dialogs."""

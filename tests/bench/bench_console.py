@@ -14,11 +14,14 @@ Part 1, in process (the app headless under ``App.run_test``, 120x40):
 
 Part 2, the real program in a real terminal (tmux, 120x40): ``authclients``
 with its embedded endpoint (a thread of the console), while ``wrk`` (a
-separate process) drives 16
+separate process, ``-t2 -c16``) drives 16
 keep-alive connections of ``client_credentials`` at the endpoint, as the
 endpoint benchmark does. Each ``down`` key is sent with ``tmux send-keys``
 and timed until the pane shows the new row number: key to screen, end to
-end. Measured first without load, then under load.
+end. Measured first without load, then under load; the endpoint's tokens/s is
+measured alone (nobody typing) and while the keys are typed, with the console
+process's CPU per token and the UI thread's CPU per key (figures that depend
+less on what else the machine runs than latencies do).
 
 The database is filled with ``insert_many`` (see ``bench_store_list.fill``);
 everything timed goes through the app.
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -189,8 +193,25 @@ class Pane:
                 raise SystemExit(f"not on screen within {timeout} s: {pattern!r}\n{self.text()}")
             time.sleep(0.002)
 
+    def pid(self) -> int:
+        """The program's process id (the pane's command is exec'd: the pane's own pid)."""
+        shown = subprocess.run(
+            [*self.tmux, "display", "-p", "-t", self.name, "#{pane_pid}"],
+            capture_output=True,
+            text=True,
+        )
+        return int(shown.stdout.strip())
+
     def close(self) -> None:
         subprocess.run([*self.tmux, "kill-server"], capture_output=True)
+
+
+def cpu_seconds(pid: int, thread: int | None = None) -> float:
+    """User + system CPU of a process (or of one of its threads) so far, from /proc."""
+    path = f"/proc/{pid}/task/{thread}/stat" if thread else f"/proc/{pid}/stat"
+    with open(path) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def key_latencies(pane: Pane, presses: int) -> list[float]:
@@ -243,8 +264,44 @@ def floor(presses: int) -> str:
         os.unlink(f.name)
 
 
+def _keys(pane: Pane, presses: int, pid: int) -> tuple[list[float], float]:
+    """Key-to-screen samples, and the UI thread's CPU per key (ms): the part of a key's
+    cost that does not depend on what else the machine runs."""
+    before = cpu_seconds(pid, pid)  # the main thread's id is the process id: the UI's
+    samples = key_latencies(pane, presses)
+    return samples, (cpu_seconds(pid, pid) - before) * 1000 / presses
+
+
+def _tokens_issued(db: str) -> int:
+    """The highest access token id: ids are never reused, so its growth counts the tokens
+    committed meanwhile (every token is committed before its answer)."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(db)) as connection:
+        return connection.execute("SELECT coalesce(max(id), 0) FROM access_token").fetchone()[0]
+
+
+def _wrk(url: str, seconds: int, ids: object, pid: int) -> tuple[dict[str, object], float]:
+    """wrk -t2 -c16 client_credentials for ``seconds``; its figures and the console
+    process's CPU per token (µs)."""
+    from tests.bench.bench_endpoint import run_wrk
+
+    before = cpu_seconds(pid)
+    result = run_wrk(url, "client_credentials", seconds, 16, ids=ids, threads=2)
+    tokens = int(result["requests"]) or 1  # type: ignore[call-overload]
+    return result, (cpu_seconds(pid) - before) * 1e6 / tokens
+
+
+def _load_line(label: str, r: dict[str, object], per_token: float) -> str:
+    return (
+        f"  {label}: {r['rps']:,.0f} tokens/s, {r['non_2xx']} non-2xx, "
+        f"{r['socket_errors']} socket errors, p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
+        f"console CPU {per_token:.0f} µs/token"
+    )
+
+
 def under_load(db: str, presses: int, seconds: int) -> None:
-    from tests.bench.bench_endpoint import run_wrk, seed
+    from tests.bench.bench_endpoint import seed
 
     print(
         f"  key → screen, the floor:   {floor(presses // 2)}   (a raw-mode echo program: "
@@ -258,32 +315,39 @@ def under_load(db: str, presses: int, seconds: int) -> None:
     pane = Pane(db, port)
     try:
         pane.wait_for(r"row 1 ·")
-        url = pane.wait_for(r"● (http://[\d.]+:\d+)")
-        print(f"  console up; endpoint {url.group(1)}")
+        url = pane.wait_for(r"● (http://[\d.]+:\d+)").group(1)
+        pid = pane.pid()
+        print(f"  console up; endpoint {url}")
         typed = filter_on_screen(pane, ("web", "app 4", "9", "kiosk 7"))
         print(f"  filter key → screen:       {summary(typed)}   target < 100 ms")
-        quiet = summary(key_latencies(pane, presses // 2))
-        print(f"  key → screen, no load:     {quiet}   load avg {os.getloadavg()[0]:.1f}")
-        results: list[dict[str, object]] = []
-        load = threading.Thread(
-            target=lambda: results.append(
-                run_wrk(url.group(1), "client_credentials", seconds, 16, ids=ids)
-            )
+        quiet, quiet_cpu = _keys(pane, presses // 2, pid)
+        print(
+            f"  key → screen, no load:     {summary(quiet)}   UI CPU {quiet_cpu:.1f} ms/key   "
+            f"load avg {os.getloadavg()[0]:.1f}"
         )
+        # The endpoint alone first: what the gate must not cut when nobody types.
+        alone, alone_cpu = _wrk(url, seconds, ids, pid)
+        results: list[tuple[dict[str, object], float]] = []
+        load = threading.Thread(target=lambda: results.append(_wrk(url, seconds, ids, pid)))
         load.start()
         time.sleep(1.0)  # let wrk open its 16 connections and warm up
-        samples = key_latencies(pane, presses)
+        issued, started = _tokens_issued(db), time.perf_counter()
+        samples, loaded_cpu = _keys(pane, presses, pid)
+        typing = time.perf_counter() - started
+        while_typing = (_tokens_issued(db) - issued) / typing
         load.join()
         print(
-            f"  key → screen, under load:  {summary(samples)}   load avg {os.getloadavg()[0]:.1f}"
+            f"  key → screen, under load:  {summary(samples)}   UI CPU {loaded_cpu:.1f} ms/key   "
+            f"load avg {os.getloadavg()[0]:.1f}   target p95 < 100 ms"
         )
+        print(_load_line("the endpoint, nobody typing ", alone, alone_cpu))
         if results:
-            r = results[0]
-            print(
-                f"  the load meanwhile: {r['rps']:,.0f} tokens/s, {r['non_2xx']} non-2xx, "
-                f"{r['socket_errors']} socket errors, p50 {r['p50_ms']:.1f} ms, "
-                f"p99 {r['p99_ms']:.1f} ms (wrk, 16 keep-alive connections)"
-            )
+            print(_load_line("the endpoint, the run with keys", *results[0]))
+        print(
+            f"  the endpoint while the {presses} keys were typed ({typing:.1f} s): "
+            f"{while_typing:,.0f} tokens/s committed"
+        )
+        print(f"  (wrk -t2 -c16 client_credentials, {seconds} s each, keep-alive)")
     finally:
         pane.close()
 

@@ -1,6 +1,6 @@
 """The client table reuses a row's rendering wherever the cursor is, unless the cursor is
-on that row: what it draws after moving and scrolling equals what Textual's own
-DataTable draws from scratch."""
+on that row, and moves the lines it drew when it scrolls: what it draws after moving and
+scrolling equals what Textual's own DataTable draws from scratch."""
 
 from __future__ import annotations
 
@@ -51,6 +51,12 @@ async def test_moving_and_scrolling_draw_what_a_fresh_render_draws(
             cached = app.export_screenshot()
             assert cached == await _redrawn_from_scratch(app, table, pilot)
         assert table.absolute_cursor == 8
+        # Key by key at the bottom and the top: each scroll moves the lines drawn before.
+        for keys in (["down"] * 14, ["up"] * 18, ["pagedown"], ["end"], ["home"]):
+            for key in keys:
+                await pilot.press(key)
+                await settle(pilot)
+                assert app.export_screenshot() == await _redrawn_from_scratch(app, table, pilot)
         # The hover cursor too: the mouse over a row, then elsewhere.
         await pilot.hover(ClientTable, offset=(10, 5))
         await settle(pilot)

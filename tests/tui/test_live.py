@@ -100,6 +100,47 @@ async def test_clients_changed_by_another_process_show_up(
         await wait_for(pilot, lambda: table.current is not None and table.current.active_tokens)
 
 
+async def test_a_reload_changes_only_the_rows_whose_client_changed(
+    store: Store, other: OtherProcess, make_app
+) -> None:
+    clients = [store.clients.create(f"Svc {n}", client_credentials=True).client for n in range(3)]
+    app = make_app(poll_interval=POLL)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(ClientTable)
+        rows = [row.key for row in table.ordered_rows]
+        issue = f's.tokens.issue(s.clients.get({clients[1].id}), grant_type="client_credentials")'
+        other.run(issue)
+        await wait_for(pilot, lambda: table.items[1].active_tokens == 1)
+        await settle(pilot)
+        # Updated in place: the same rows (a rebuilt window has new row keys).
+        assert [row.key for row in table.ordered_rows] == rows
+        live = [str(table.get_cell(key, "active_tokens")) for key in rows]
+        assert live == ["0", "1", "0"]
+        assert table.current is not None and table.current.id == clients[0].id
+
+
+async def test_a_reload_keeps_the_window_the_cursor_moved_in(
+    store: Store, other: OtherProcess, make_app
+) -> None:
+    clients = [store.clients.create(f"Svc {n}", client_credentials=True).client for n in range(130)]
+    app = make_app(poll_interval=POLL)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(ClientTable)
+        table.go_to(70)  # inside the first window, far from its middle
+        await settle(pilot)
+        assert table.window_start == 0
+        rows = [row.key for row in table.ordered_rows]
+        issue = f's.tokens.issue(s.clients.get({clients[70].id}), grant_type="client_credentials")'
+        other.run(issue)
+        await wait_for(pilot, lambda: table.current is not None and table.current.active_tokens)
+        await settle(pilot)
+        # Not re-centred on the cursor (a rebuilt window): the same rows, one updated.
+        assert table.window_start == 0 and [row.key for row in table.ordered_rows] == rows
+        assert table.current.id == clients[70].id
+
+
 async def test_no_reload_without_changes(store: Store, make_app) -> None:
     store.clients.create("Quiet", client_credentials=True)
     app = make_app(poll_interval=POLL)

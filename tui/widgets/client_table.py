@@ -7,6 +7,7 @@ at most ``WINDOW`` rows; moving the cursor past either end of the window posts
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -14,6 +15,7 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets._data_table import RowKey
 
@@ -70,8 +72,10 @@ class ClientTable(DataTable[Text | str]):
             self.offset = offset
             self.cursor = cursor
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, on_move: Callable[[], None] | None = None) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, id=id)
+        self._on_move = on_move
+        """Called as soon as the cursor moves (see ``watch_cursor_coordinate``)."""
         self.match_count = 0
         """How many clients match the filter, from the last page shown."""
         self.window_start = 0
@@ -87,12 +91,20 @@ class ClientTable(DataTable[Text | str]):
 
     def show_page(self, page: ClientPage, cursor: int) -> None:
         """Replace the window with ``page`` and put the cursor on absolute row ``cursor``."""
+        shown = self.items
+        same_rows = (
+            page.offset == self.window_start
+            and self.row_count == len(shown)
+            and [c.id for c in page.items] == [c.id for c in shown]
+        )
         self.match_count = page.total
         self.window_start = page.offset
         self.items = list(page.items)
         self._pending = None
         if self._compute_widths() != self._widths:
             self._build_columns()
+        elif same_rows:
+            self._update_rows(shown)
         else:
             self._fill()
         if self.items:
@@ -162,6 +174,14 @@ class ClientTable(DataTable[Text | str]):
     def action_last(self) -> None:
         self.go_to(self.match_count - 1)
 
+    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
+        super().watch_cursor_coordinate(old, new)
+        # At once, not on the RowHighlighted message: what the owner shows about the
+        # cursor (the screen's "row N" line) then joins the frame that draws the moved
+        # cursor, instead of costing a frame of its own one frame period later.
+        if old != new and self._on_move is not None:
+            self._on_move()
+
     # -- rendering ------------------------------------------------------------
 
     def _render_line_in_row(
@@ -193,6 +213,46 @@ class ClientTable(DataTable[Text | str]):
         return super()._render_line_in_row(  # type: ignore[arg-type]
             row_key, line_no, base_style, cursor_location, hover_location
         )
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        """Scrolling reuses the lines already drawn, moved, instead of drawing every line.
+
+        Textual repaints a scrolled widget whole: each visible line goes through
+        the widget's render and the styles pass again (about 10 ms of the UI
+        thread per ``down`` at the bottom of a 120x40 table, most of a key's
+        cost). A line's look does not depend on where it is on screen (zebra
+        stripes follow the row, not the line), so the lines that stay in view
+        keep their finished strips at their new place; only lines that scroll in,
+        or were marked for repaint (the cursor's old and new rows), are drawn.
+        """
+        moved = self._lines_after_scroll(round(new_value) - round(old_value))
+        super().watch_scroll_y(old_value, new_value)  # marks every line for repaint
+        if moved:
+            # Textual's per-widget line cache (``StylesCache``), keyed on the line's y.
+            lines = self._styles_cache
+            lines._cache.update(moved)
+            lines._dirty_lines.difference_update(moved)
+
+    def _lines_after_scroll(self, shift: int) -> dict[int, Strip]:
+        """The finished lines that stay in view after scrolling ``shift`` rows, at their new y."""
+        if not shift:
+            return {}
+        # In the cache's coordinates: the widget's, past its border and the header row.
+        fixed = self.get_row_height(self._header_row_key) if self.show_header else 0
+        fixed += sum(
+            self.get_row_height(self._row_locations.get_key(row)) for row in range(self.fixed_rows)
+        )
+        top = self.content_offset.y + fixed
+        bottom = self.content_offset.y + self.size.height
+        lines = self._styles_cache._cache
+        dirty = self._styles_cache._dirty_lines
+        moved: dict[int, Strip] = {}
+        for y in range(max(top, top - shift), min(bottom, bottom - shift)):
+            source = y + shift
+            strip = lines.get(source)
+            if strip is not None and source not in dirty:
+                moved[y] = strip
+        return moved
 
     # -- layout -------------------------------------------------------------
 
@@ -237,6 +297,22 @@ class ClientTable(DataTable[Text | str]):
         self._fill()
         if self.items:
             self.move_cursor(row=min(row, len(self.items) - 1), animate=False)
+
+    def _update_rows(self, shown: list[ClientInfo]) -> None:
+        """The same clients again (a reload): change only the rows whose client changed.
+
+        The console reloads its window whenever the store changes, every second
+        while the endpoint issues tokens. Rebuilding the window each time redrew
+        the whole table (tens of ms of the UI thread, in the way of any key) to
+        show, most often, exactly what was there.
+        """
+        columns = [column.key for column in self.ordered_columns]
+        for index, (before, after) in enumerate(zip(shown, self.items, strict=True)):
+            if before == after:
+                continue
+            row_key = self._row_locations.get_key(index)
+            for column, value in zip(columns, _cells(after), strict=True):
+                self.update_cell(row_key, column, value)
 
     def _fill(self) -> None:
         if not self.columns:
