@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections.abc import Callable
 
 import peewee as pw
@@ -140,18 +141,22 @@ class Router:
             return oauth_error_response(exc)
         if isinstance(exc, pw.OperationalError | pw.InterfaceError):
             if not _transient(exc):
-                log.error(
+                _repeats.log(
+                    logging.ERROR,
+                    exc,
                     "Database error answering %s %s",
                     request.method[:16],
                     request.path[:200],
-                    exc_info=exc,
+                    traceback=True,
                 )
                 return _server_error()
             # The database said no for now (PostgreSQL out of connections or restarting,
             # SQLite locked past its busy timeout); the transaction was rolled back, so
             # the client may simply retry. Driver messages about connections carry no
             # request parameters.
-            log.warning(
+            _repeats.log(
+                logging.WARNING,
+                exc,
                 "Database unavailable answering %s %s: %s",
                 request.method[:16],
                 request.path[:200],
@@ -165,11 +170,13 @@ class Router:
                 close=True,
             )
         # Method and path only: parameters and headers may hold secrets.
-        log.error(
+        _repeats.log(
+            logging.ERROR,
+            exc,
             "Unexpected error answering %s %s",
             request.method[:16],
             request.path[:200],
-            exc_info=exc,
+            traceback=True,
         )
         return _server_error()
 
@@ -278,6 +285,41 @@ def _server_error() -> Response:
     return oauth_error_response(
         ServerError("The server failed unexpectedly; it has been logged."), close=True
     )
+
+
+class RepeatedFailures:
+    """A lasting fault (a disk error, a database gone) fails every request alike: its log
+    line once a minute per kind of failure, not once per request (thousands a second)."""
+
+    WINDOW_S = 60.0
+    KINDS_MAX = 100
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._seen: dict[tuple[int, str, str], list[float | int]] = {}
+
+    def log(
+        self, level: int, exc: Exception, message: str, *args: object, traceback: bool = False
+    ) -> None:
+        """Log ``message`` unless the same failure was logged within the window; the next
+        line logged for it says how many were left out."""
+        key = (level, type(exc).__name__, _first_line(exc))
+        now = self._clock()
+        seen = self._seen.get(key)
+        if seen is not None and now - seen[0] < self.WINDOW_S:
+            seen[1] += 1
+            return
+        left_out = int(seen[1]) if seen is not None else 0
+        if len(self._seen) >= self.KINDS_MAX:
+            self._seen.clear()
+        self._seen[key] = [now, 0]
+        if left_out:
+            message += " (and %d more like it since the last one logged)"
+            args = (*args, left_out)
+        log.log(level, message, *args, exc_info=exc if traceback else None)
+
+
+_repeats = RepeatedFailures()
 
 
 def _transient(exc: Exception) -> bool:
