@@ -34,6 +34,45 @@ AUTHCLIENTS = str(Path(sys.executable).parent / "authclients")
 """The console script of this virtual environment."""
 
 
+_HOLD_SQLITE_LOCK = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+sys.stdin.readline()
+conn.execute("COMMIT")
+print("released", flush=True)
+"""
+
+
+@contextmanager
+def other_process_writing(db_file: Path) -> Iterator[Callable[[], None]]:
+    """Another process holds SQLite's write lock (BEGIN IMMEDIATE) until ``release()``."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_SQLITE_LOCK, str(db_file)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdin is not None
+    assert proc.stdout.readline().strip() == "locked"
+
+    released: list[bool] = []
+
+    def release() -> None:
+        if not released and proc.poll() is None:
+            released.append(True)
+            proc.stdin.write("\n")  # type: ignore[union-attr]
+            proc.stdin.flush()  # type: ignore[union-attr]
+            assert proc.stdout.readline().strip() == "released"  # type: ignore[union-attr]
+
+    try:
+        yield release
+    finally:
+        release()
+        proc.wait(timeout=10)
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     """Every endpoint test that opens a store runs on SQLite and on PostgreSQL."""
@@ -65,6 +104,18 @@ def serving(db_path: Path | str, *extra: str) -> Iterator[tuple[subprocess.Popen
 
 @pytest.fixture
 def endpoint(store: Store) -> Iterator[TokenEndpoint]:
+    ep = TokenEndpoint(store, port=0)
+    ep.start()
+    yield ep
+    ep.stop()
+
+
+@pytest.fixture
+def sqlite_endpoint(store: Store, backend: str) -> Iterator[TokenEndpoint]:
+    """The endpoint over a SQLite file: for what only SQLite has (the event loop's own
+    connection and the reads it keeps, the WAL, file locks held by another process)."""
+    if backend != "sqlite":
+        pytest.skip("SQLite only: on PostgreSQL every database call runs on the pool")
     ep = TokenEndpoint(store, port=0)
     ep.start()
     yield ep

@@ -8,12 +8,9 @@ real second process holding SQLite's write lock; over HTTP a real endpoint on 12
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,20 +21,10 @@ from authclients.store.endpoint import TokenEndpoint, transport
 from authclients.store.hot_path import HotPath, deferring_commits
 from authclients.store.oauth.authorization_server import AuthorizationServer
 from authclients.store.records import STATE_ACTIVE, STATE_REVOKED, CreatedClient
-from tests.endpoint.conftest import basic, token_count
+from tests.endpoint.conftest import basic, other_process_writing, token_count
 from tests.endpoint.event_loop_helpers import loops
 
 LOOPS = pytest.mark.parametrize("uvloop", loops(), ids=lambda u: "uvloop" if u else "asyncio")
-
-_HOLD_SQLITE_LOCK = """
-import sqlite3, sys
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-conn.execute("BEGIN IMMEDIATE")
-print("locked", flush=True)
-sys.stdin.readline()
-conn.execute("COMMIT")
-print("released", flush=True)
-"""
 
 
 @pytest.fixture
@@ -60,34 +47,6 @@ def _run(uvloop: bool, main: Callable[[], object]) -> object:
         return loop.run_until_complete(main())  # type: ignore[arg-type]
     finally:
         loop.close()
-
-
-@contextmanager
-def other_process_writing(db_file: Path) -> Iterator[Callable[[], None]]:
-    """Another process holds SQLite's write lock (BEGIN IMMEDIATE) until ``release()``."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _HOLD_SQLITE_LOCK, str(db_file)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None and proc.stdin is not None
-    assert proc.stdout.readline().strip() == "locked"
-
-    released: list[bool] = []
-
-    def release() -> None:
-        if not released and proc.poll() is None:
-            released.append(True)
-            proc.stdin.write("\n")  # type: ignore[union-attr]
-            proc.stdin.flush()  # type: ignore[union-attr]
-            assert proc.stdout.readline().strip() == "released"  # type: ignore[union-attr]
-
-    try:
-        yield release
-    finally:
-        release()
-        proc.wait(timeout=10)
 
 
 @LOOPS

@@ -8,12 +8,8 @@ SQLite file, a real second process holding the lock, real HTTP on 127.0.0.1.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,28 +19,10 @@ from authclients.store import Store
 from authclients.store.endpoint import TokenEndpoint
 from authclients.store.models import FailedAttempt
 from authclients.store.records import CreatedClient
-from tests.endpoint.conftest import basic
+from tests.endpoint.conftest import basic, other_process_writing
 
 CC = {"grant_type": "client_credentials"}
 HELD_S = 4.0
-_HOLDER = """
-import sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], isolation_level=None)
-db.execute("BEGIN IMMEDIATE")
-print("held", flush=True)
-sys.stdin.readline()
-db.execute("ROLLBACK")
-"""
-
-
-@pytest.fixture
-def sqlite_endpoint(store: Store, backend: str) -> Iterator[TokenEndpoint]:
-    if backend != "sqlite":
-        pytest.skip("SQLite only: PostgreSQL has no file lock, and its calls run on the pool")
-    ep = TokenEndpoint(store, port=0)
-    ep.start()
-    yield ep
-    ep.stop()
 
 
 @pytest.fixture
@@ -59,30 +37,11 @@ def _token(ep: TokenEndpoint, auth: tuple[str, str]) -> requests.Response:
     return requests.post(f"{ep.url}/oauth/token", data=CC, auth=auth, timeout=30)
 
 
-@contextmanager
-def write_lock_held_by_another_process(db_path: Path) -> Iterator[None]:
-    """Another process in ``BEGIN IMMEDIATE`` until the block ends."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", _HOLDER, str(db_path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        yield
-    finally:
-        assert holder.stdin is not None
-        holder.stdin.write("\n")
-        holder.stdin.flush()
-        holder.wait(timeout=10)
-
-
 def test_a_wrong_secret_while_another_process_writes_stalls_no_other_request(
     sqlite_endpoint: TokenEndpoint, warm: CreatedClient, db_path: Path
 ) -> None:
     wrong = (str(warm.client.id), "not-the-secret")
-    with ThreadPoolExecutor(1) as pool, write_lock_held_by_another_process(db_path):
+    with ThreadPoolExecutor(1) as pool, other_process_writing(db_path):
         guess = pool.submit(_token, sqlite_endpoint, wrong)
         time.sleep(0.3)  # the guess is on the loop, waiting for its failure to be counted
         started = time.monotonic()
@@ -106,7 +65,7 @@ def test_guesses_sent_side_by_side_while_the_lock_is_held_are_compared_at_most_l
 ) -> None:
     limit = sqlite_endpoint.authorization.limiter.limit
     wrong = (str(warm.client.id), "not-the-secret")
-    with ThreadPoolExecutor(limit + 4) as pool, write_lock_held_by_another_process(db_path):
+    with ThreadPoolExecutor(limit + 4) as pool, other_process_writing(db_path):
         guesses = [pool.submit(_token, sqlite_endpoint, wrong) for _ in range(limit + 4)]
         time.sleep(1.0)
     statuses = sorted(g.result(timeout=30).status_code for g in guesses)

@@ -10,7 +10,6 @@ HTTP on 127.0.0.1, the real endpoint.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -21,16 +20,6 @@ from authclients.store.stable_reads import MAX_ENTRIES, StableReads
 from tests.endpoint.conftest import AUTHCLIENTS, basic
 
 CC = {"grant_type": "client_credentials", "scope": "read"}
-
-
-@pytest.fixture
-def sqlite_endpoint(store: Store, backend: str) -> Iterator[TokenEndpoint]:
-    if backend != "sqlite":
-        pytest.skip("SQLite only: on PostgreSQL every read runs on the pool, nothing is kept")
-    ep = TokenEndpoint(store, port=0)
-    ep.start()
-    yield ep
-    ep.stop()
 
 
 def _token(ep: TokenEndpoint, auth: tuple[str, str], **extra: str) -> requests.Response:

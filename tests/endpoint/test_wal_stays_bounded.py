@@ -13,11 +13,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
 import requests
 
 from authclients.store import Store
@@ -32,16 +30,6 @@ WAL_BOUND = 16 * 1024 * 1024
 every token, 6,400 tokens wrote ~40 MiB."""
 CUT_BACK_TO = 32 * 1024 * 1024
 """Bytes: ``journal_size_limit``, what a WAL that grew behind a long reader is cut back to."""
-
-
-@pytest.fixture
-def sqlite_endpoint(store: Store, backend: str) -> Iterator[TokenEndpoint]:
-    if backend != "sqlite":
-        pytest.skip("SQLite only: PostgreSQL has no WAL file of ours")
-    ep = TokenEndpoint(store, port=0)
-    ep.start()
-    yield ep
-    ep.stop()
 
 
 def _issue(ep: TokenEndpoint, created: CreatedClient, tokens_each: int) -> int:
