@@ -51,12 +51,21 @@ async def test_moving_and_scrolling_draw_what_a_fresh_render_draws(
             cached = app.export_screenshot()
             assert cached == await _redrawn_from_scratch(app, table, pilot)
         assert table.absolute_cursor == 8
-        # Key by key at the bottom and the top: each scroll moves the lines drawn before.
-        for keys in (["down"] * 14, ["up"] * 18, ["pagedown"], ["end"], ["home"]):
-            for key in keys:
+        # Key by key where each key scrolls, at the bottom and at the top: each scroll
+        # moves the lines drawn before. (Moves inside the window were checked above.)
+        for to_the_edge, scrolling in ((["down"] * 15, ["down"] * 4), (["up"] * 18, ["up"] * 4)):
+            await pilot.press(*to_the_edge)
+            await settle(pilot)
+            for key in scrolling:
+                scrolled_from = table.scroll_y
                 await pilot.press(key)
                 await settle(pilot)
+                assert table.scroll_y != scrolled_from, f"{key} at row {table.absolute_cursor}"
                 assert app.export_screenshot() == await _redrawn_from_scratch(app, table, pilot)
+        for key in ("pagedown", "end", "home"):
+            await pilot.press(key)
+            await settle(pilot)
+            assert app.export_screenshot() == await _redrawn_from_scratch(app, table, pilot)
         # The hover cursor too: the mouse over a row, then elsewhere.
         await pilot.hover(ClientTable, offset=(10, 5))
         await settle(pilot)

@@ -10,6 +10,7 @@ screen renders must show them as visible characters (␛), never obey them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import threading
@@ -117,6 +118,10 @@ class HostileServer:
         peer.sendall(b"\r\n\r\n" + payload)
 
     def close(self) -> None:
+        # close() alone does not wake a thread blocked in accept() (Linux): each test
+        # waited out the join's 5 s. shutdown() makes accept() fail at once.
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
         self.sock.close()
         self.thread.join(timeout=5)
 
