@@ -6,11 +6,13 @@ Those rows change only by a commit of another connection than the loop's own
 (``store.loop_connection``): the console, a CLI, the pool, the writer thread,
 another process, the loop's Peewee connection (a failed secret is recorded
 there). SQLite's ``data_version`` on the loop's connection changes with every
-such commit, so one ``PRAGMA data_version`` per lookup decides whether
-everything kept is still what a read would return; if not, all of it goes.
+such commit, so one ``PRAGMA data_version`` per turn of the loop
+(``HotPath.stable_reads`` asks ``recheck``) decides whether everything kept is
+still what a read would return; if not, all of it goes.
 
 A value read while another commit lands is kept under the version read before
-it, so the next lookup throws it away: never newer than a read, never staler.
+it, so the next recheck throws it away: a request sees what a read made at the
+start of its turn of the loop would have seen.
 """
 
 from __future__ import annotations
