@@ -171,17 +171,11 @@ class HotPath:
             recheck=False,
         )
 
-    def access_token(self, token: str) -> TokenInfo | None:
-        """The access token presented, in any state: one read by its digest's unique index.
-
-        The same answer as ``Tokens.find``, without Peewee building the query.
-        """
-        found = self.access_token_and_audience(token)
-        return found[0] if found is not None else None
-
     def access_token_and_audience(self, token: str) -> tuple[TokenInfo, tuple[str, ...]] | None:
-        """``access_token`` and the resource servers it is bound to (RFC 8707), in the same
-        read (``ResourceServers.audience_of`` would be a second one)."""
+        """The access token presented, in any state, and the resource servers it is bound to
+        (RFC 8707): one read by its digest's unique index. The same answer as
+        ``Tokens.find`` (and ``ResourceServers.audience_of``), without Peewee building
+        the query."""
         row = self._store.db.execute_sql(self._token_sql, (crypto.digest(token),)).fetchone()
         if row is None:
             return None
@@ -215,19 +209,12 @@ class HotPath:
         )
         return info, tuple((row[16] or "").split())
 
-    def introspect(self, token: str) -> dict[str, object] | None:
-        """RFC 7662 §2.2 claims of an access token, as ``Tokens.introspect`` gives them.
-
-        None when no access token has this digest: it may be a refresh token,
-        which ``Tokens.introspect`` answers (rare enough to leave to the ORM).
-        """
-        found = self.introspect_with_audience(token)
-        return found[0] if found is not None else None
-
     def introspect_with_audience(
         self, token: str
     ) -> tuple[dict[str, object], tuple[str, ...]] | None:
-        """``introspect``'s claims and the token's audience, from one read."""
+        """RFC 7662 §2.2 claims of an access token, as ``Tokens.introspect`` gives them, and
+        its audience, from one read. None when no access token has this digest: it may
+        be a refresh token, which ``Tokens.introspect`` answers (rare: left to the ORM)."""
         found = self.access_token_and_audience(token)
         if found is None:
             return None

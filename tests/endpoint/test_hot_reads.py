@@ -61,13 +61,17 @@ def test_hot_reads_agree_with_the_store(
     client = web if owner == "user" else machine
     STATES[state](store, clock, issued, client, alice)
     hot = AuthorizationServer(store).hot_path
-    assert hot.access_token(issued.access_token) == store.tokens.find(issued.access_token)
-    assert hot.introspect(issued.access_token) == store.tokens.introspect(issued.access_token)
+    assert hot.access_token_and_audience(issued.access_token)[0] == store.tokens.find(
+        issued.access_token
+    )
+    assert hot.introspect_with_audience(issued.access_token)[0] == store.tokens.introspect(
+        issued.access_token
+    )
     # A client's own token outlives the deactivation of a user it does not belong to.
     if state == "live" or (state == "user deactivated" and owner == "machine"):
-        assert hot.introspect(issued.access_token)["active"] is True  # type: ignore[index]
+        assert hot.introspect_with_audience(issued.access_token)[0]["active"] is True  # type: ignore[index]
     else:
-        assert hot.introspect(issued.access_token) == {"active": False}
+        assert hot.introspect_with_audience(issued.access_token) == ({"active": False}, ())
         assert hot.authenticate_bearer(issued.access_token) is None
 
 
@@ -75,12 +79,12 @@ def test_unknown_and_refresh_tokens_are_left_to_the_store(
     store: Store, web: CreatedClient, alice: UserInfo
 ) -> None:
     hot = AuthorizationServer(store).hot_path
-    assert hot.access_token("no-such-token") is None
-    assert hot.introspect("no-such-token") is None
+    assert hot.access_token_and_audience("no-such-token") is None
+    assert hot.introspect_with_audience("no-such-token") is None
     issued = _user_token(store, web, alice)
     assert issued.refresh_token is not None
     # None: the introspection endpoint then asks Tokens.introspect, which knows refresh tokens.
-    assert hot.introspect(issued.refresh_token) is None
+    assert hot.introspect_with_audience(issued.refresh_token) is None
 
 
 def test_bearer_records_last_use_like_the_store(
