@@ -168,7 +168,6 @@ class HotPath:
             ("scopes", wanted),
             lambda: frozenset(scope_table.defined(wanted)),
             keep=_always,
-            recheck=False,
         )
 
     def access_token_and_audience(self, token: str) -> tuple[TokenInfo, tuple[str, ...]] | None:
@@ -283,7 +282,6 @@ class HotPath:
             ("client", key),
             lambda: self._read_client(key, window),
             keep=_without_failures,
-            recheck=False,
         )
 
     def _read_client(

@@ -44,16 +44,13 @@ class StableReads:
         read: Callable[[], T],
         *,
         keep: Callable[[T], bool],
-        recheck: bool = True,
     ) -> T:
-        """The value kept for ``key`` if nothing was committed since; else ``read()``.
+        """The value kept for ``key`` if nothing was committed before the last ``recheck``;
+        else ``read()``.
 
         ``keep`` says whether a value read may be kept: a value that goes stale
         without a commit (a count over a sliding window) must not be.
-        ``recheck=False`` trusts the last ``recheck()`` (made for the same request).
         """
-        if recheck:
-            self.recheck()
         value = self._values.get(key, _MISSING)
         if value is not _MISSING:
             self.hits += 1
